@@ -1,0 +1,21 @@
+"""GAN Playground: the entry point. Declares the pages, the language switcher and the device badge."""
+import streamlit as st
+
+from ui.i18n import current_lang, languages, t
+from ui.layout import apply_direction, device_badge
+
+st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
+
+langs = languages()
+st.sidebar.selectbox("🌐 " + t("app.language"), list(langs), format_func=langs.get, key="lang")
+
+pages = [
+    st.Page("pages/1_architectures.py", title=t("nav.architectures"), icon="🧩", url_path="architectures", default=True),
+    st.Page("pages/2_train_mnist.py", title=t("nav.train"), icon="🏋️", url_path="train"),
+    st.Page("pages/3_latent_space.py", title=t("nav.latent"), icon="🧭", url_path="latent"),
+    st.Page("pages/4_style_transfer.py", title=t("nav.style"), icon="🖌️", url_path="style"),
+]
+page = st.navigation(pages)
+apply_direction()
+device_badge()
+page.run()

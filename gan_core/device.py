@@ -1,0 +1,81 @@
+"""Pick one device for the whole process: cuda, then mps, else the CPU with threads clamped.
+
+torch defaults to one thread per *visible* core, which inside a container with a CPU quota
+oversubscribes the real allowance and makes every op slower. We count the CPUs really
+available (affinity mask and cgroup quota) and set torch's thread count once.
+"""
+import math
+import os
+from pathlib import Path
+
+import torch
+
+_chosen = None
+
+
+def available_cpus() -> int:
+    """CPUs this process may really use: min(affinity mask, cgroup v2/v1 quota)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        n = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota:
+        n = min(n, max(1, math.floor(quota)))
+    return max(1, n)
+
+
+def _cgroup_quota():
+    v2 = Path("/sys/fs/cgroup/cpu.max")
+    try:
+        if v2.exists():
+            q, period = v2.read_text().split()[:2]
+            return None if q == "max" else int(q) / int(period)
+        q = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+        p = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+        if q.exists() and p.exists():
+            qv = int(q.read_text())
+            return None if qv <= 0 else qv / int(p.read_text())
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device to use, chosen once. `prefer` (or $GAN_DEVICE) may force 'cpu', 'cuda' or 'mps'."""
+    global _chosen
+    prefer = prefer or os.environ.get("GAN_DEVICE")
+    if prefer:
+        return _setup(torch.device(prefer))
+    if _chosen is None:
+        if torch.cuda.is_available():
+            _chosen = torch.device("cuda")
+        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            _chosen = torch.device("mps")
+        else:
+            _chosen = torch.device("cpu")
+        _setup(_chosen)
+    return _chosen
+
+
+_threads_set = False
+
+
+def _setup(device: torch.device) -> torch.device:
+    global _threads_set
+    if device.type == "cpu" and not _threads_set:
+        n = available_cpus()
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        _threads_set = True
+    return device
+
+
+def describe(device: torch.device | None = None) -> str:
+    """One short line for badges and logs, e.g. 'CPU (2 threads)' or 'CUDA: NVIDIA H100'."""
+    device = device or get_device()
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({torch.get_num_threads()} threads)"

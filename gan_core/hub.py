@@ -1,0 +1,110 @@
+"""Load and save models as Hugging Face folders: a local folder and a Hub repo id go through one call.
+
+Only safetensors are read. A folder or repo that offers only pickles (pytorch_model.bin, *.pt)
+is refused, because unpickling runs arbitrary code.
+"""
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .models import ARCHITECTURES
+
+ALLOW = ["config.json", "*.safetensors", "model.safetensors.index.json", "README.md"]
+
+
+class ModelLoadError(RuntimeError):
+    """A clear, user-facing reason why a model could not be loaded."""
+
+
+def resolve(source, revision: str | None = None) -> Path:
+    """A local folder as is, else a Hub repo id downloaded (safetensors and config only) into the HF cache."""
+    path = Path(os.path.expanduser(str(source)))
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(f"{source} is a file; expected a model folder with config.json and model.safetensors")
+        return path
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW))
+    except HFValidationError as e:
+        raise ModelLoadError(f"{source!r} is neither a local folder nor a valid Hub repo id ({e})") from e
+    except Exception as e:  # offline, unknown repo, bad revision, gated...
+        raise ModelLoadError(f"could not fetch {source!r} from the Hugging Face Hub: {type(e).__name__}: {e}") from e
+
+
+def read_config(folder: Path) -> dict:
+    cfg_path = folder / "config.json"
+    if not cfg_path.exists():
+        raise ModelLoadError(f"{folder} has no config.json; not a gan_core model folder")
+    try:
+        return json.loads(cfg_path.read_text())
+    except json.JSONDecodeError as e:
+        raise ModelLoadError(f"{cfg_path} is not valid JSON: {e}") from e
+
+
+def read_weights(folder: Path) -> dict:
+    single = folder / "model.safetensors"
+    index = folder / "model.safetensors.index.json"
+    try:
+        if single.exists():
+            return load_file(single)
+        if index.exists():  # sharded: keeps each file small enough for a Space without LFS
+            state = {}
+            for shard in sorted(set(json.loads(index.read_text())["weight_map"].values())):
+                state.update(load_file(folder / shard))
+            return state
+    except (SafetensorError, OSError, ValueError, KeyError) as e:
+        raise ModelLoadError(f"weights in {folder} are corrupt or not safetensors: {e}") from e
+    pickles = [p.name for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
+    if pickles:
+        raise ModelLoadError(f"{folder} has only pickle weights ({', '.join(pickles)}); refusing to unpickle. "
+                             "Convert them to model.safetensors.")
+    raise ModelLoadError(f"{folder} has no model.safetensors")
+
+
+def load_model(source, revision: str | None = None, device=None, expect: type | None = None) -> torch.nn.Module:
+    """Build the class named in config.json and load its safetensors, strictly. Returns it in eval mode."""
+    folder = resolve(source, revision)
+    cfg = read_config(folder)
+    arch = cfg.pop("architecture", None)
+    if arch not in ARCHITECTURES:
+        raise ModelLoadError(f"{folder}/config.json names architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+    cls = ARCHITECTURES[arch]
+    if expect is not None and not issubclass(cls, expect):
+        raise ModelLoadError(f"{source} holds a {arch}, not a {expect.__name__}")
+    try:
+        model = cls(**cfg)
+    except TypeError as e:
+        raise ModelLoadError(f"{folder}/config.json does not fit {arch}: {e}") from e
+    state = read_weights(folder)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()
+        raise ModelLoadError(f"weights in {folder} do not match {arch}{tuple(cfg.items())}: {' '.join(first[:3])}") from e
+    model.source = str(source)
+    return model.to(device or "cpu").eval()
+
+
+def init_config(model: torch.nn.Module) -> dict:
+    """The __init__ arguments PyTorchModelHubMixin captured, plus the class name to rebuild it."""
+    cfg = dict(getattr(model, "_hub_mixin_config", None) or {})
+    return {"architecture": type(model).__name__, **cfg}
+
+
+def save_model(model: torch.nn.Module, folder, card: str | None = None) -> Path:
+    """Write config.json + model.safetensors (+ README.md model card) into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(init_config(model), indent=2) + "\n")
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    if card is not None:
+        (folder / "README.md").write_text(card)
+    return folder

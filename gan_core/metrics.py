@@ -1,0 +1,105 @@
+"""Scores for generated digits, from a small CNN trained on MNIST (checkpoints/digit-classifier).
+
+- confident_share: share of samples the classifier calls a digit with p >= 0.9 ("recognizable").
+- class_share / classes_covered: per-class histogram of the predicted digits - the mode-collapse
+  meter; a collapsed GAN draws one or two digits only.
+- frechet: the Frechet distance between Gaussians fitted to the classifier's 128-d features of the
+  samples and of MNIST test (FID's formula, with a digit network instead of Inception).
+"""
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .hub import load_model
+from .models import HUB_KW, register
+from huggingface_hub import PyTorchModelHubMixin
+
+CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "digit-classifier"
+
+
+@register
+class DigitClassifier(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """conv32-pool-conv64-pool-fc128-fc10 on 28x28 images in [-1, 1]."""
+
+    def __init__(self, width: int = 32, features: int = 128):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(2 * width * 7 * 7, features), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Dropout(0.3), nn.Linear(features, 10))
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+    @torch.no_grad()
+    def features_and_probs(self, x: torch.Tensor, batch: int = 1000):
+        self.eval()
+        feats, probs = [], []
+        for i in range(0, len(x), batch):
+            f = self.body(x[i:i + batch].float())
+            feats.append(f)
+            probs.append(self.head(f).softmax(1))
+        return torch.cat(feats).double(), torch.cat(probs)
+
+
+@lru_cache(maxsize=1)
+def load_classifier(source: str | None = None) -> DigitClassifier:
+    return load_model(source or CLASSIFIER_DIR, expect=DigitClassifier)
+
+
+def gaussian_stats(feats: torch.Tensor):
+    mu = feats.mean(0)
+    c = feats - mu
+    return mu, c.T @ c / (len(feats) - 1)
+
+
+def frechet_distance(mu1, s1, mu2, s2) -> float:
+    """||mu1-mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2), via eigenvalues of S1^1/2 S2 S1^1/2 (symmetric, stable)."""
+    ev1, v1 = torch.linalg.eigh(s1)
+    r1 = v1 @ torch.diag(ev1.clamp(min=0).sqrt()) @ v1.T
+    ev = torch.linalg.eigvalsh(r1 @ s2 @ r1).clamp(min=0)
+    return float(((mu1 - mu2) ** 2).sum() + s1.trace() + s2.trace() - 2 * ev.sqrt().sum())
+
+
+@lru_cache(maxsize=1)
+def mnist_test_stats():
+    from .data import mnist_tensor
+    feats, _ = load_classifier().features_and_probs(mnist_tensor("test"))
+    return gaussian_stats(feats)
+
+
+def score_digits(images: torch.Tensor, confidence: float = 0.9, coverage_min: float = 0.05) -> dict:
+    """Scores for (N,1,28,28) images in [-1, 1]. See the module docstring."""
+    if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
+        raise ValueError(f"digit scores need (N,1,28,28) images, got {tuple(images.shape)}")
+    feats, probs = load_classifier().features_and_probs(images.cpu())
+    pmax, pred = probs.max(1)
+    counts = torch.bincount(pred, minlength=10)
+    share = (counts.float() / len(images)).tolist()
+    out = {
+        "n": len(images),
+        "confident_share": float((pmax >= confidence).float().mean()),
+        "class_share": [round(s, 4) for s in share],
+        "classes_covered": int(sum(s >= coverage_min for s in share)),
+        "min_class_share": float(min(share)),
+        "max_class_share": float(max(share)),
+    }
+    if len(images) >= 2:
+        mu, s = gaussian_stats(feats)
+        out["frechet"] = frechet_distance(mu, s, *mnist_test_stats())
+    return out
+
+
+def mode_collapse_warning(scores: dict, coverage_min: int = 8, dominant: float = 0.3) -> str | None:
+    """A plain-words alert when few classes dominate, else None."""
+    top = int(np.argmax(scores["class_share"]))
+    if scores["classes_covered"] < coverage_min:
+        return f"Mode collapse: only {scores['classes_covered']} of 10 digits appear in at least 5% of samples."
+    if scores["max_class_share"] > dominant:
+        return f"Mode collapse risk: digit {top} makes up {scores['max_class_share']:.0%} of samples."
+    return None

@@ -1,0 +1,163 @@
+"""The networks: the seed slides' FNN GAN, DCGANs for 28x28 and 64x64, and WGAN critics.
+
+Every generator maps z of shape (N, z_dim) to images (N, C, H, W) in [-1, 1] and exposes
+`z_dim`, `channels` and `img_size`. Every discriminator / critic returns one raw score per image
+(a logit): the sigmoid of the slides lives inside BCEWithLogits in losses.py (same maths, no
+overflow), and a WGAN critic needs the raw score anyway.
+
+All classes save and load as Hugging Face folders (config.json + model.safetensors) through
+PyTorchModelHubMixin; `gan_core.hub` loads any of them by the `architecture` key it writes.
+"""
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+HUB_KW = dict(library_name="gan-playground", repo_url="https://huggingface.co/docs/hub", tags=["gan", "gan-playground"])
+
+
+class GeneratorBase(nn.Module):
+    z_dim: int
+    channels: int
+    img_size: int
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+        device = device or next(self.parameters()).device
+        return torch.randn(n, self.z_dim, generator=generator, device="cpu").to(device)
+
+    @torch.no_grad()
+    def generate(self, n: int, seed: int = 0) -> torch.Tensor:
+        """n images from a seeded noise batch, in eval mode, as float in [-1, 1] on the CPU."""
+        was_training = self.training
+        self.eval()
+        z = self.sample_z(n, torch.Generator().manual_seed(seed))
+        out = self(z).float().cpu()
+        self.train(was_training)
+        return out
+
+
+# ---------------------------------------------------------------- the seed slides' FNN GAN
+class MLPGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
+    """z(64) -> 256 -> 256 -> 784 tanh, exactly as the slides (ReLU hidden units)."""
+
+    def __init__(self, z_dim: int = 64, hidden: int = 256, img_size: int = 28, channels: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.z_dim, self.img_size, self.channels = z_dim, img_size, channels
+        out = channels * img_size * img_size
+        self.net = nn.Sequential(
+            nn.Linear(z_dim, hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(hidden, out), nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.net(z).view(-1, self.channels, self.img_size, self.img_size)
+
+
+class MLPDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """784 -> 256 -> 256 -> 1 with LeakyReLU(0.2), as the slides; sigmoid folded into the loss."""
+
+    def __init__(self, hidden: int = 256, img_size: int = 28, channels: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(channels * img_size * img_size, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+# ---------------------------------------------------------------- DCGAN, 28x28 (MNIST)
+class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
+    """z -> (2w, 7, 7) -> transposed convs upsample 7 -> 14 -> 28.
+
+    Transposed convolutions learn their own upsampling, which is why DCGAN replaced the dense
+    generator: neighbouring pixels share weights, so strokes come out connected.
+    """
+
+    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0):
+        super().__init__()
+        self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, 28, width
+        self.project = nn.Sequential(nn.Linear(z_dim, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.Dropout(dropout),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.main(self.project(z).view(-1, 2 * self.width, 7, 7))
+
+
+def _norm2d(kind: str, c: int) -> nn.Module:
+    # WGAN-GP's penalty is per-sample, so its critic must not mix samples: no batch norm there.
+    return {"batch": lambda: nn.BatchNorm2d(c), "layer": lambda: nn.GroupNorm(1, c), "none": nn.Identity}[kind]()
+
+
+class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """28 -> 14 -> 7 strided convs, then one linear score. norm='none'/'layer' makes it a WGAN critic."""
+
+    def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
+            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1),
+        )
+
+    def forward(self, x):
+        return self.main(x).squeeze(1)
+
+
+# ---------------------------------------------------------------- DCGAN, 64x64 (faces)
+class DCGANGenerator64(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
+    """The PyTorch-tutorial DCGAN generator: z -> 4 -> 8 -> 16 -> 32 -> 64, layout `main.N` as there."""
+
+    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 3):
+        super().__init__()
+        self.z_dim, self.channels, self.img_size = z_dim, channels, 64
+        w = width
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(z_dim, w * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(w * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(w * 8, w * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(w * 4, w * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(w * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(w * 2, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(True),
+            nn.ConvTranspose2d(w, channels, 4, 2, 1, bias=False), nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.main(z.view(z.shape[0], self.z_dim, 1, 1))
+
+
+class DCGANDiscriminator64(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """64 -> 32 -> 16 -> 8 -> 4 strided convs -> one score. norm='none'/'layer' for a WGAN critic."""
+
+    def __init__(self, width: int = 64, channels: int = 3, norm: str = "batch"):
+        super().__init__()
+        w = width
+        self.main = nn.Sequential(
+            nn.Conv2d(channels, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w, w * 2, 4, 2, 1, bias=False), _norm2d(norm, w * 2), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w * 2, w * 4, 4, 2, 1, bias=False), _norm2d(norm, w * 4), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w * 4, w * 8, 4, 2, 1, bias=False), _norm2d(norm, w * 8), nn.LeakyReLU(0.2, True),
+            nn.Conv2d(w * 8, 1, 4, 1, 0, bias=False),
+        )
+
+    def forward(self, x):
+        return self.main(x).view(-1)
+
+
+ARCHITECTURES = {cls.__name__: cls for cls in (
+    MLPGenerator, MLPDiscriminator, DCGANGenerator28, DCGANDiscriminator28, DCGANGenerator64, DCGANDiscriminator64,
+)}
+
+
+def register(cls):
+    """Make a model class loadable by name from a Hugging Face folder (see gan_core.hub)."""
+    ARCHITECTURES[cls.__name__] = cls
+    return cls
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
