@@ -7,6 +7,8 @@ from ui.layout import apply_direction, device_badge
 st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
 
 langs = languages()
+if "lang" not in st.session_state and st.query_params.get("lang") in langs:
+    st.session_state["lang"] = st.query_params["lang"]  # a shared link picks the language once: ?lang=he
 st.sidebar.selectbox("🌐 " + t("app.language"), list(langs), format_func=langs.get, key="lang")
 
 pages = [

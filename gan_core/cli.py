@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .training import BEST_MODEL, MODELS
+
 
 def _progress(total, desc, unit="step"):
     from tqdm.auto import tqdm
@@ -17,13 +19,14 @@ def _progress(total, desc, unit="step"):
 
 
 def load_training_data(spec: str, img_size: int | None, channels: int):
-    """'mnist' -> MNIST train; a path -> the image folder, centre-cropped and resized."""
-    from .data import load_image_folder, mnist_tensor
+    """(images, labels or None): 'mnist' -> MNIST train with its labels; a path -> the image folder."""
+    import torch
+    from .data import load_image_folder, load_mnist, mnist_tensor
     if spec == "mnist":
-        return mnist_tensor("train")
+        return mnist_tensor("train"), torch.tensor(load_mnist("train")[1]).long()
     folder = load_image_folder(spec, size=img_size or 64, channels=channels)
     print(f"loaded {len(folder.paths)} images from {spec}; skipped {len(folder.skipped)} unreadable", file=sys.stderr)
-    return folder.tensor
+    return folder.tensor, None
 
 
 def model_card(trainer, data_spec: str, wall: float, scores: dict | None) -> str:
@@ -47,15 +50,17 @@ def cmd_train(args):
     from .training import TrainConfig, Trainer
     if args.steps is None and args.time_budget is None:
         sys.exit("train: give --steps N or --time-budget SECONDS")
-    data = load_training_data(args.data, args.img_size, args.channels)
+    data, labels = load_training_data(args.data, args.img_size, args.channels)
     out = Path(args.out)
     if args.resume and (out / "trainer_state.pt").exists():
-        trainer = Trainer.resume(out, data)
+        trainer = Trainer.resume(out, data, labels=labels)
         print(f"resuming {out} at step {trainer.iteration}", file=sys.stderr)
     else:
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
-        trainer = Trainer(cfg, data)
+        if cfg.num_classes and labels is None:
+            sys.exit(f"error: model {args.model!r} is conditional and needs labelled data (--data mnist)")
+        trainer = Trainer(cfg, data, labels=labels)
     t0 = time.perf_counter()
     last_save = time.perf_counter()
     if args.steps is not None:
@@ -84,7 +89,7 @@ def cmd_train(args):
     scores = None
     if tuple(data.shape[1:]) == (1, 28, 28) and not args.no_score:
         from .metrics import score_digits
-        scores = score_digits(trainer.G.generate(2000, seed=args.seed))
+        scores = score_digits(trainer.generator.generate(2000, seed=args.seed))
     trainer.save(out, model_card(trainer, args.data, wall, scores))
     to_pil(make_grid(to_uint8(trainer.fixed_samples())), scale=2).save(out / "samples.png")
     summary = {"out": str(out), "steps": trainer.iteration, "train_seconds": round(trainer.elapsed, 2),
@@ -127,12 +132,130 @@ def cmd_score(args):
     print(json.dumps(score_digits(G.generate(args.n, seed=args.seed))))
 
 
+def cmd_interpolate(args):
+    """A strip (PNG) or an animation (GIF) between the faces of two seeds."""
+    from .grid import gif_bytes, make_grid, to_pil
+    from .hub import ModelLoadError, load_model
+    from .latent import interpolate, render, seed_z, truncate
+    from .models import GeneratorBase
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".gif"):
+        sys.exit(f"error: --out must end in .png (strip) or .gif (animation), not {out.suffix!r}")
+    if args.frames < 2:
+        sys.exit("error: --frames must be at least 2 (both endpoints)")
+    try:
+        G = load_model(args.source, revision=args.revision, expect=GeneratorBase)
+    except ModelLoadError as e:
+        sys.exit(f"error: {e}")
+    z = interpolate(seed_z(args.seed_a, G.z_dim), seed_z(args.seed_b, G.z_dim), args.frames, args.mode)
+    frames = render(G, truncate(z, args.truncation))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".gif":
+        seq = list(frames) + (list(frames[-2:0:-1]) if args.bounce else [])
+        out.write_bytes(gif_bytes(seq, duration_ms=args.ms, scale=args.scale))
+    else:
+        to_pil(make_grid(frames, nrow=len(frames)), scale=args.scale).save(out)
+    print(json.dumps({"out": str(out), "frames": len(frames), "mode": args.mode, "seeds": [args.seed_a, args.seed_b]}))
+
+
+def cmd_push(args):
+    """Upload a model folder (config, safetensors, model card) to a Hub repo; never pickles."""
+    from .hub import ALLOW, ModelLoadError, read_config, read_weights
+    folder = Path(args.folder)
+    files = _push_files(folder, ALLOW)
+    try:
+        read_config(folder)
+        read_weights(folder)  # refuses pickles, checks the safetensors open
+    except ModelLoadError as e:
+        sys.exit(f"error: {e}")
+    if not (folder / "README.md").exists() and not args.allow_no_card:
+        sys.exit(f"error: {folder} has no README.md model card (data, steps, licence); write one or pass --allow-no-card")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    try:
+        validate_repo_id(args.repo_id)
+    except HFValidationError as e:
+        sys.exit(f"error: {args.repo_id!r} is not a valid repo id (owner/name): {e}")
+    if args.dry_run:
+        print(json.dumps({"repo_id": args.repo_id, "files": files, "private": args.private, "dry_run": True}))
+        return
+    from huggingface_hub import HfApi, get_token
+    token = args.token or get_token()
+    if not token:
+        sys.exit("error: not logged in to the Hugging Face Hub: run `hf auth login` or set HF_TOKEN (a write token)")
+    api = HfApi(token=token)
+    try:
+        url = api.create_repo(args.repo_id, private=args.private, exist_ok=True)
+        commit = api.upload_folder(repo_id=args.repo_id, folder_path=folder, allow_patterns=ALLOW,
+                                   commit_message=args.message, revision=args.branch)
+    except Exception as e:  # offline, bad token, no write access, ...
+        sys.exit(f"error: could not push to {args.repo_id!r}: {type(e).__name__}: {e}")
+    print(json.dumps({"repo": str(url), "commit": getattr(commit, "oid", None), "files": files}))
+
+
+def _push_files(folder: Path, allow) -> list[str]:
+    import fnmatch
+    if not folder.is_dir():
+        sys.exit(f"error: {folder} is not a folder")
+    return sorted(p.name for p in folder.iterdir() if p.is_file() and any(fnmatch.fnmatch(p.name, a) for a in allow))
+
+
+def cmd_stylize(args):
+    """Neural style transfer of CONTENT in the manner of STYLE; prints the losses and the wall time."""
+    from .device import get_device
+    from .image_io import ImageLoadError, load_image
+    from .style import GatysConfig, StyleModels, StyleWeightsError, stylize
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        sys.exit(f"error: --out must end in .png or .jpg, not {out.suffix!r}")
+    if not 32 <= args.size <= 2048:
+        sys.exit("error: --size must be between 32 and 2048 px")
+    images = {}
+    for role, path in (("content", args.content), ("style", args.style)):
+        try:
+            loaded = load_image(path, max_side=max(args.size, 512))
+        except ImageLoadError as e:
+            sys.exit(f"error: {role} image {path}: {e}")
+        for note in loaded.notes:
+            print(f"{role}: {note}", file=sys.stderr)
+        images[role] = loaded.image
+    device = get_device()
+    try:
+        models = StyleModels.load(device)
+    except StyleWeightsError as e:
+        sys.exit(f"error: {e}")
+    cfg = None
+    if args.method == "gatys":
+        cfg = GatysConfig(size=args.size, content_weight=args.content_weight, style_weight=args.style_weight,
+                          tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer,
+                          lr=args.lr if args.lr is not None else (1.0 if args.optimizer == "lbfgs" else 0.02),
+                          seed=args.seed)
+
+    def report(p):
+        print(f"step {p.step:5d}  content {p.content:.4g}  style {p.style:.4g}  tv {p.tv:.4g}  total {p.total:.4g}"
+              f"  ({p.elapsed:.1f} s)", file=sys.stderr)
+    t0 = time.perf_counter()
+    image, run = stylize(models, images["content"], images["style"], method=args.method, size=args.size,
+                         steps=args.steps, alpha=args.alpha, preserve_color=args.preserve_color, cfg=cfg,
+                         callback=report, every=args.every)
+    wall = time.perf_counter() - t0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from PIL import Image
+    Image.fromarray(image).save(out)
+    summary = {"out": str(out), "method": args.method, "shape": list(image.shape), "wall_seconds": round(wall, 2)}
+    if run is not None:
+        last = run.history[-1] if run.history else None
+        summary.update(steps=run.step_count, best_total=round(run.best_loss, 6), error=run.error)
+        if last:
+            summary.update(content_loss=round(last.content, 6), style_loss=round(last.style, 6), tv_loss=round(last.tv, 6))
+    print(json.dumps(summary))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Playground: train, sample and score GANs.")
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a GAN on MNIST or an image folder")
-    t.add_argument("--model", choices=["mlp", "dcgan", "wgan", "wgan-gp"], default="dcgan")
+    t.add_argument("--model", choices=list(MODELS), default=BEST_MODEL)
     t.add_argument("--data", default="mnist", help="'mnist' or a folder of images (searched recursively)")
     t.add_argument("--steps", type=int)
     t.add_argument("--time-budget", type=float, help="train for this many seconds instead of --steps")
@@ -165,6 +288,49 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--revision")
     c.set_defaults(func=cmd_score)
+
+    i = sub.add_parser("interpolate", help="interpolate between two seeds' faces: a PNG strip or a GIF")
+    i.add_argument("source", help="generator folder or Hub repo id")
+    i.add_argument("--seed-a", type=int, default=0)
+    i.add_argument("--seed-b", type=int, default=1)
+    i.add_argument("--frames", type=int, default=16)
+    i.add_argument("--mode", choices=["slerp", "lerp"], default="slerp")
+    i.add_argument("--truncation", type=float, default=1.0, help="psi in [0, 1]; <1 pulls z towards the mean")
+    i.add_argument("--out", required=True, help=".png for a strip, .gif for an animation")
+    i.add_argument("--revision")
+    i.add_argument("--scale", type=int, default=2, help="pixel zoom")
+    i.add_argument("--ms", type=int, default=100, help="GIF frame duration")
+    i.add_argument("--bounce", action="store_true", help="GIF plays A->B->A")
+    i.set_defaults(func=cmd_interpolate)
+
+    u = sub.add_parser("push", help="upload a model folder and its model card to a Hugging Face Hub repo")
+    u.add_argument("folder", help="a folder with config.json, safetensors weights and README.md")
+    u.add_argument("repo_id", help="owner/name on the Hub (created if missing)")
+    u.add_argument("--private", action="store_true")
+    u.add_argument("--branch", help="upload to this branch (default main)")
+    u.add_argument("--message", default="Upload gan_core model")
+    u.add_argument("--token", help="a write token (default: HF_TOKEN or the saved login)")
+    u.add_argument("--allow-no-card", action="store_true", help="push without README.md")
+    u.add_argument("--dry-run", action="store_true", help="check and list the files, upload nothing")
+    u.set_defaults(func=cmd_push)
+    y = sub.add_parser("stylize", help="neural style transfer (Gatys optimisation or AdaIN) of CONTENT in STYLE")
+    y.add_argument("content", help="content image file")
+    y.add_argument("style", help="style image file")
+    y.add_argument("--method", choices=["gatys", "adain"], default="adain")
+    y.add_argument("--size", type=int, default=256, help="long side of the result, px")
+    y.add_argument("--steps", type=int, default=200, help="Gatys: loss evaluations")
+    y.add_argument("--out", required=True, help=".png or .jpg")
+    y.add_argument("--alpha", type=float, default=1.0, help="AdaIN: 0 = content, 1 = full style")
+    y.add_argument("--preserve-color", action="store_true", help="AdaIN: keep the content's colours")
+    y.add_argument("--init", choices=["content", "noise", "adain"], default="content", help="Gatys: start image")
+    y.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
+    y.add_argument("--lr", type=float, help="Gatys: step size (default 1 for L-BFGS, 0.02 for Adam)")
+    y.add_argument("--content-weight", type=float, default=1.0)
+    y.add_argument("--style-weight", type=float, default=1e3)
+    y.add_argument("--tv-weight", type=float, default=10.0)
+    y.add_argument("--every", type=int, default=10, help="Gatys: print the losses every N steps")
+    y.add_argument("--seed", type=int, default=0)
+    y.set_defaults(func=cmd_stylize)
     return p
 
 

@@ -98,13 +98,46 @@ def init_config(model: torch.nn.Module) -> dict:
     return {"architecture": type(model).__name__, **cfg}
 
 
-def save_model(model: torch.nn.Module, folder, card: str | None = None) -> Path:
-    """Write config.json + model.safetensors (+ README.md model card) into `folder`."""
+def save_model(model: torch.nn.Module, folder, card: str | None = None, max_shard_bytes: int | None = None) -> Path:
+    """Write config.json + model.safetensors (+ README.md model card) into `folder`.
+
+    With `max_shard_bytes`, weights larger than that are split into model-0000k-of-0000n.safetensors
+    plus model.safetensors.index.json (the transformers layout), so every file stays small enough
+    for a git push to a Space without LFS while the weights stay exact fp32.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps(init_config(model), indent=2) + "\n")
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    shards = _split(state, max_shard_bytes) if max_shard_bytes else [state]
+    for stale in [folder / "model.safetensors", folder / "model.safetensors.index.json", *folder.glob("model-*-of-*.safetensors")]:
+        stale.unlink(missing_ok=True)
+    if len(shards) == 1:
+        save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    else:
+        weight_map = {}
+        for i, shard in enumerate(shards, 1):
+            name = f"model-{i:05d}-of-{len(shards):05d}.safetensors"
+            save_file(shard, folder / name, metadata={"format": "pt"})
+            weight_map.update({k: name for k in shard})
+        total = sum(v.numel() * v.element_size() for v in state.values())
+        index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))}
+        (folder / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
     if card is not None:
         (folder / "README.md").write_text(card)
     return folder
+
+
+def _split(state: dict, max_bytes: int) -> list[dict]:
+    """Greedy, order-preserving split of a state dict into shards of at most max_bytes (one tensor may exceed it)."""
+    shards, current, size = [], {}, 0
+    for k, v in state.items():
+        n = v.numel() * v.element_size()
+        if current and size + n > max_bytes:
+            shards.append(current)
+            current, size = {}, 0
+        current[k] = v
+        size += n
+    if current:
+        shards.append(current)
+    return shards

@@ -49,3 +49,8 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, weight: flo
     scores = critic(x_hat)
     (grads,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     return weight * ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """AC-GAN's auxiliary term: cross-entropy of D's digit head against the intended digit."""
+    return F.cross_entropy(class_logits, labels)

@@ -77,16 +77,22 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
     generator: neighbouring pixels share weights, so strokes come out connected.
     """
 
-    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0):
+    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0, num_classes: int = 0):
         super().__init__()
         self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, 28, width
-        self.project = nn.Sequential(nn.Linear(z_dim, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.num_classes = num_classes  # > 0: a conditional generator, the digit is an input
+        self.project = nn.Sequential(nn.Linear(z_dim + num_classes, 2 * width * 7 * 7, bias=False),
+                                     nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
         self.main = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.Dropout(dropout),
             nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
         )
 
-    def forward(self, z):
+    def forward(self, z, labels=None):
+        if self.num_classes:
+            # no labels given: cycle through the classes, so any batch (and grid) is balanced
+            labels = torch.arange(z.shape[0], device=z.device) % self.num_classes if labels is None else labels
+            z = torch.cat([z, nn.functional.one_hot(labels, self.num_classes).to(z.dtype)], 1)
         return self.main(self.project(z).view(-1, 2 * self.width, 7, 7))
 
 
@@ -96,10 +102,15 @@ def _norm2d(kind: str, c: int) -> nn.Module:
 
 
 class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
-    """28 -> 14 -> 7 strided convs, then one linear score. norm='none'/'layer' makes it a WGAN critic."""
+    """28 -> 14 -> 7 strided convs, then one linear score. norm='none'/'layer' makes it a WGAN critic.
 
-    def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0):
+    num_classes > 0 adds the AC-GAN auxiliary head: D also says which digit it sees, which gives
+    a conditional G a direct signal to draw each class distinctly.
+    """
+
+    def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0, num_classes: int = 0):
         super().__init__()
+        self.classes = nn.Linear(2 * width * 7 * 7, num_classes) if num_classes else None
         self.main = nn.Sequential(
             nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
@@ -108,6 +119,11 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
 
     def forward(self, x):
         return self.main(x).squeeze(1)
+
+    def forward_with_classes(self, x):
+        """(real/fake logit (N,), class logits (N, num_classes)) from one pass."""
+        h = self.main[:-1](x)
+        return self.main[-1](h).squeeze(1), self.classes(h)
 
 
 # ---------------------------------------------------------------- DCGAN, 64x64 (faces)
@@ -148,8 +164,61 @@ class DCGANDiscriminator64(nn.Module, PyTorchModelHubMixin, **HUB_KW):
         return self.main(x).view(-1)
 
 
+# ---------------------------------------------------------------- the face-GAN exercise, 64x64 RGB
+class FaceExerciseDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """The exercise's D: 3 x [Conv 3x3 + MaxPool 2 + ReLU + Dropout] (64 -> 32 -> 16 -> 8), then dense + dropout.
+
+    Max-pooling (not strided convs as in DCGAN) is the classic image-classifier recipe the exercise
+    starts from; dropout keeps this D from memorising a small face folder and overpowering G.
+    """
+
+    def __init__(self, width: int = 32, channels: int = 3, img_size: int = 64, hidden: int = 256, dropout: float = 0.3):
+        super().__init__()
+        if img_size % 8:
+            raise ValueError(f"img_size must be a multiple of 8 (three 2x poolings), got {img_size}")
+        w, s = width, img_size // 8
+        blocks = []
+        for c_in, c_out in ((channels, w), (w, 2 * w), (2 * w, 4 * w)):
+            blocks += [nn.Conv2d(c_in, c_out, 3, 1, 1), nn.MaxPool2d(2), nn.ReLU(), nn.Dropout(dropout)]
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Sequential(
+            nn.Flatten(), nn.Linear(4 * w * s * s, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x)).squeeze(1)
+
+
+class FaceExerciseGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
+    """The exercise's G, the mirror of its D: z -> dense -> (4w, 8, 8), then 3 x
+    [Unpool (2x nearest upsampling) + Deconv 3x3 + ReLU + Dropout + BatchNorm] (8 -> 16 -> 32 -> 64),
+    then a last Deconv to RGB with tanh.
+
+    Unpooling undoes the D's max-pooling in size only (MaxUnpool2d would need D's pooling
+    indices, which a generator does not have), and the transposed conv after it learns what to paint.
+    """
+
+    def __init__(self, z_dim: int = 100, width: int = 32, channels: int = 3, img_size: int = 64, dropout: float = 0.1):
+        super().__init__()
+        if img_size % 8:
+            raise ValueError(f"img_size must be a multiple of 8 (three 2x unpoolings), got {img_size}")
+        self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, img_size, width
+        w, s = width, img_size // 8
+        self.project = nn.Sequential(nn.Linear(z_dim, 4 * w * s * s), nn.ReLU())
+        blocks = []
+        for c_in, c_out in ((4 * w, 2 * w), (2 * w, w), (w, w)):
+            blocks += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ConvTranspose2d(c_in, c_out, 3, 1, 1),
+                       nn.ReLU(), nn.Dropout(dropout), nn.BatchNorm2d(c_out)]
+        self.main = nn.Sequential(*blocks, nn.ConvTranspose2d(w, channels, 3, 1, 1), nn.Tanh())
+
+    def forward(self, z):
+        s = self.img_size // 8
+        return self.main(self.project(z).view(-1, 4 * self.width, s, s))
+
+
 ARCHITECTURES = {cls.__name__: cls for cls in (
     MLPGenerator, MLPDiscriminator, DCGANGenerator28, DCGANDiscriminator28, DCGANGenerator64, DCGANDiscriminator64,
+    FaceExerciseGenerator, FaceExerciseDiscriminator,
 )}
 
 

@@ -1,8 +1,98 @@
-"""Placeholder until this page is built: says what it will do, shows nothing fake."""
+"""Architectures: what a GAN is, a live 2-D toy GAN, the gan_core designs read off the real classes,
+and the known problems with where this app shows each one. All text is in locales/*.json ("arch.*")."""
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
+from gan_core.training import PRESETS
+from ui.arch_widgets import design, loss_source
 from ui.i18n import t
-from ui.layout import coming_soon
+from ui.toy_widgets import toy_gan
 
-st.title(t("nav.architectures"))
-coming_soon("placeholder.architectures")
+# Formulas are the same in every language, so they live here and not in the locale files.
+MINIMAX = r"\min_G \max_D \; V(D,G) = \mathbb{E}_{x\sim p_\text{data}}\big[\log D(x)\big] + \mathbb{E}_{z\sim p_z}\big[\log\big(1 - D(G(z))\big)\big]"
+D_LOSS = r"\mathcal{L}_D = -\,\mathbb{E}_{x}\big[\log D(x)\big] \;-\; \mathbb{E}_{z}\big[\log\big(1 - D(G(z))\big)\big]"
+G_LOSSES = (r"\mathcal{L}_G^{\text{minimax}} = \mathbb{E}_{z}\big[\log\big(1 - D(G(z))\big)\big]"
+            r"\qquad\qquad \mathcal{L}_G^{\text{non-sat}} = -\,\mathbb{E}_{z}\big[\log D(G(z))\big]")
+W_DIST = r"W(p_\text{data}, p_g) = \sup_{\lVert f\rVert_L \le 1} \; \mathbb{E}_{x\sim p_\text{data}}\big[f(x)\big] - \mathbb{E}_{z\sim p_z}\big[f(G(z))\big]"
+W_LOSSES = (r"\mathcal{L}_f = \mathbb{E}_z\big[f(G(z))\big] - \mathbb{E}_x\big[f(x)\big] \qquad "
+            r"\mathcal{L}_G = -\,\mathbb{E}_z\big[f(G(z))\big] \qquad w \leftarrow \operatorname{clip}(w, -c, c)")
+GP = (r"\mathcal{L}_f^{\text{GP}} = \mathcal{L}_f + \lambda\, \mathbb{E}_{\hat x}\Big[\big(\lVert \nabla_{\hat x} f(\hat x)\rVert_2 - 1\big)^2\Big],"
+      r"\qquad \hat x = \epsilon x + (1-\epsilon)\, G(z),\; \epsilon \sim U[0,1]")
+PHASES_DOT = """digraph { rankdir=LR; bgcolor=transparent; node [fontname="Helvetica", fontsize=11];
+z [shape=circle, label="z"]; G [shape=box, style="rounded,filled", fillcolor="#f3e5f5", label="G"];
+f [shape=note, label="G(z)"]; x [shape=note, label="x"]; D [shape=box, style="rounded,filled", fillcolor="#e3f4e6", label="D"];
+o [shape=plaintext, label="real 1 / fake 0"]; z -> G -> f -> D; x -> D; D -> o; }"""
+FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
+DESIGN_KEYS = ("mlp", "dcgan28", "dcgan64", "face", "wgan")
+
+
+def saturation_figure() -> go.Figure:
+    """G's two losses against D(G(z)): the minimax one is flat exactly where G is bad."""
+    p = np.linspace(0.005, 0.995, 200)
+    fig = go.Figure()
+    fig.add_scatter(x=p, y=np.log(1 - p), name="minimax  log(1 − D)")
+    fig.add_scatter(x=p, y=-np.log(p), name="non-saturating  −log D")
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z))",
+                      legend=dict(orientation="h", y=1.15, x=0))
+    return fig
+
+
+def basics() -> None:
+    st.markdown(t("arch.basics.gd"))
+    st.graphviz_chart(PHASES_DOT)
+    st.markdown(t("arch.basics.phases"))
+    st.latex(MINIMAX)
+    st.latex(D_LOSS)
+    st.latex(G_LOSSES)
+    c1, c2 = st.columns([3, 2])
+    c1.markdown(t("arch.basics.nonsat"))
+    c2.plotly_chart(saturation_figure(), width="stretch")
+    st.markdown(t("arch.basics.oscillate"))
+    loss_source("bce_d_loss", "bce_g_loss", "minimax_g_loss")
+
+
+def models() -> None:
+    pick = st.radio(t("arch.models.pick"), DESIGN_KEYS, format_func={k: t(f"arch.design.{k}") for k in DESIGN_KEYS}.get,
+                    horizontal=True, key="arch.design")
+    if pick == "mlp":
+        p = PRESETS["mlp"]
+        st.markdown(t("arch.mlp.body", lr=p["lr_g"], beta1=p["beta1"], batch=p["batch_size"]))
+    elif pick in ("dcgan28", "dcgan64"):
+        st.markdown(t("arch.dcgan.body"))
+    elif pick == "face":
+        st.markdown(t("arch.face.body"))
+        st.code(FACE_CLI, language="bash")
+    else:
+        st.markdown(t("arch.wgan.body"))
+        st.latex(W_DIST)
+        st.latex(W_LOSSES)
+        st.markdown(t("arch.wgangp.body"))
+        st.latex(GP)
+    design(pick)
+    if pick == "wgan":
+        loss_source("wgan_d_loss", "wgan_g_loss", "clip_weights", "gradient_penalty")
+
+
+def toy() -> None:
+    st.markdown(t("arch.toy.intro"))
+    toy_gan()
+    st.markdown(t("arch.toy.read"))
+
+
+def problems() -> None:
+    for key in ("collapse", "hyper", "balance", "highres", "vae"):
+        st.subheader(t(f"arch.problems.{key}.title"))
+        st.markdown(t(f"arch.problems.{key}.body"))
+        st.info(t(f"arch.problems.{key}.app"), icon="🔎")
+
+
+st.title(t("arch.title"))
+st.caption(t("arch.subtitle"))
+# on_change="rerun" makes the tabs lazy: only the open one runs, so the toy trains only while seen.
+tabs = st.tabs([t("arch.tab.basics"), t("arch.tab.toy"), t("arch.tab.models"), t("arch.tab.problems")],
+               key="arch.tab", on_change="rerun")
+for tab, draw in zip(tabs, (basics, toy, models, problems)):
+    if tab.open is not False:  # None when state tracking is off (e.g. a test harness): draw everything
+        with tab:
+            draw()

@@ -6,11 +6,29 @@ from gan_core.device import describe, get_device
 from .i18n import current_lang, is_rtl, t
 
 RTL_CSS = """<style>
-[data-testid="stMain"] .stMarkdown, [data-testid="stMain"] h1, [data-testid="stMain"] h2,
-[data-testid="stMain"] h3, [data-testid="stMain"] p, [data-testid="stMain"] li,
-[data-testid="stSidebar"] [data-testid="stSidebarNavItems"] { direction: rtl; text-align: right; }
-[data-testid="stMain"] code, [data-testid="stMain"] pre, .katex { direction: ltr; text-align: left; }
+/* Right-to-left languages: the sidebar moves to the right and everything a reader reads flows
+   right to left (text, lists, tabs, columns, widget labels, the page navigation) ... */
+[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+[data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }
+:is([data-testid="stMain"], [data-testid="stSidebarContent"])
+  :is(h1, h2, h3, h4, p, li, [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
+      [data-testid="stWidgetLabel"], [data-testid="stMetricLabel"], [data-testid="stMetricValue"]) { text-align: start; }
+/* ... while what is read left to right stays so: code, formulas, plots, diagrams, tables and the
+   tracks of sliders. Isolation keeps an inline `D(G(z))` from being reordered by the Hebrew around it. */
+[data-testid="stAppViewContainer"] code, [data-testid="stAppViewContainer"] pre, [data-testid="stCode"],
+.katex, [data-testid="stPlotlyChart"], [data-testid="stGraphVizChart"], [data-testid="stDataFrame"],
+[data-testid="stSlider"] [data-baseweb="slider"], [data-testid="stSliderTickBar"] {
+  direction: ltr; unicode-bidi: isolate; text-align: left;
+}
+.katex-display, .katex-display .katex { text-align: center; }
 </style>"""
+
+
+def bidi(text: str) -> str:
+    """Text for places the page's CSS does not reach (plotly legends, axis and colorbar titles):
+    in a right-to-left language, right-to-left marks on both ends make a label such as
+    "הגרדיאנט של G" read as one right-to-left phrase inside the plot's left-to-right SVG."""
+    return f"\u200f{text}\u200f" if is_rtl(current_lang()) else text
 
 
 def apply_direction() -> None:

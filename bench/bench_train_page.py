@@ -1,0 +1,93 @@
+"""Speed of training inside the page vs the headless Trainer, in the same process and run.
+
+    python bench/bench_train_page.py [--model dcgan] [--ticks 12]
+
+The page is driven through Streamlit's AppTest: select the model, press Start, then each
+at.run() is one tick (a full page rerun, so this is a conservative stand-in for the browser's
+fragment-only rerun). Page steps/s = steps gained / wall time of those runs, everything included
+(charts, sample grid, mode-collapse scoring). The headless baseline runs Trainer.step in the
+same chunk size, alternating with blocks of page ticks (the machine may be shared).
+Targets: ratio >= 0.8 and a tick <= 1 s wall on 2 cores. Prints a line per figure and one JSON.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def start_page(model: str):
+    """An AppTest of the page with `model` selected, Start pressed and the tick size settled."""
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "pages" / "2_train_mnist.py"), default_timeout=300)
+    at.run()
+    at.selectbox(key="train.w.model").set_value(model).run()
+    at.button(key="train.start").click().run()  # first tick: builds the trainer, measures a step
+    for _ in range(2):
+        at.run()
+    return at
+
+
+def page_block(at, ticks: int) -> dict:
+    sess = at.session_state["train.session"]
+    i0, e0, walls = sess.trainer.iteration, sess.trainer.elapsed, []
+    for _ in range(ticks):
+        t0 = time.perf_counter()
+        at.run()
+        walls.append(time.perf_counter() - t0)
+    assert not at.exception, [e.value for e in at.exception]
+    return {"steps": sess.trainer.iteration - i0, "train_s": sess.trainer.elapsed - e0, "walls": walls}
+
+
+def headless_block(tr, steps: int, chunk: int) -> dict:
+    i0, w0 = tr.iteration, time.perf_counter()
+    while tr.iteration - i0 < steps:
+        tr.step(min(chunk, steps - (tr.iteration - i0)))
+    return {"steps": tr.iteration - i0, "wall_s": time.perf_counter() - w0}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None, help="default: gan_core.training.BEST_MODEL")
+    ap.add_argument("--ticks", type=int, default=12)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating page/headless blocks")
+    args = ap.parse_args(argv)
+    from gan_core.data import mnist_tensor
+    from gan_core.device import describe, get_device
+    from gan_core.training import BEST_MODEL, TrainConfig, Trainer
+    model = args.model or BEST_MODEL
+    data = mnist_tensor("train")
+    at = start_page(model)
+    sess = at.session_state["train.session"]
+    tr = Trainer(TrainConfig.preset(model), data)
+    tr.step(2)  # warm-up: first calls allocate
+    # Alternate page and headless blocks, so load from others on a shared machine hits both alike.
+    walls, p_steps, p_train, h_steps, h_wall = [], 0, 0.0, 0, 0.0
+    for _ in range(args.rounds):
+        pb = page_block(at, args.ticks // args.rounds)
+        hb = headless_block(tr, pb["steps"], sess.k)
+        walls += pb["walls"]
+        p_steps, p_train = p_steps + pb["steps"], p_train + pb["train_s"]
+        h_steps, h_wall = h_steps + hb["steps"], h_wall + hb["wall_s"]
+    page_sps, base = p_steps / sum(walls), h_steps / h_wall
+    out = {"model": model, "device": describe(get_device()), "ticks": len(walls),
+           "page_steps_per_s": round(page_sps, 2), "headless_steps_per_s": round(base, 2),
+           "ratio": round(page_sps / base, 3), "steps_per_tick": sess.k,
+           "tick_wall_median_s": round(statistics.median(walls), 3), "tick_wall_max_s": round(max(walls), 3),
+           "train_share_of_page_wall": round(p_train / sum(walls), 3),
+           "meets_ratio_0.8": page_sps / base >= 0.8, "meets_tick_1s": max(walls) <= 1.0,
+           "load_avg_1m": round(os.getloadavg()[0], 2)}
+    print(f"{model}: page {out['page_steps_per_s']} steps/s vs headless {out['headless_steps_per_s']} "
+          f"-> ratio {out['ratio']}; tick median {out['tick_wall_median_s']} s, max {out['tick_wall_max_s']} s "
+          f"({out['steps_per_tick']} steps/tick) on {out['device']}, load {out['load_avg_1m']}")
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Layer tables and diagrams read off the real model classes, so the lesson cannot drift from the code.
+
+`layer_table(model)` runs one dummy batch through the model with a forward hook on every leaf
+module and records what really came out: the layer's path, its type, its output shape and its
+own parameter count. The Architectures page draws its tables and diagrams from these rows only.
+"""
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
+                     FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase, MLPDiscriminator,
+                     MLPGenerator)
+
+
+@dataclass
+class Layer:
+    name: str          # module path inside the model, e.g. "main.0"
+    kind: str          # class name, e.g. "ConvTranspose2d"
+    shape: tuple       # output shape without the batch dimension
+    params: int        # parameters owned by this layer
+    detail: str        # the layer's own repr arguments, e.g. "100, 512, kernel_size=(4, 4), ..."
+
+
+# The designs the page explains: (key, generator, discriminator/critic), each built with the
+# arguments the trainer uses for it. WGAN and WGAN-GP share the DCGAN generator; their critic is
+# the DCGAN discriminator without batch norm (the gradient penalty is per sample).
+DESIGNS = {
+    "mlp": (lambda: MLPGenerator(), lambda: MLPDiscriminator()),
+    "dcgan28": (lambda: DCGANGenerator28(), lambda: DCGANDiscriminator28()),
+    "dcgan64": (lambda: DCGANGenerator64(), lambda: DCGANDiscriminator64()),
+    "face": (lambda: FaceExerciseGenerator(), lambda: FaceExerciseDiscriminator()),
+    "wgan": (lambda: DCGANGenerator64(), lambda: DCGANDiscriminator64(norm="none")),
+}
+
+
+def dummy_input(model: nn.Module, batch: int = 2, img_size: int | None = None, channels: int | None = None) -> torch.Tensor:
+    """Noise for a generator; for a discriminator, images shaped like its constructor arguments say."""
+    if isinstance(model, GeneratorBase):
+        return torch.zeros(batch, model.z_dim)
+    cfg = getattr(model, "_hub_mixin_config", None) or {}
+    c = channels or cfg.get("channels", 1)
+    s = img_size or cfg.get("img_size") or _default_size(model)
+    return torch.zeros(batch, c, s, s)
+
+
+def _default_size(model: nn.Module) -> int:
+    return {DCGANDiscriminator28: 28, MLPDiscriminator: 28}.get(type(model), 64)
+
+
+@torch.no_grad()
+def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
+    """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored)."""
+    x = dummy_input(model) if x is None else x
+    rows: list[Layer] = []
+    names = {m: n for n, m in model.named_modules()}
+    hooks = [m.register_forward_hook(_recorder(rows, names)) for m in model.modules() if not list(m.children())]
+    was_training = model.training
+    model.eval()
+    try:
+        model(x)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return rows
+
+
+def _recorder(rows: list, names: dict):
+    def hook(module, _inputs, output):
+        out = output[0] if isinstance(output, tuple) else output
+        rows.append(Layer(names[module], type(module).__name__, tuple(out.shape[1:]),
+                          sum(p.numel() for p in module.parameters(recurse=False)), module.extra_repr()))
+    return hook
+
+
+def output_shape(model: nn.Module) -> tuple:
+    """What the whole model returns per sample: (C, H, W) for a generator, () for a score."""
+    x = dummy_input(model)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        shape = tuple(model(x).shape[1:])
+    model.train(was_training)
+    return shape
+
+
+def fmt_shape(shape: tuple) -> str:
+    return "×".join(map(str, shape)) if shape else "1"
+
+
+def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, rankdir: str = "LR") -> str:
+    """A Graphviz chain of the layers that hold weights or change the tensor's shape.
+
+    Activations, dropout and norms are folded into the box before them, so the diagram shows
+    the shape flow (e.g. 100 -> 512×4×4 -> ... -> 3×64×64) at a glance. `output` adds a last box
+    when forward() reshapes after its last layer (the FNN generator's view to 1×28×28).
+    """
+    boxes = [["input", fmt_shape(input_shape), 0]]
+    for r in rows:
+        new_box = (r.params and r.kind not in NORMS) or r.kind in RESHAPERS or fmt_shape(r.shape) != boxes[-1][1]
+        if new_box:
+            boxes.append([r.kind, fmt_shape(r.shape), r.params])
+        else:
+            boxes[-1][0] += f" + {r.kind}"
+            boxes[-1][2] += r.params
+    if output is not None and fmt_shape(output) != boxes[-1][1]:
+        boxes.append(["view", fmt_shape(output), 0])
+    lines = [f"digraph G {{ rankdir={rankdir}; bgcolor=transparent;",
+             'node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];']
+    for i, (kind, shape, params) in enumerate(boxes):
+        sub = f"\\n{params:,} params" if params else ""
+        lines.append(f'n{i} [label="{kind}\\n{shape}{sub}"];')
+    lines += [f"n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
+    return "\n".join(lines) + "}"
+
+
+NORMS = {"BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"}
+RESHAPERS = {"Upsample", "MaxPool2d", "MaxUnpool2d", "Flatten"}

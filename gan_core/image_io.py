@@ -1,0 +1,143 @@
+"""Safe image loading for uploads and the CLI: any odd file becomes an RGB image or a clear message.
+
+Everything a user hands us goes through `load_image`. It refuses before decoding when the header
+promises too many pixels (decompression bombs), decodes only a short list of formats (Pillow's EPS
+plugin, for one, would start Ghostscript), applies EXIF orientation, flattens transparency onto
+white, maps 16-bit and float images to 8 bits, keeps the first frame of animations and downscales
+to a cap, so the rest of the code only ever sees modest RGB images.
+"""
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # JPEG covers MPO (phone photos) too
+MAX_BYTES = 20 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # about 160 MB as RGBA: the most we ever agree to decode
+MAX_SIDE = 1024  # images are downscaled to this long side right after decoding
+MIN_SIDE = 16
+
+Image.init()  # register every plugin now: Image.open(formats=...) raises KeyError for one not yet loaded
+# Pillow's own bomb guard, process-wide; only ever tightened, never loosened.
+Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
+
+
+class ImageLoadError(ValueError):
+    """A message meant for the user: what is wrong with the file, never a traceback."""
+
+
+@dataclass
+class LoadedImage:
+    image: Image.Image  # RGB, long side <= max_side
+    notes: list[str] = field(default_factory=list)  # what we changed, e.g. "used the first frame"
+
+
+def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
+               max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """bytes, a path or a binary file object -> LoadedImage, or ImageLoadError with a clear message."""
+    data = _read_bytes(source, max_bytes)
+    if not data:
+        raise ImageLoadError("The file is empty (0 bytes).")
+    try:
+        # Only the header is read here; Pillow itself refuses above 2 * MAX_IMAGE_PIXELS.
+        im = Image.open(io.BytesIO(data), formats=FORMATS)
+    except Image.DecompressionBombError:
+        raise ImageLoadError(f"The image is too large to open safely (over {max_pixels / 1e6:.0f} megapixels).") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"This is not an image we can read. Supported formats: {', '.join(FORMATS[:-1])}.") from None
+    except Exception as e:  # a broken header can raise almost anything inside a plugin
+        raise ImageLoadError(f"The image header is damaged ({type(e).__name__}).") from None
+    notes = []
+    w, h = im.size
+    if w * h > max_pixels:
+        raise ImageLoadError(f"The image is {w}x{h} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.")
+    if w < 1 or h < 1:
+        raise ImageLoadError("The image has no pixels.")
+    if getattr(im, "is_animated", False):
+        notes.append("animated or multi-page image: used the first frame")
+    try:
+        im.seek(0)
+        if im.format in ("JPEG", "MPO"):
+            im.draft("RGB", (max_side, max_side))  # let libjpeg decode at 1/2, 1/4 or 1/8 size
+        im.load()
+        im = _orient(im, notes)
+        im = _to_rgb(im, notes)
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise ImageLoadError("The image needs too much memory to decode.") from None
+    except Exception as e:  # truncated data, bad compression stream, unsupported sub-mode ...
+        raise ImageLoadError(f"The image data is damaged or truncated ({type(e).__name__}: {str(e)[:80]}).") from None
+    if max(im.size) > max_side:
+        old = im.size
+        im.thumbnail((max_side, max_side), Image.LANCZOS)
+        notes.append(f"downscaled from {old[0]}x{old[1]} to {im.size[0]}x{im.size[1]}")
+    if min(im.size) < MIN_SIDE:
+        raise ImageLoadError(f"The image is too small or too thin ({im.size[0]}x{im.size[1]}); "
+                             f"each side needs at least {MIN_SIDE} pixels.")
+    return LoadedImage(im, notes)
+
+
+def _read_bytes(source, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageLoadError(f"No such file: {path}")
+        if path.stat().st_size > max_bytes:
+            raise ImageLoadError(f"The file is {path.stat().st_size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+        data = path.read_bytes()
+    elif hasattr(source, "read"):
+        data = source.read(max_bytes + 1)
+    else:
+        raise ImageLoadError(f"Cannot read an image from a {type(source).__name__}.")
+    if len(data) > max_bytes:
+        raise ImageLoadError(f"The file is larger than {max_bytes / 2**20:.0f} MB.")
+    return data
+
+
+def _orient(im: Image.Image, notes: list) -> Image.Image:
+    """Apply the EXIF orientation tag (phone photos); a broken EXIF block is ignored, not fatal."""
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+        if orientation not in (None, 1):
+            im = ImageOps.exif_transpose(im)
+            notes.append("rotated to match its EXIF orientation")
+    except Exception:
+        pass
+    return im
+
+
+def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
+    """Any Pillow mode -> 8-bit RGB. Transparency goes onto white, high bit depths are rescaled."""
+    mode = im.mode
+    if mode == "RGB":
+        return im
+    if mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        if mode == "F":
+            hi = 1.0 if a.size and np.nanmax(a) <= 1.0 else 255.0
+        else:
+            hi = 65535.0 if a.size and a.max() > 255 else 255.0
+        a = np.nan_to_num(np.clip(a / hi * 255.0, 0, 255))
+        notes.append(f"converted from {mode} ({'float' if mode == 'F' else 'high bit depth'}) to 8-bit")
+        return Image.fromarray(a.round().astype(np.uint8), "L").convert("RGB")
+    if mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+        if im.mode == "RGB":
+            return im
+    if mode in ("LA", "La", "PA", "RGBa"):
+        im = im.convert("RGBA")
+    if im.mode == "RGBA":
+        if im.getextrema()[3][0] < 255:
+            notes.append("transparent areas were filled with white")
+        background = Image.new("RGB", im.size, (255, 255, 255))
+        background.paste(im, mask=im.getchannel("A"))
+        return background
+    if mode == "CMYK":
+        notes.append("converted from CMYK to RGB")
+    return im.convert("RGB")

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One-command setup on a fresh Debian/Ubuntu-like machine: Python packages, plus the headless
+# Chromium that the end-to-end browser tests drive (skipped when not root and not present).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -r requirements.txt
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: Debian 'chromium' not installed; the e2e browser tests will be skipped" >&2
+  fi
+fi

@@ -1,0 +1,42 @@
+"""The latent-space page in a real browser: the seed grid draws, picking endpoints A and B from the
+grid redraws the interpolation strips of both face generators."""
+import json
+
+import pytest
+
+import harness
+
+pytestmark = pytest.mark.e2e
+
+EN = json.loads((harness.ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
+
+
+def number_value(page, label):
+    box = page.locator('[data-testid="stNumberInput"]').filter(has_text=label).first
+    return box.locator("input").input_value()
+
+
+def image_srcs(page):
+    return [i.get_attribute("src") for i in page.locator('[data-testid="stMain"] img').all()]
+
+
+def test_face_interpolation(page, goto, assert_no_exception, screenshot):
+    goto("latent")
+    assert_no_exception()
+    page.get_by_text(EN["latent.grid"]).wait_for()
+    assert page.locator('[data-testid="stMain"] img').count() >= 16 + 2   # grid + one strip per model
+    before = image_srcs(page)
+    assert number_value(page, EN["latent.seed_a"]) == "0"
+
+    # endpoints from the grid: A = seed 5, B = seed 9 (the 6th "A" and the 10th "B" button)
+    page.get_by_role("button", name="A", exact=True).nth(5).click()
+    harness.wait_for_run(page)
+    page.get_by_role("button", name="B", exact=True).nth(9).click()
+    harness.wait_for_run(page)
+    assert number_value(page, EN["latent.seed_a"]) == "5"
+    assert number_value(page, EN["latent.seed_b"]) == "9"
+    after = image_srcs(page)
+    assert set(after) - set(before), "the interpolation strips did not change with new endpoints"
+    assert page.get_by_role("button", name=EN["latent.download_gif"]).count() == 1
+    assert_no_exception()
+    screenshot("latent-interpolation")

@@ -1,0 +1,64 @@
+"""Every page loads from the sidebar navigation; the language switch relabels it and turns RTL on."""
+import json
+
+import pytest
+
+import harness
+
+pytestmark = pytest.mark.e2e
+
+EN = json.loads((harness.ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
+HE = json.loads((harness.ROOT / "locales" / "he.json").read_text(encoding="utf-8"))
+PAGES = [("architectures", "nav.architectures"), ("train", "nav.train"),
+         ("latent", "nav.latent"), ("style", "nav.style")]
+
+
+def test_every_page_loads_from_sidebar(page, goto, assert_no_exception, screenshot):
+    goto("")
+    links = harness.sidebar_nav_links(page)
+    assert links.count() == len(PAGES)
+    # start from the last page so that every click, the first one included, is a real page switch
+    for url_path, key in reversed(PAGES):
+        links.filter(has_text=EN[key]).first.click()
+        # the default page lives at "/" as well as at its own path
+        page.wait_for_url(lambda u, p=url_path: u.rstrip("/").endswith("/" + p)
+                          or (p == PAGES[0][0] and u.count("/") == 3))
+        harness.wait_for_run(page)
+        assert_no_exception()
+        assert page.locator('[data-testid="stMain"] h1').first.is_visible()
+        screenshot(f"page-{url_path}")
+
+
+# the default page lives at "/" (Streamlit ignores a default page's url_path)
+@pytest.mark.parametrize("url_path", [""] + [p for p, _ in PAGES[1:]])
+def test_page_opens_by_url(page, goto, assert_no_exception, url_path):
+    goto(url_path)
+    assert_no_exception()
+
+
+def test_language_switch_to_hebrew(page, goto, assert_no_exception, screenshot):
+    goto("")
+    nav = page.locator('[data-testid="stSidebarNavItems"]')
+    assert EN["nav.train"] in nav.inner_text()
+    assert nav.evaluate("e => getComputedStyle(e).direction") == "ltr"
+
+    harness.choose_selectbox(page, EN["app.language"], HE["_name"], scope='[data-testid="stSidebar"]')
+
+    text = nav.inner_text()
+    for _, key in PAGES:
+        assert HE[key] in text, f"{key} not relabelled: {text!r}"
+    assert EN["nav.train"] not in text
+    assert nav.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    h1 = page.locator('[data-testid="stMain"] h1').first
+    assert h1.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert_no_exception()
+    screenshot("language-hebrew")
+
+    # the choice survives page switches (session state, not the URL) and every page runs in Hebrew
+    for url_path, key in PAGES[1:]:
+        harness.sidebar_nav_links(page).filter(has_text=HE[key]).first.click()
+        page.wait_for_url(f"**/{url_path}")
+        harness.wait_for_run(page)
+        assert HE[key] in nav.inner_text()
+        assert_no_exception()
+        screenshot(f"hebrew-{url_path}")

@@ -1,0 +1,60 @@
+"""The training page in a real browser: Start trains (the step counter climbs), Pause freezes it,
+Resume continues from the same step, Reset goes back to an idle run."""
+import json
+import time
+
+import pytest
+
+import harness
+
+pytestmark = pytest.mark.e2e
+
+EN = json.loads((harness.ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
+STEPS = EN["train.steps"]
+
+
+def button(page, key):
+    return page.get_by_role("button", name=EN[key])
+
+
+def wait_steps_above(page, n, timeout=60.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if harness.metric_int(page, STEPS) > n:
+            return harness.metric_int(page, STEPS)
+        page.wait_for_timeout(200)
+    raise AssertionError(f"step counter stayed at {harness.metric_int(page, STEPS)} (<= {n}) for {timeout:.0f} s")
+
+
+def test_start_pause_resume_reset(page, goto, assert_no_exception, screenshot):
+    goto("train")
+    assert_no_exception()
+    assert harness.metric_int(page, STEPS) == 0
+    assert button(page, "train.pause").is_disabled()
+
+    button(page, "train.start").click()
+    first = wait_steps_above(page, 0)
+    wait_steps_above(page, first)                      # it keeps ticking on its own
+    assert button(page, "train.start").is_disabled()
+    assert_no_exception()
+    screenshot("train-running")
+
+    button(page, "train.pause").click()
+    harness.wait_for_run(page)
+    page.get_by_text(EN["train.status.paused"], exact=True).wait_for()
+    frozen = harness.metric_int(page, STEPS)
+    page.wait_for_timeout(1500)
+    assert harness.metric_int(page, STEPS) == frozen, "counter moved while paused"
+    assert page.locator('[data-testid="stMain"] img').count() >= 1   # the sample grid is drawn
+    screenshot("train-paused")
+
+    button(page, "train.resume").click()
+    assert wait_steps_above(page, frozen) > frozen     # continues the same run, not a new one
+    button(page, "train.pause").click()
+    harness.wait_for_run(page)
+
+    button(page, "train.reset").click()
+    harness.wait_for_run(page)
+    page.get_by_text(EN["train.status.idle"], exact=True).wait_for()
+    assert harness.metric_int(page, STEPS) == 0
+    assert_no_exception()

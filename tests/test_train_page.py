@@ -1,0 +1,148 @@
+"""The training page through Streamlit's AppTest: every at.run() is one tick while a run is on.
+
+(AppTest has no browser timer, so run_every never fires by itself; a rerun executes the fragment,
+which ticks when the session is running or a Step was asked for - the same code the timer calls.)
+"""
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from ui.train_session import PAGE_MODELS, TrainSession
+
+PAGE = "../pages/2_train_mnist.py"
+
+
+@pytest.fixture(autouse=True)
+def no_auto_scores(monkeypatch):
+    monkeypatch.setattr(TrainSession, "score_every_s", 1e9)  # scored explicitly where tested
+    monkeypatch.setattr(TrainSession, "tick_seconds", 0.15)  # short ticks keep the suite fast
+
+
+def open_page(model="mlp", batch=16, **numbers) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.selectbox(key="train.w.model").set_value(model).run()
+    for name, value in {"batch_size": batch, **numbers}.items():
+        at.number_input(key=f"train.w.{name}").set_value(value)
+    at.run()
+    return at
+
+
+def sess(at) -> TrainSession:
+    return at.session_state["train.session"]
+
+
+def steps(at) -> int:
+    return sess(at).trainer.iteration if sess(at).trainer else 0
+
+
+def chart_specs(at) -> list[str]:
+    return [c.proto.spec for c in at.get("plotly_chart")]
+
+
+def test_start_ticks_pause_step_reset():
+    at = open_page()
+    assert steps(at) == 0 and any("Start" in i.value for i in at.info)
+    at.button(key="train.start").click().run()
+    assert steps(at) > 0 and sess(at).status == "running"
+    assert len(at.get("plotly_chart")) >= 2 and len(at.get("image")) >= 1
+    specs, n = chart_specs(at), steps(at)
+    at.run()
+    at.run()
+    assert steps(at) > n, "each rerun of a running page is a tick"
+    assert chart_specs(at) != specs, "the curves change tick by tick"
+
+    at.button(key="train.pause").click().run()
+    n = steps(at)
+    at.run()
+    assert steps(at) == n and sess(at).status == "paused"
+    assert at.button(key="train.start").label.endswith("Resume")
+
+    at.button(key="train.step").click().run()
+    k = steps(at) - n
+    assert k >= 1 and sess(at).status == "paused"
+    at.run()
+    assert steps(at) == n + k, "Step is one tick, not a restart"
+
+    at.button(key="train.reset").click().run()
+    assert sess(at).trainer is None and sess(at).status == "idle"
+    assert not at.get("plotly_chart")
+    assert not at.exception
+
+
+@pytest.mark.parametrize("model", PAGE_MODELS)
+def test_each_model_trains_a_tick(model):
+    at = open_page(model, batch=8, width=16)
+    at.button(key="train.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    s = sess(at)
+    assert s.trainer.cfg.model == model and steps(at) >= 1 and s.error is None
+    n_charts = len(at.get("plotly_chart"))
+    assert n_charts == (3 if model.startswith("wgan") else 2), "the Wasserstein chart is for WGAN models only"
+
+
+def test_nan_stops_with_message_and_reset_not_traceback():
+    at = open_page()
+    at.button(key="train.start").click().run()
+    with torch.no_grad():
+        for p in sess(at).trainer.G.parameters():
+            p.fill_(float("nan"))
+    at.run()
+    assert not at.exception
+    assert sess(at).status == "diverged" and not sess(at).running
+    assert any("diverged" in e.value for e in at.error)
+    assert at.button(key="train.start").disabled
+    at.button(key="train.reset").click().run()
+    assert sess(at).status == "idle" and not at.error
+
+
+def test_live_lr_applies_and_seed_change_asks_for_reset():
+    at = open_page()
+    at.button(key="train.start").click().run()
+    at.number_input(key="train.w.lr_g").set_value(1e-3).run()
+    assert sess(at).trainer.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert not at.warning
+    n = steps(at)
+    at.number_input(key="train.w.seed").set_value(5).run()
+    assert sess(at).trainer.cfg.seed == 0 and steps(at) > n, "the run goes on with its old seed"
+    assert any("seed" in w.value and "Reset" in w.value for w in at.warning)
+
+
+def test_switching_pages_keeps_settings_and_run():
+    at = AppTest.from_file("../app.py", default_timeout=180)
+    at.run()
+    at.switch_page("pages/2_train_mnist.py").run()
+    at.selectbox(key="train.w.model").set_value("mlp").run()
+    at.number_input(key="train.w.lr_d").set_value(3e-4).run()
+    at.button(key="train.start").click().run()
+    at.button(key="train.pause").click().run()
+    n = steps(at)
+    at.switch_page("pages/1_architectures.py").run()
+    assert "train.w.lr_d" not in at.session_state, "Streamlit drops the state of widgets it did not draw"
+    at.switch_page("pages/2_train_mnist.py").run()
+    assert at.number_input(key="train.w.lr_d").value == pytest.approx(3e-4)
+    assert at.selectbox(key="train.w.model").value == "mlp"
+    assert steps(at) == n and sess(at).status == "paused" and not at.warning and not at.exception
+
+
+def test_two_sessions_do_not_share_a_run():
+    a, b = open_page(), open_page()
+    a.button(key="train.start").click().run()
+    b.run()
+    assert sess(a) is not sess(b)
+    assert steps(a) > 0 and sess(b).trainer is None
+
+
+def test_mode_collapse_meter_and_memorization_check(monkeypatch):
+    monkeypatch.setattr(TrainSession, "score_every_s", 0.0)
+    monkeypatch.setattr(TrainSession, "score_n", 100)
+    at = open_page()
+    at.button(key="train.step").click().run()
+    s = sess(at)
+    assert s.scores is not None and len(at.get("plotly_chart")) == 3  # losses, accuracies, class histogram
+    assert any("samples at step" in c.value for c in at.caption)
+    at.button(key="train.memo_run").click().run()
+    assert not at.exception
+    assert s.memo is not None and s.memo["idx"].shape == (6, 3)
+    assert len(at.get("image")) >= 1 + 6 * 4

@@ -1,0 +1,131 @@
+"""The per-session run object behind the training page, without Streamlit."""
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from gan_core.training import TrainConfig
+from ui.train_session import PAGE_MODELS, TrainSession
+
+
+@pytest.fixture(scope="module")
+def data():
+    return torch.rand(256, 1, 28, 28) * 2 - 1
+
+
+def small(model="mlp", **kw):
+    return TrainConfig.preset(model, batch_size=8, width=16, z_dim=8, snapshot_every=5, **kw)
+
+
+def session(data, cfg=None):
+    s = TrainSession(data, cfg or small())
+    s.score_every_s = 1e9  # the classifier is exercised in its own test
+    return s
+
+
+def test_tick_trains_and_snapshots(data):
+    s = session(data)
+    assert s.status == "idle" and s.trainer is None
+    s.start()
+    assert s.latest_grid_images().shape == (64, 28, 28), "step 0 (noise) opens the timeline"
+    n = s.tick()
+    assert n == 1 and s.trainer.iteration == 1 and s.status == "running"
+    assert [step for step, _ in s.trainer.snapshots] == [0, 1]
+    before = s.trainer.iteration
+    assert s.tick() == s.trainer.iteration - before
+    assert len(s.arrays()["d_loss"]) == s.trainer.iteration
+
+
+def test_tick_size_follows_step_time(data):
+    s = session(data)
+    s._adapt_k(5.0)  # the first (warm-up) step is ignored
+    assert s.k == 1
+    s._adapt_k(0.01)
+    assert abs(s.k - s.tick_seconds / 0.01) <= 1
+    s._adapt_k(0.03)  # slower steps: smaller ticks (smoothed: 0.02 s)
+    assert abs(s.k - s.tick_seconds / 0.02) <= 1
+    for _ in range(40):
+        s._adapt_k(1e-9)
+    assert s.k == s.max_k, "capped, however fast the steps"
+
+
+def test_step_cap_stops_the_run(data):
+    s = session(data)
+    s.max_steps = 5
+    s.score = lambda: None  # the final reading is covered elsewhere; the classifier is slow to load
+    s.start()
+    for _ in range(10):
+        s.tick()
+    assert s.trainer.iteration == 5 and s.status == "capped" and not s.running
+    s.start()
+    assert not s.running
+
+
+def test_nan_weights_stop_with_message_not_exception(data):
+    s = session(data)
+    s.start()
+    s.tick()
+    with torch.no_grad():
+        for p in s.trainer.G.parameters():
+            p.fill_(float("nan"))
+    s.tick()
+    assert s.status == "diverged" and not s.running and "diverged" in s.error
+    assert s.tick() == 0
+    s.reset()
+    assert s.status == "idle" and s.error is None
+
+
+def test_absurd_learning_rate_stops_as_diverged(data):
+    s = session(data, small(lr_g=1e6, lr_d=1e6))
+    s.start()
+    for _ in range(4):
+        s.tick()
+    assert s.status == "diverged" and not s.running and "Lower the learning rates" in s.error
+
+
+def test_exceptions_inside_a_tick_become_an_error(data, monkeypatch):
+    s = session(data)
+    s.start()
+    monkeypatch.setattr(s.trainer, "step", lambda n: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    s.tick()
+    assert s.status == "diverged" and "out of memory" in s.error
+
+
+def test_live_fields_apply_and_architecture_fields_wait_for_reset(data):
+    s = session(data)
+    s.start()
+    s.tick()
+    pending = s.update_config(replace(s.cfg, lr_g=1e-3, lr_d=5e-4, batch_size=4, balance=True))
+    assert pending == []
+    assert [g["lr"] for g in s.trainer.opt_g.param_groups] == [1e-3]
+    assert [g["lr"] for g in s.trainer.opt_d.param_groups] == [5e-4]
+    assert s.trainer.cfg.batch_size == 4 and s.trainer.cfg.balance
+    assert {c[1] for c in s.changes} == {"lr_g", "lr_d", "batch_size", "balance"}
+    assert s.start_cfg.lr_g == small().lr_g, "the downloadable config keeps the run's start settings"
+    pending = s.update_config(replace(s.cfg, seed=7, z_dim=12))
+    assert set(pending) == {"seed", "z_dim"}
+    assert s.trainer.cfg.seed == 0 and s.trainer.iteration > 0, "the run is kept until Reset"
+    pending = s.update_config(replace(s.cfg, lr_g=0.5))
+    assert s.trainer.opt_g.param_groups[0]["lr"] == 1e-3, "no live change while a reset is pending"
+    s.reset()
+    s.start()
+    assert s.trainer.cfg.seed == 7 and s.trainer.cfg.z_dim == 12 and s.trainer.cfg.lr_g == 0.5
+
+
+@pytest.mark.parametrize("model", PAGE_MODELS)
+def test_every_page_model_ticks(data, model):
+    s = session(data, small(model))
+    s.request_step()
+    assert s.tick() >= 1 and s.error is None
+    assert not s.running, "Step runs one tick and does not start the run"
+
+
+def test_scores_feed_the_mode_collapse_meter(data):
+    s = session(data)
+    s.score_n = 64
+    s.start()
+    s.tick()
+    scores = s.score()
+    assert len(scores["class_share"]) == 10 and 0 <= scores["confident_share"] <= 1
+    assert s.scores_step == s.trainer.iteration

@@ -1,0 +1,159 @@
+import json
+import math
+
+import pytest
+import torch
+
+from gan_core.data import mnist_tensor
+from gan_core.training import BEST_MODEL, MODELS, TrainConfig, Trainer
+
+KEYS = {"d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein", "skipped_d", "skipped_g", "step"}
+
+
+@pytest.fixture(scope="module")
+def small_data():
+    return mnist_tensor("test")[:512]
+
+
+def same(a, b):
+    """Metric lists equal, NaN included (the Wasserstein slot of BCE models)."""
+    return json.dumps(a) == json.dumps(b)
+
+
+def tiny(model, **kw):
+    base = dict(batch_size=16, width=8, n_fixed=8, snapshot_every=2)
+    if model == "mlp":
+        base["width"] = 32
+    return TrainConfig.preset(model, **{**base, **kw})
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan", "wgan", "wgan-gp"])
+def test_step_returns_metrics_and_changes_weights(model, small_data):
+    t = Trainer(tiny(model), small_data, device="cpu")
+    g0 = [p.detach().clone() for p in t.G.parameters()]
+    d0 = [p.detach().clone() for p in t.D.parameters()]
+    out = t.step(3)
+    assert len(out) == 3 and t.iteration == 3 and t.history == out
+    for m in out:
+        assert KEYS <= set(m)
+        assert 0 <= m["d_real_acc"] <= 1 and 0 <= m["g_success"] <= 1
+        assert math.isfinite(m["d_loss"]) and math.isfinite(m["g_loss"])
+    assert math.isnan(out[0]["wasserstein"]) == (model in ("mlp", "dcgan"))
+    assert any(not torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
+    assert [s for s, _ in t.snapshots] == [2]
+    assert t.snapshots[0][1].shape == (8, 28, 28)
+    assert t.steps_per_second > 0
+
+
+def test_wgan_clip_keeps_weights_small(small_data):
+    t = Trainer(tiny("wgan", clip=0.02), small_data, device="cpu")
+    t.step(2)
+    assert max(p.abs().max().item() for p in t.D.parameters()) <= 0.02 + 1e-7
+
+
+def test_seeded_runs_are_identical(small_data):
+    a = Trainer(tiny("dcgan", seed=3), small_data, device="cpu")
+    b = Trainer(tiny("dcgan", seed=3), small_data, device="cpu")
+    assert same(a.step(3), b.step(3))
+
+
+def test_balance_rule_skips_the_too_good_net(small_data):
+    # D with a huge learning rate wins at once; with the rule on, its turns get skipped and recorded
+    cfg = tiny("mlp", lr_d=5e-3, lr_g=1e-5, balance=True, balance_window=3, d_acc_max=0.8)
+    t = Trainer(cfg, small_data, device="cpu")
+    out = t.step(30)
+    assert sum(m["skipped_d"] for m in out) > 0
+    assert all(not (m["skipped_d"] and m["skipped_g"]) for m in out)
+    off = Trainer(tiny("mlp", lr_d=5e-3, lr_g=1e-5), small_data, device="cpu").step(30)
+    assert sum(m["skipped_d"] + m["skipped_g"] for m in off) == 0
+
+
+def test_skipped_turn_leaves_weights(small_data):
+    cfg = tiny("mlp", balance=True, balance_window=1, d_acc_max=-1.0)  # always "too good": D never trains
+    t = Trainer(cfg, small_data, device="cpu")
+    t.step(1)  # window fills
+    d0 = [p.detach().clone() for p in t.D.parameters()]
+    out = t.step(2)
+    assert all(m["skipped_d"] == 1 for m in out)
+    assert all(torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
+
+
+def test_nan_stops_with_clear_error(small_data):
+    t = Trainer(tiny("dcgan"), small_data, device="cpu")
+    t.step(1)
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    out = t.step(5)
+    assert len(out) == 1 and out[0]["diverged"]
+    assert t.error and "diverged at step 2" in t.error
+    assert t.step(3) == [] and t.iteration == 2
+
+
+def test_save_and_resume_continue_identically(tmp_path, small_data):
+    ref = Trainer(tiny("dcgan", seed=5), small_data, device="cpu")
+    ref.step(4)
+    ref.save(tmp_path / "run")
+    ref_next = ref.step(3)
+    resumed = Trainer.resume(tmp_path / "run", small_data, device="cpu")
+    assert resumed.iteration == 4 and len(resumed.history) == 4
+    assert same(resumed.step(3), ref_next)
+
+
+def test_run_for_and_config_validation(small_data):
+    t = Trainer(tiny("mlp"), small_data, device="cpu")
+    t.run_for(10, chunk=2, max_steps=6)
+    assert t.iteration == 6
+    with pytest.raises(ValueError, match="unknown model"):
+        TrainConfig.preset("vae")
+    with pytest.raises(ValueError, match="unknown config keys"):
+        TrainConfig.from_dict({"model": "mlp", "lr": 1})
+    assert BEST_MODEL in MODELS
+
+
+def test_rgb_64_data(small_data):
+    data = torch.rand(32, 3, 64, 64) * 2 - 1
+    t = Trainer(TrainConfig.preset("wgan-gp", batch_size=4, width=4, n_critic=1, n_fixed=2), data, device="cpu")
+    t.step(1)
+    assert t.fixed_samples().shape == (2, 3, 64, 64)
+    with pytest.raises(ValueError, match="28x28 or 64x64"):
+        Trainer(TrainConfig.preset("dcgan"), torch.zeros(4, 3, 32, 32), device="cpu")
+
+
+def test_ema_generator_tracks_g_and_is_what_gets_saved(tmp_path, small_data):
+    from gan_core.hub import load_model
+    t = Trainer(tiny("dcgan", ema=0.9, seed=2), small_data, device="cpu")
+    assert t.generator is t.G_ema and t.G_ema is not t.G
+    t.step(4)
+    ema, raw = dict(t.G_ema.named_parameters()), dict(t.G.named_parameters())
+    assert any(not torch.equal(ema[k], raw[k]) for k in ema)
+    assert all(not p.requires_grad for p in t.G_ema.parameters())
+    t.save(tmp_path / "run")
+    saved = load_model(tmp_path / "run")
+    assert all(torch.equal(saved.state_dict()[k], v) for k, v in t.G_ema.state_dict().items())
+    ref_next = t.step(2)
+    resumed = Trainer.resume(tmp_path / "run", small_data, device="cpu")
+    assert same(resumed.step(2), ref_next)
+    assert all(torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), t.G_ema.parameters()))
+
+
+def test_conditional_acgan_needs_labels_and_learns_classes(small_data):
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:512]).long()
+    with pytest.raises(ValueError, match="conditional"):
+        Trainer(tiny("cdcgan"), small_data, device="cpu")
+    with pytest.raises(ValueError, match="28x28 DCGAN only"):
+        Trainer(tiny("wgan-gp", num_classes=10), small_data, device="cpu", labels=labels)
+    t = Trainer(tiny("cdcgan", bf16=False), small_data, device="cpu", labels=labels)
+    first = t.step(1)[0]
+    out = t.step(30)
+    assert KEYS <= set(out[-1])
+    # D's class head learns the real digits: the AC-GAN part of its loss falls
+    x, y = small_data[:256], labels[:256]
+    t.D.eval()
+    with torch.no_grad():
+        acc = (t.D.forward_with_classes(x)[1].argmax(1) == y).float().mean().item()
+    assert acc > 0.3, acc
+    assert out[-1]["d_loss"] < first["d_loss"]
+    # the generator's default labels cycle 0..9, so a grid is balanced
+    assert t.generator.generate(20, seed=0).shape == (20, 1, 28, 28)

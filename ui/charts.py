@@ -1,0 +1,90 @@
+"""Plotly figures for training curves and digit histograms, shared by every page that trains a GAN.
+
+Inputs are plain numpy columns (step, d_loss, ...) as kept by ui.train_session. Long runs are
+averaged into at most `max_points` bins before plotting: the browser redraws every tick, and
+20k points per curve would cost more than the training step the tick is there to show.
+"""
+import numpy as np
+import plotly.graph_objects as go
+
+from .i18n import t
+
+COLORS = {"d": "#d62728", "g": "#1f77b4", "real": "#2ca02c", "fake": "#ff7f0e", "w": "#9467bd"}
+LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=36, b=10), legend=dict(orientation="h", y=-0.25),
+              hovermode="x unified", uirevision="keep")  # uirevision: keep the user's zoom across ticks
+
+
+def binned(x: np.ndarray, y: np.ndarray, max_points: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Means over equal-width bins, so a curve keeps its shape (and loses its noise) at any length."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    b = int(np.ceil(n / max_points))
+    m = n // b * b
+    xs, ys = x[:m].reshape(-1, b).mean(1), np.nanmean(y[:m].reshape(-1, b), 1) if np.isfinite(y).any() else y[:m:b]
+    if m < n:
+        xs, ys = np.append(xs, x[m:].mean()), np.append(ys, np.nanmean(y[m:]) if np.isfinite(y[m:]).any() else np.nan)
+    return xs, ys
+
+
+def _line(x, y, name, color, dash=None) -> go.Scatter:
+    xs, ys = binned(x, y)
+    return go.Scatter(x=xs, y=ys, name=name, mode="lines", line=dict(color=color, width=2, dash=dash))
+
+
+def _skip_markers(cols: dict, which: str, y_key: str, name: str, color: str, max_markers: int = 150):
+    """Steps where the balance rule skipped this net's turn, thinned to at most max_markers."""
+    idx = np.flatnonzero(cols[which] > 0)
+    if len(idx) == 0:
+        return None
+    idx = idx[np.linspace(0, len(idx) - 1, min(len(idx), max_markers)).astype(int)]
+    return go.Scatter(x=cols["step"][idx], y=cols[y_key][idx], name=name, mode="markers",
+                      marker=dict(symbol="x", size=7, color=color))
+
+
+def loss_figure(cols: dict) -> go.Figure:
+    """D and G losses, with x marks where the balance rule skipped D's or G's update."""
+    fig = go.Figure([_line(cols["step"], cols["d_loss"], t("train.chart.d_loss"), COLORS["d"]),
+                     _line(cols["step"], cols["g_loss"], t("train.chart.g_loss"), COLORS["g"])])
+    for trace in (_skip_markers(cols, "skipped_d", "d_loss", t("train.chart.skip_d"), COLORS["d"]),
+                  _skip_markers(cols, "skipped_g", "g_loss", t("train.chart.skip_g"), COLORS["g"])):
+        if trace is not None:
+            fig.add_trace(trace)
+    fig.update_layout(title=t("train.chart.losses"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    return fig
+
+
+def accuracy_figure(cols: dict) -> go.Figure:
+    """The three curves of the face exercise: D on real, D on fake, G's success at fooling D."""
+    s = cols["step"]
+    fig = go.Figure([_line(s, cols["d_real_acc"], t("train.chart.d_real"), COLORS["real"]),
+                     _line(s, cols["d_fake_acc"], t("train.chart.d_fake"), COLORS["fake"]),
+                     _line(s, cols["g_success"], t("train.chart.g_success"), COLORS["g"])])
+    fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1))
+    fig.update_layout(title=t("train.chart.accuracy"), xaxis_title=t("train.chart.step"),
+                      yaxis=dict(range=[-0.02, 1.02]), **LAYOUT)
+    return fig
+
+
+def wasserstein_figure(cols: dict) -> go.Figure | None:
+    """The critic's estimate of the Wasserstein distance (WGAN models only; None for BCE)."""
+    w = cols["wasserstein"]
+    if not np.isfinite(w).any():
+        return None
+    fig = go.Figure([_line(cols["step"], w, t("train.chart.wasserstein"), COLORS["w"])])
+    fig.update_layout(title=t("train.chart.wasserstein_title"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    return fig
+
+
+def class_histogram(class_share, coverage_min: float = 0.05) -> go.Figure:
+    """Share of generated samples per predicted digit; grey bars are classes under coverage_min."""
+    share = np.asarray(class_share, dtype=float)
+    colors = [COLORS["g"] if s >= coverage_min else "#bbbbbb" for s in share]
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=share, marker_color=colors,
+                           text=[f"{s:.0%}" for s in share], textposition="outside"))
+    fig.add_hline(y=0.1, line=dict(color="grey", dash="dot", width=1),
+                  annotation_text=t("train.chart.uniform"), annotation_position="top right")
+    fig.update_layout(title=t("train.chart.classes"), xaxis_title=t("train.chart.digit"),
+                      yaxis=dict(range=[0, max(0.35, float(share.max()) + 0.08)], tickformat=".0%"),
+                      **{**LAYOUT, "hovermode": "closest", "showlegend": False})
+    return fig

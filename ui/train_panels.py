@@ -1,0 +1,180 @@
+"""The training page's regions: run controls, the live fragment, timeline, memorization, downloads.
+
+Only live_panel() redraws every tick; everything else reruns with the page (button presses,
+settings), so a tick pays for the curves and the sample grid and nothing else.
+"""
+import numpy as np
+import streamlit as st
+
+from gan_core.device import describe
+from gan_core.export import config_to_json, generator_zip, model_card
+from gan_core.grid import gif_bytes, make_grid
+from gan_core.metrics import mode_collapse_warning
+
+from . import charts
+from .i18n import t
+from .train_resources import memorization_baseline, mnist_train
+from .train_session import TrainSession
+
+# Above this Frechet distance (classifier features; real test digits score ~24, noise ~1400) the
+# samples are still blobs, which the classifier calls "8" with confidence: too early to cry collapse.
+NOT_DIGITS_YET = 400.0
+TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks never overlap, they queue
+
+
+def _state(sess: TrainSession) -> tuple:
+    return sess.status, sess.trainer is None
+
+
+def controls(sess: TrainSession, pending: list[str]) -> None:
+    """Start / Pause / Step / Reset, the pending-reset notice and the stop messages."""
+    c = st.columns(4)
+    label = t("train.resume") if sess.status == "paused" else t("train.start")
+    c[0].button(label, type="primary", on_click=sess.start, width="stretch",
+                disabled=sess.status in ("running", "diverged", "capped"), key="train.start")
+    c[1].button(t("train.pause"), on_click=sess.pause, width="stretch",
+                disabled=sess.status != "running", key="train.pause")
+    c[2].button(t("train.step"), on_click=sess.request_step, width="stretch",
+                disabled=sess.status in ("diverged", "capped"), key="train.step", help=t("train.step_help"))
+    c[3].button(t("train.reset"), on_click=sess.reset, width="stretch", key="train.reset")
+    if sess.error:
+        st.error(t("train.diverged", reason=sess.error))
+    elif sess.status == "capped":
+        st.warning(t("train.capped", steps=f"{sess.max_steps:,}"))
+    if pending:
+        st.warning(t("train.pending_reset", fields=", ".join(pending)))
+
+
+def live_panel(sess: TrainSession) -> None:
+    """The part of the page that a running session redraws every tick (an st.fragment).
+
+    Each run draws first and trains last: Streamlit greys out a fragment's old elements until
+    they are redrawn, so drawing after a 0.6 s training tick would leave the class looking at a
+    faded page most of the time. The picture is one tick behind the trainer, which nobody sees.
+    Call it last on the page (inside a container placed where it should appear), so that in a
+    full rerun nothing below it waits, greyed, for the tick either.
+    """
+    shown = _state(sess)
+
+    @st.fragment(run_every=TICK_INTERVAL_S if sess.running else None)
+    def _live():
+        _draw_live(sess)
+        if not (sess.running or sess.step_requested):
+            return
+        stepped = not sess.running
+        sess.tick()
+        # Stopped by divergence or the cap: redraw buttons and messages. A single Step has no timer
+        # to show its result: redraw once (the page, since a Step click is a full run anyway).
+        if stepped or _state(sess) != shown:
+            st.rerun(scope="app")
+
+    _live()
+
+
+def _draw_live(sess: TrainSession) -> None:
+    _status_line(sess)
+    if sess.trainer is None:
+        st.info(t("train.idle_hint"))
+        return
+    left, right = st.columns([2, 3])
+    grid = sess.latest_grid_images()
+    if grid is not None:
+        left.image(make_grid(grid, nrow=8), caption=t("train.grid_caption", step=sess.trainer.snapshots[-1][0]),
+                   width="stretch", clamp=True)
+    with left:
+        _mode_collapse_meter(sess)
+    cols = sess.arrays()
+    with right:
+        st.plotly_chart(charts.loss_figure(cols), width="stretch", key="train.chart.loss")
+        st.plotly_chart(charts.accuracy_figure(cols), width="stretch", key="train.chart.acc")
+        w = charts.wasserstein_figure(cols)
+        if w is not None:
+            st.plotly_chart(w, width="stretch", key="train.chart.w")
+
+
+def _status_line(sess: TrainSession) -> None:
+    tr = sess.trainer
+    c = st.columns(4)
+    c[0].metric(t("train.status"), t(f"train.status.{sess.status}"))
+    c[1].metric(t("train.steps"), f"{tr.iteration:,}" if tr else "0")
+    c[2].metric(t("train.speed"), f"{tr.steps_per_second:.1f}" if tr else "-")
+    c[3].metric(t("train.tick"), f"{sess.tick_walls[-1]:.2f} s" if sess.tick_walls else "-",
+                help=t("train.tick_help", k=sess.k))
+
+
+def _mode_collapse_meter(sess: TrainSession) -> None:
+    s = sess.scores
+    if s is None:
+        st.caption(t("train.meter_wait"))
+        return
+    st.plotly_chart(charts.class_histogram(s["class_share"]), width="stretch", key="train.chart.classes")
+    st.caption(t("train.meter_caption", n=s["n"], step=sess.scores_step, confident=f"{s['confident_share']:.0%}",
+                 covered=s["classes_covered"], frechet=f"{s.get('frechet', float('nan')):.0f}"))
+    warning = mode_collapse_warning(s)
+    if s.get("frechet", 0.0) > NOT_DIGITS_YET:  # noise is "one class" to a classifier: no false alarm
+        st.info(t("train.meter_early"))
+    elif warning:
+        st.error("⚠️ " + warning)
+    else:
+        st.success(t("train.meter_ok"))
+
+
+def history_panel(sess: TrainSession) -> None:
+    """Timeline slider over the snapshots, and the whole history as an animated GIF."""
+    snaps = sess.trainer.snapshots if sess.trainer else []
+    with st.expander(t("train.history_title"), expanded=sess.status == "paused"):
+        if len(snaps) < 2:
+            st.caption(t("train.history_wait"))
+            return
+        steps = [s for s, _ in snaps]
+        step = st.select_slider(t("train.timeline"), options=steps, value=steps[-1], key="train.timeline")
+        st.image(make_grid(dict(snaps)[step], nrow=8), caption=t("train.grid_caption", step=step), width=360)
+        st.download_button(t("train.gif"), data=lambda: gif_bytes([make_grid(f, nrow=8) for _, f in snaps], scale=2),
+                           file_name="gan-training.gif", mime="image/gif", key="train.gif",
+                           on_click="ignore")
+
+
+def memorization_panel(sess: TrainSession) -> None:
+    """Nearest training images of a few samples: copies sit far closer than real new digits do."""
+    with st.expander(t("train.memo_title")):
+        st.caption(t("train.memo_help"))
+        if st.button(t("train.memo_run"), disabled=sess.trainer is None or bool(sess.error), key="train.memo_run"):
+            with st.spinner(t("train.memo_running")):
+                sess.memorization_check(mnist_train())
+        memo = sess.memo
+        if memo is None:
+            return
+        base = memorization_baseline()
+        st.caption(t("train.memo_result", step=memo["step"], base=f"{base:.1f}"))
+        train_u8 = mnist_train()
+        for i, sample in enumerate(memo["samples"]):
+            c = st.columns(1 + memo["idx"].shape[1])
+            c[0].image(_u8(sample), caption=t("train.memo_sample"), width=84)
+            for j, (d, idx) in enumerate(zip(memo["dist"][i].tolist(), memo["idx"][i].tolist())):
+                flag = " ⚠️" if d < 0.5 * base else ""
+                c[j + 1].image(_u8(train_u8[idx]), caption=f"#{idx} · d={d:.1f}{flag}", width=84)
+
+
+def _u8(x) -> np.ndarray:
+    return ((x[0].clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+
+
+def downloads_panel(sess: TrainSession) -> None:
+    """The generator as a zipped HF folder, and the run's start config as JSON."""
+    tr = sess.trainer
+    with st.expander(t("train.downloads_title"), expanded=sess.status in ("paused", "capped")):
+        if tr is None:
+            st.caption(t("train.downloads_wait"))
+            return
+        c1, c2 = st.columns(2)
+        card = lambda: model_card(sess.start_cfg, tr.iteration, tr.elapsed, describe(tr.device), sess.scores)  # noqa: E731
+        c1.download_button(t("train.download_g"), data=lambda: generator_zip(tr.G, card(), f"mnist-{tr.cfg.model}"),
+                           file_name=f"mnist-{tr.cfg.model}-generator.zip", mime="application/zip",
+                           key="train.download_g", on_click="ignore", disabled=bool(sess.error))
+        c2.download_button(t("train.download_cfg"), data=config_to_json(sess.start_cfg),
+                           file_name=f"mnist-{tr.cfg.model}-config.json", mime="application/json",
+                           key="train.download_cfg", on_click="ignore")
+        if sess.changes:
+            st.caption(t("train.changes_note", changes="; ".join(f"{k} {a:g}→{b:g} @ {s}" if isinstance(a, float)
+                                                                 else f"{k} {a}→{b} @ {s}"
+                                                                 for s, k, a, b in sess.changes[-6:])))

@@ -1,0 +1,34 @@
+"""Read-only things every session shares, loaded once per server process (st.cache_resource).
+
+The MNIST tensor (188 MB as float) is handed to each session's Trainer as is: on the CPU
+`.to(device)` is a no-op, so twenty students cost one copy, not twenty.
+"""
+import streamlit as st
+
+from gan_core.data import mnist_tensor
+
+
+@st.cache_resource(show_spinner=False)
+def mnist_train():
+    return mnist_tensor("train")
+
+
+@st.cache_resource(show_spinner=False)
+def mnist_test():
+    return mnist_tensor("test")
+
+
+@st.cache_resource(show_spinner=False)
+def digit_scorer_ready() -> bool:
+    """Load the digit classifier and MNIST-test feature statistics before the first tick needs them."""
+    from gan_core.metrics import load_classifier, mnist_test_stats
+    load_classifier()
+    mnist_test_stats()
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def memorization_baseline() -> float:
+    """How far real unseen digits sit from their nearest training image (the yardstick for copies)."""
+    from gan_core.memorization import baseline_distance
+    return baseline_distance(mnist_test(), mnist_train())

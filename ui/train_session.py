@@ -1,0 +1,219 @@
+"""One browser session's training run: the Trainer plus ticks, caps and the live-vs-reset rules.
+
+No Streamlit in here, so the whole behaviour (adaptive tick size, divergence, step cap, which
+setting may change under a running trainer) is testable with plain pytest. The page keeps one
+TrainSession per browser session in st.session_state and calls tick() from a fragment.
+"""
+import math
+import time
+from collections import deque
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from gan_core.training import BEST_MODEL, TrainConfig, Trainer
+
+# The models this page offers: the ones built for 28x28 grey digits.
+PAGE_MODELS = ("mlp", "dcgan", "wgan-gp", "wgan")
+# Settings a running trainer can take on the fly; every other field builds different networks or
+# a different random stream, so changing it needs a fresh run (the page asks before resetting).
+LIVE_FIELDS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
+METRIC_KEYS = ("step", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein",
+               "skipped_d", "skipped_g")
+
+
+def default_config(model: str = BEST_MODEL) -> TrainConfig:
+    return TrainConfig.preset(model)
+
+
+class TrainSession:
+    """The trainer of one browser session and everything the page shows about it."""
+
+    max_steps = 20_000         # per session: keeps memory (history, snapshots) and CPU share bounded
+    tick_seconds = 0.6         # training time per tick; the rest of a <=1 s tick is drawing
+    max_k = 2000
+    loss_limit = 1e6           # |loss| beyond this is divergence even while still finite (BCE/WGAN stay far below)
+    score_every_s = 4.0        # mode-collapse meter: classifier on score_n samples, not every tick
+    score_n = 500
+
+    def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None):
+        self.data = data
+        self.device = device
+        self.cfg = cfg or default_config()   # what the widgets ask for
+        self.template = self.cfg             # source of the fields no widget shows (betas, clip...)
+        self.reset()
+
+    # ------------------------------------------------------------------ lifecycle
+    def reset(self) -> None:
+        self.trainer: Trainer | None = None
+        self.start_cfg: TrainConfig | None = None   # the settings the run began with (the JSON download)
+        self.running = False
+        self.step_requested = False
+        self.error: str | None = None
+        self.k = 1
+        self._sec_per_step: float | None = None
+        self._warmup = True
+        self._score_s = 0.0                         # last cost of a mode-collapse reading
+        self.tick_walls: deque = deque(maxlen=200)
+        self.wall = 0.0                             # wall seconds spent in tick()
+        self.columns = {k: [] for k in METRIC_KEYS}
+        self.scores: dict | None = None
+        self.scores_step = 0
+        self._last_score = 0.0
+        self.changes: list[tuple[int, str, object, object]] = []
+        self.memo = None
+
+    def _ensure_trainer(self) -> Trainer:
+        if self.trainer is None:
+            self.start_cfg = replace(self.cfg)
+            self.trainer = Trainer(replace(self.cfg), self.data, self.device)
+            self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
+            self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
+        return self.trainer
+
+    def start(self) -> None:
+        if self.error or self.capped:
+            return
+        self._ensure_trainer()
+        self.running = True
+
+    def pause(self) -> None:
+        self.running = False
+
+    def request_step(self) -> None:
+        if not (self.error or self.capped):
+            self._ensure_trainer()
+            self.step_requested = True
+
+    @property
+    def capped(self) -> bool:
+        return self.trainer is not None and self.trainer.iteration >= self.max_steps
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "diverged"
+        if self.trainer is None:
+            return "idle"
+        if self.capped:
+            return "capped"
+        return "running" if self.running else "paused"
+
+    # ------------------------------------------------------------------ settings
+    def update_config(self, desired: TrainConfig) -> list[str]:
+        """Take the widgets' config; apply the live fields to the running trainer.
+
+        Returns the fields that differ from the running trainer but need a Reset to apply
+        (the run keeps its old values until then), so nothing is ever silently destroyed. While
+        any such field is pending, the live fields wait too: switching the model selector to
+        WGAN-GP must not pour WGAN-GP's learning rates into a running DCGAN.
+        """
+        self.cfg = desired
+        tr = self.trainer
+        if tr is None:
+            return []
+        pending = [f for f in vars(desired) if f not in LIVE_FIELDS and getattr(desired, f) != getattr(tr.cfg, f)]
+        if pending:  # the widgets describe another run (e.g. another model's preset): leave this one alone
+            return pending
+        for name in LIVE_FIELDS:
+            old, new = getattr(tr.cfg, name), getattr(desired, name)
+            if old != new:
+                self.changes.append((tr.iteration, name, old, new))
+                if name not in ("lr_g", "lr_d"):
+                    setattr(tr.cfg, name, new)  # read by the trainer at every iteration
+        if (tr.cfg.lr_g, tr.cfg.lr_d) != (desired.lr_g, desired.lr_d):
+            tr.set_lr(desired.lr_g, desired.lr_d)
+        return []
+
+    # ------------------------------------------------------------------ one tick
+    def tick(self) -> int:
+        """Train K steps (K sized so this takes ~tick_seconds), take a snapshot, maybe score.
+
+        Returns the number of steps run. Any failure becomes .error (the page shows it with a
+        Reset button); nothing propagates to Streamlit as a traceback.
+        """
+        self.step_requested = False
+        if self.error or self.capped:
+            self.running = False
+            return 0
+        t0 = time.perf_counter()
+        try:
+            tr = self._ensure_trainer()
+            score_due = time.perf_counter() - self._last_score > self.score_every_s
+            k = self.k
+            if score_due and self._sec_per_step:  # leave room for the classifier in this tick's budget
+                k -= int(self._score_s / self._sec_per_step)
+            n = max(1, min(k, self.max_steps - tr.iteration))
+            e0 = tr.elapsed
+            new = tr.step(n)
+            self._adapt_k((tr.elapsed - e0) / max(len(new), 1))
+            for m in new:
+                for key in METRIC_KEYS:
+                    self.columns[key].append(m.get(key, math.nan))
+            if tr.error:
+                self.error = tr.error
+            elif new and max(abs(new[-1]["d_loss"]), abs(new[-1]["g_loss"])) > self.loss_limit:
+                m = new[-1]
+                self.error = (f"training diverged at step {m['step']}: D loss {m['d_loss']:.3g}, G loss {m['g_loss']:.3g} "
+                              f"(beyond ±{self.loss_limit:g}). Lower the learning rates or reset.")
+            else:
+                if not tr.snapshots or tr.snapshots[-1][0] != tr.iteration:
+                    tr.snapshot()  # the live grid; the trainer thins old snapshots past max_snapshots
+                if score_due or self.capped:
+                    t_score = time.perf_counter()
+                    self.score()
+                    self._score_s = time.perf_counter() - t_score
+        except Exception as e:  # noqa: BLE001 - a classroom page shows the reason, never a traceback
+            self.error = f"training stopped: {type(e).__name__}: {e}"
+            new = []
+        if self.error or self.capped:
+            self.running = False
+        dt = time.perf_counter() - t0
+        self.wall += dt
+        self.tick_walls.append(dt)
+        return len(new)
+
+    def _adapt_k(self, sec_per_step: float) -> None:
+        """Size the next tick from a smoothed step time, so a tick stays near tick_seconds."""
+        if sec_per_step <= 0:
+            return
+        if self._warmup:  # the first step pays for allocations and lazy init: not a measure of speed
+            self._warmup = False
+            return
+        s = self._sec_per_step
+        self._sec_per_step = sec_per_step if s is None else 0.5 * s + 0.5 * sec_per_step
+        self.k = int(min(self.max_k, max(1, self.tick_seconds / self._sec_per_step)))
+
+    def score(self) -> dict | None:
+        """Digit-classifier scores on score_n fresh samples: the mode-collapse meter."""
+        from gan_core.metrics import score_digits
+        if self.trainer is None or self.error:
+            return None
+        x = self.trainer.G.generate(self.score_n, seed=12345)
+        if not torch.isfinite(x).all():
+            return None
+        self.scores = score_digits(x)
+        self.scores_step = self.trainer.iteration
+        self._last_score = time.perf_counter()
+        return self.scores
+
+    # ------------------------------------------------------------------ views
+    def arrays(self) -> dict:
+        return {k: np.asarray(v, dtype=float) for k, v in self.columns.items()}
+
+    def latest_grid_images(self) -> np.ndarray | None:
+        """uint8 (64,28,28) of the newest snapshot (G on the fixed noise)."""
+        if self.trainer is None or not self.trainer.snapshots:
+            return None
+        return self.trainer.snapshots[-1][1]
+
+    def memorization_check(self, train: torch.Tensor, n: int = 6, k: int = 3) -> dict | None:
+        """Nearest training images for the first n fixed-noise samples (see gan_core.memorization)."""
+        from gan_core.memorization import nearest_images
+        if self.trainer is None or self.error:
+            return None
+        x = self.trainer.fixed_samples()[:n]
+        dist, idx = nearest_images(x, train, k=k)
+        self.memo = {"step": self.trainer.iteration, "samples": x, "dist": dist, "idx": idx}
+        return self.memo

@@ -1,0 +1,102 @@
+"""The training page's settings: widgets in the sidebar -> one TrainConfig, plus config upload.
+
+Widget values live under "train.w.<field>" keys. Streamlit forgets a widget's state when its page
+is not shown, so the values are re-seeded from the session's last config on every run: switching
+pages and back leaves every setting (and the run) as it was.
+"""
+from dataclasses import replace
+
+import streamlit as st
+
+from gan_core.export import ConfigError, config_from_json
+from gan_core.training import PRESETS, TrainConfig
+
+from .i18n import t
+from .train_session import LIVE_FIELDS, PAGE_MODELS, TrainSession
+
+WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
+                 "balance", "d_acc_max", "g_success_max")
+MESSAGE_KEY = "train.upload_message"
+# (min, max) of each numeric widget; an uploaded config outside them is refused, not clamped.
+LIMITS = {"lr_g": (1e-6, 1e6), "lr_d": (1e-6, 1e6), "batch_size": (2, 1024), "n_critic": (1, 20),
+          "z_dim": (2, 512), "width": (4, 512), "seed": (0, 2**31 - 1), "dropout": (0.0, 0.8),
+          "d_acc_max": (0.5, 1.0), "g_success_max": (0.5, 1.0)}
+
+
+def _key(name: str) -> str:
+    return f"train.w.{name}"
+
+
+def _seed_widgets(cfg: TrainConfig, force: bool = False) -> None:
+    for name in WIDGET_FIELDS:
+        if force or _key(name) not in st.session_state:
+            st.session_state[_key(name)] = getattr(cfg, name)
+
+
+def _on_model_change(sess: TrainSession) -> None:
+    """A new model brings its own preset (learning rates, batch...), keeping the seed and balance rule."""
+    model = st.session_state[_key("model")]
+    current = _widget_config(sess.template)
+    sess.template = TrainConfig.preset(model, **{k: getattr(current, k) for k in ("seed", "balance", "d_acc_max",
+                                                                                 "g_success_max")})
+    _seed_widgets(sess.template, force=True)
+
+
+def _on_upload(sess: TrainSession) -> None:
+    f = st.session_state.get("train.upload")
+    if f is None:
+        return
+    try:
+        cfg = config_from_json(f.getvalue())
+        if cfg.model not in PAGE_MODELS:
+            raise ConfigError(f"model {cfg.model!r} does not train on MNIST here; choose one of {list(PAGE_MODELS)}")
+        for name, (lo, hi) in LIMITS.items():
+            if not lo <= getattr(cfg, name) <= hi:
+                raise ConfigError(f"{name!r} = {getattr(cfg, name)} is outside this page's range [{lo}, {hi}]")
+    except ConfigError as e:
+        st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=f.name, reason=str(e)))
+        return
+    sess.template = cfg
+    _seed_widgets(cfg, force=True)
+    st.session_state[MESSAGE_KEY] = ("success", t("train.upload_ok", name=f.name))
+
+
+def _widget_config(base: TrainConfig) -> TrainConfig:
+    vals = {name: st.session_state[_key(name)] for name in WIDGET_FIELDS if _key(name) in st.session_state}
+    if vals.get("model", base.model) != base.model:  # defensive: never mix one model's preset into another
+        base = TrainConfig.preset(vals["model"])
+    return replace(base, **vals)
+
+
+def settings_panel(sess: TrainSession) -> TrainConfig:
+    """Draw the sidebar settings; return the config they describe."""
+    _seed_widgets(sess.cfg)
+    sb = st.sidebar
+    sb.subheader(t("train.settings"))
+    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=lambda m: t(f"train.model.{m}"),
+                 on_change=_on_model_change, args=(sess,))
+    c1, c2 = sb.columns(2)
+    def num(col, name, step, **kw):
+        lo, hi = LIMITS[name]
+        col.number_input(t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
+
+    num(c1, "lr_g", 1e-5, format="%.1e")
+    num(c2, "lr_d", 1e-5, format="%.1e")
+    num(c1, "batch_size", 16)
+    is_wgan = st.session_state[_key("model")] in ("wgan", "wgan-gp")
+    num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
+    num(c1, "z_dim", 8)
+    num(c2, "width", 8, help=t("train.width_help"))
+    num(c1, "seed", 1)
+    c2.slider(t("train.dropout"), *LIMITS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"))
+    sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.balance_help"))
+    if st.session_state[_key("balance")]:
+        for name in ("d_acc_max", "g_success_max"):
+            sb.slider(t(f"train.{name}"), *LIMITS[name], step=0.01, key=_key(name))
+    sb.caption(t("train.live_note", live=", ".join(LIVE_FIELDS)))
+    with sb.expander(t("train.upload_title")):
+        st.file_uploader(t("train.upload"), type=["json"], key="train.upload", on_change=_on_upload, args=(sess,))
+        msg = st.session_state.get(MESSAGE_KEY)
+        if msg:
+            getattr(st, msg[0])(msg[1])
+    return _widget_config(sess.template)
