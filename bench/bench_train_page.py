@@ -57,14 +57,18 @@ def main(argv=None) -> dict:
     ap.add_argument("--ticks", type=int, default=12)
     ap.add_argument("--rounds", type=int, default=3, help="alternating page/headless blocks")
     args = ap.parse_args(argv)
-    from gan_core.data import mnist_tensor
+    import torch
+
+    from gan_core.data import load_mnist, mnist_tensor
     from gan_core.device import describe, get_device
     from gan_core.training import BEST_MODEL, TrainConfig, Trainer
     model = args.model or BEST_MODEL
     data = mnist_tensor("train")
     at = start_page(model)
     sess = at.session_state["train.session"]
-    tr = Trainer(TrainConfig.preset(model), data)
+    cfg = TrainConfig.preset(model)
+    labels = torch.from_numpy(load_mnist("train")[1].astype("int64")) if cfg.num_classes else None
+    tr = Trainer(cfg, data, labels=labels)
     tr.step(2)  # warm-up: first calls allocate
     # Alternate page and headless blocks, so load from others on a shared machine hits both alike.
     walls, p_steps, p_train, h_steps, h_wall = [], 0, 0.0, 0, 0.0

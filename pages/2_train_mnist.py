@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.train_panels import controls, downloads_panel, history_panel, live_panel, memorization_panel
-from ui.train_resources import digit_scorer_ready, mnist_train
+from ui.train_resources import digit_scorer_ready, mnist_train, mnist_train_labels
 from ui.train_session import TrainSession
 from ui.train_settings import settings_panel
 
@@ -18,7 +18,7 @@ with st.spinner(t("train.loading")):
     data = mnist_train()
     digit_scorer_ready()
 if "train.session" not in st.session_state:
-    st.session_state["train.session"] = TrainSession(data)
+    st.session_state["train.session"] = TrainSession(data, labels=mnist_train_labels())
 sess: TrainSession = st.session_state["train.session"]
 
 pending = sess.update_config(settings_panel(sess))

@@ -100,8 +100,8 @@ def test_nan_stops_with_message_and_reset_not_traceback():
 def test_live_lr_applies_and_seed_change_asks_for_reset():
     at = open_page()
     at.button(key="train.start").click().run()
-    at.number_input(key="train.w.lr_g").set_value(1e-3).run()
-    assert sess(at).trainer.opt_g.param_groups[0]["lr"] == pytest.approx(1e-3)
+    at.number_input(key="train.w.lr_g").set_value(3e-3).run()
+    assert sess(at).trainer.opt_g.param_groups[0]["lr"] == pytest.approx(3e-3)
     assert not at.warning
     n = steps(at)
     at.number_input(key="train.w.seed").set_value(5).run()

@@ -19,7 +19,7 @@ def small(model="mlp", **kw):
 
 
 def session(data, cfg=None):
-    s = TrainSession(data, cfg or small())
+    s = TrainSession(data, cfg or small(), labels=torch.arange(len(data)) % 10)
     s.score_every_s = 1e9  # the classifier is exercised in its own test
     return s
 
@@ -96,9 +96,9 @@ def test_live_fields_apply_and_architecture_fields_wait_for_reset(data):
     s = session(data)
     s.start()
     s.tick()
-    pending = s.update_config(replace(s.cfg, lr_g=1e-3, lr_d=5e-4, batch_size=4, balance=True))
+    pending = s.update_config(replace(s.cfg, lr_g=3e-3, lr_d=5e-4, batch_size=4, balance=True))
     assert pending == []
-    assert [g["lr"] for g in s.trainer.opt_g.param_groups] == [1e-3]
+    assert [g["lr"] for g in s.trainer.opt_g.param_groups] == [3e-3]
     assert [g["lr"] for g in s.trainer.opt_d.param_groups] == [5e-4]
     assert s.trainer.cfg.batch_size == 4 and s.trainer.cfg.balance
     assert {c[1] for c in s.changes} == {"lr_g", "lr_d", "batch_size", "balance"}
@@ -107,7 +107,7 @@ def test_live_fields_apply_and_architecture_fields_wait_for_reset(data):
     assert set(pending) == {"seed", "z_dim"}
     assert s.trainer.cfg.seed == 0 and s.trainer.iteration > 0, "the run is kept until Reset"
     pending = s.update_config(replace(s.cfg, lr_g=0.5))
-    assert s.trainer.opt_g.param_groups[0]["lr"] == 1e-3, "no live change while a reset is pending"
+    assert s.trainer.opt_g.param_groups[0]["lr"] == 3e-3, "no live change while a reset is pending"
     s.reset()
     s.start()
     assert s.trainer.cfg.seed == 7 and s.trainer.cfg.z_dim == 12 and s.trainer.cfg.lr_g == 0.5
@@ -129,3 +129,29 @@ def test_scores_feed_the_mode_collapse_meter(data):
     scores = s.score()
     assert len(scores["class_share"]) == 10 and 0 <= scores["confident_share"] <= 1
     assert s.scores_step == s.trainer.iteration
+
+
+def test_concurrent_ticks_never_train_the_same_model_twice():
+    """Streamlit's fast reruns may call tick() from a second thread while the first is still inside."""
+    import threading
+    from gan_core.data import mnist_tensor
+    from gan_core.training import TrainConfig
+    from ui.train_session import TrainSession
+    sess = TrainSession(mnist_tensor("test")[:256], TrainConfig.preset("mlp", batch_size=16, width=32), device="cpu")
+    sess.tick()  # builds the trainer
+    results, started = [], threading.Event()
+    real_step = sess.trainer.step
+
+    def slow_step(n):
+        started.set()
+        threading.Event().wait(0.3)
+        return real_step(n)
+    sess.trainer.step = slow_step
+    t = threading.Thread(target=lambda: results.append(sess.tick()))
+    t.start()
+    started.wait(5)
+    assert sess.tick() == 0  # busy: the second thread does nothing
+    t.join()
+    assert results[0] >= 1
+    sess.reset()  # waits for any running tick, then clears
+    assert sess.trainer is None and sess.columns["step"] == []

@@ -18,6 +18,7 @@ from gan_core.style import (GatysConfig, GatysTransfer, StyleModels, StyleWeight
                             to_image, to_tensor)
 
 from .i18n import t
+from .live import exclusive
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "style"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
@@ -164,7 +165,9 @@ def gatys_live(chunk_seconds: float = 1.0) -> None:
     run: GatysTransfer = state["run"]
     running = st.session_state.get(RUNNING, False)
     if running:
-        run.run(state["steps"], time_budget=chunk_seconds)
+        with exclusive(run) as mine:
+            if mine:
+                run.run(state["steps"], time_budget=chunk_seconds)
         if run.step_count >= state["steps"] or run.error:
             st.session_state[RUNNING] = running = False
     if run.error:

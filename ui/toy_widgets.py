@@ -12,6 +12,7 @@ from gan_core.toy2d import BOUND, LOSSES, MODE_COLLAPSE, SHAPES, ToyConfig, ToyT
 
 from .i18n import t
 from .layout import bidi
+from .live import exclusive
 
 TICK_S = 0.2                      # fragment period while playing
 LRS = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
@@ -192,7 +193,9 @@ def _live_view() -> None:
         _buttons()
         trainer: ToyTrainer = ss["toy.trainer"]
         if ss["toy.playing"] or ss.pop("toy.step_once", False):
-            trainer.step(ss["toy.k"])
+            with exclusive(trainer) as mine:
+                if mine:
+                    trainer.step(ss["toy.k"])
         o1, o2 = st.columns(2)
         surface = o1.toggle(t("arch.toy.show_surface"), value=True, key="toy.show_surface")
         arrows = o2.toggle(t("arch.toy.show_arrows"), value=True, key="toy.show_arrows")

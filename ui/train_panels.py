@@ -168,7 +168,7 @@ def downloads_panel(sess: TrainSession) -> None:
             return
         c1, c2 = st.columns(2)
         card = lambda: model_card(sess.start_cfg, tr.iteration, tr.elapsed, describe(tr.device), sess.scores)  # noqa: E731
-        c1.download_button(t("train.download_g"), data=lambda: generator_zip(tr.G, card(), f"mnist-{tr.cfg.model}"),
+        c1.download_button(t("train.download_g"), data=lambda: generator_zip(tr.generator, card(), f"mnist-{tr.cfg.model}"),
                            file_name=f"mnist-{tr.cfg.model}-generator.zip", mime="application/zip",
                            key="train.download_g", on_click="ignore", disabled=bool(sess.error))
         c2.download_button(t("train.download_cfg"), data=config_to_json(sess.start_cfg),

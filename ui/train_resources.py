@@ -5,12 +5,19 @@ The MNIST tensor (188 MB as float) is handed to each session's Trainer as is: on
 """
 import streamlit as st
 
-from gan_core.data import mnist_tensor
+from gan_core.data import load_mnist, mnist_tensor
 
 
 @st.cache_resource(show_spinner=False)
 def mnist_train():
     return mnist_tensor("train")
+
+
+@st.cache_resource(show_spinner=False)
+def mnist_train_labels():
+    """(60000,) int64 digit labels, for the conditional model."""
+    import torch
+    return torch.from_numpy(load_mnist("train")[1].astype("int64"))  # a writable copy
 
 
 @st.cache_resource(show_spinner=False)

@@ -5,6 +5,7 @@ setting may change under a running trainer) is testable with plain pytest. The p
 TrainSession per browser session in st.session_state and calls tick() from a fragment.
 """
 import math
+import threading
 import time
 from collections import deque
 from dataclasses import replace
@@ -14,8 +15,8 @@ import torch
 
 from gan_core.training import BEST_MODEL, TrainConfig, Trainer
 
-# The models this page offers: the ones built for 28x28 grey digits.
-PAGE_MODELS = ("mlp", "dcgan", "wgan-gp", "wgan")
+# The models this page offers: the ones built for 28x28 grey digits, the default (BEST_MODEL) first.
+PAGE_MODELS = tuple(sorted(("cdcgan", "mlp", "dcgan", "wgan-gp", "wgan"), key=lambda m: m != BEST_MODEL))
 # Settings a running trainer can take on the fly; every other field builds different networks or
 # a different random stream, so changing it needs a fresh run (the page asks before resetting).
 LIVE_FIELDS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
@@ -37,15 +38,24 @@ class TrainSession:
     score_every_s = 4.0        # mode-collapse meter: classifier on score_n samples, not every tick
     score_n = 500
 
-    def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None):
+    def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None,
+                 labels: torch.Tensor | None = None):
         self.data = data
+        self.labels = labels  # digit labels: only the conditional model (cdcgan) trains on them
         self.device = device
         self.cfg = cfg or default_config()   # what the widgets ask for
         self.template = self.cfg             # source of the fields no widget shows (betas, clip...)
+        # Streamlit's fast reruns can start a new script thread while the old one is still inside
+        # tick(): the lock keeps two threads from training (or resetting) the same model at once.
+        self._lock = threading.Lock()
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
     def reset(self) -> None:
+        with self._lock:
+            self._reset()
+
+    def _reset(self) -> None:
         self.trainer: Trainer | None = None
         self.start_cfg: TrainConfig | None = None   # the settings the run began with (the JSON download)
         self.running = False
@@ -67,7 +77,8 @@ class TrainSession:
     def _ensure_trainer(self) -> Trainer:
         if self.trainer is None:
             self.start_cfg = replace(self.cfg)
-            self.trainer = Trainer(replace(self.cfg), self.data, self.device)
+            labels = self.labels if self.cfg.num_classes else None
+            self.trainer = Trainer(replace(self.cfg), self.data, self.device, labels=labels)
             self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
             self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
         return self.trainer
@@ -131,8 +142,17 @@ class TrainSession:
         """Train K steps (K sized so this takes ~tick_seconds), take a snapshot, maybe score.
 
         Returns the number of steps run. Any failure becomes .error (the page shows it with a
-        Reset button); nothing propagates to Streamlit as a traceback.
+        Reset button); nothing propagates to Streamlit as a traceback. A tick already running in
+        another script thread makes this one a no-op (returns 0).
         """
+        if not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            return self._tick()
+        finally:
+            self._lock.release()
+
+    def _tick(self) -> int:
         self.step_requested = False
         if self.error or self.capped:
             self.running = False
@@ -190,7 +210,7 @@ class TrainSession:
         from gan_core.metrics import score_digits
         if self.trainer is None or self.error:
             return None
-        x = self.trainer.G.generate(self.score_n, seed=12345)
+        x = self.trainer.generator.generate(self.score_n, seed=12345)  # conditional G: classes in turn
         if not torch.isfinite(x).all():
             return None
         self.scores = score_digits(x)
