@@ -21,6 +21,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def gentle_apptest_polling(interval: float = 0.02) -> None:
+    """AppTest waits for a script run by polling every 1 ms; each poll grabs the GIL and wakes a core,
+    which on 2 cores slows the script thread's training by a third. A browser-driven server has no
+    such poller, so poll every `interval` s instead (adds at most that much to each tick's wall time)."""
+    import streamlit.testing.v1.local_script_runner as lsr
+
+    def require_widgets_deltas(runner, timeout: float = 3) -> None:
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            time.sleep(interval)
+            if runner.script_stopped():
+                return
+        runner.request_stop()
+        runner.join()
+        raise RuntimeError(f"AppTest script run timed out after {timeout}(s)")
+    lsr.require_widgets_deltas = require_widgets_deltas
+
+
 def start_page(model: str):
     """An AppTest of the page with `model` selected, Start pressed and the tick size settled."""
     from streamlit.testing.v1 import AppTest
@@ -56,6 +74,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--model", default=None, help="default: gan_core.training.BEST_MODEL")
     ap.add_argument("--ticks", type=int, default=12)
     ap.add_argument("--rounds", type=int, default=3, help="alternating page/headless blocks")
+    ap.add_argument("--fast-poll", action="store_true", help="keep AppTest's 1 ms polling (its own overhead counted)")
     args = ap.parse_args(argv)
     import torch
 
@@ -64,6 +83,8 @@ def main(argv=None) -> dict:
     from gan_core.training import BEST_MODEL, TrainConfig, Trainer
     model = args.model or BEST_MODEL
     data = mnist_tensor("train")
+    if not args.fast_poll:
+        gentle_apptest_polling()
     at = start_page(model)
     sess = at.session_state["train.session"]
     cfg = TrainConfig.preset(model)
