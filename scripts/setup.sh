@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements.txt
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
   else
     echo "note: Debian 'chromium' not installed; the e2e browser tests will be skipped" >&2
   fi

@@ -23,11 +23,11 @@ def test_page_renders_with_bundled_images(at):
 
 def test_gatys_start_then_stop_keeps_the_best_image(at):
     at.select_slider(key="style.size").set_value(128).run()
-    at.slider(key="style.steps").set_value(10).run()
+    at.slider(key="style.steps").set_value(500).run()  # more than one ~1 s chunk can do, even on a fast machine
     at.button(key="style.start").click().run()  # the fragment runs one chunk of ~1 s inline
     assert not at.exception, at.exception
     run = at.session_state["style.run"]["run"]
-    assert run.step_count >= 1
+    assert 1 <= run.step_count < 500
     at.button(key="style.stop").click().run()
     assert not at.exception, at.exception
     assert at.session_state["style.running"] is False
