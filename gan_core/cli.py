@@ -44,7 +44,6 @@ def model_card(trainer, data_spec: str, wall: float, scores: dict | None) -> str
 
 
 def cmd_train(args):
-    import torch
     from .data import to_uint8
     from .grid import make_grid, to_pil
     from .training import TrainConfig, Trainer
@@ -95,7 +94,6 @@ def cmd_train(args):
     summary = {"out": str(out), "steps": trainer.iteration, "train_seconds": round(trainer.elapsed, 2),
                "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores}
     print(json.dumps(summary))
-    _ = torch  # imported for side effects of device selection in Trainer
 
 
 def cmd_sample(args):
