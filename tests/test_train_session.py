@@ -155,3 +155,29 @@ def test_concurrent_ticks_never_train_the_same_model_twice():
     assert results[0] >= 1
     sess.reset()  # waits for any running tick, then clears
     assert sess.trainer is None and sess.columns["step"] == []
+
+
+def test_ticks_train_on_the_compute_thread_and_share_it(data, monkeypatch):
+    """All sessions' training goes to gan_core.compute's one thread (one OpenMP team, see there);
+    with other sessions queued behind it, a tick takes a smaller share."""
+    import threading
+    from gan_core import compute
+    s = session(data)
+    s.start()
+    s.tick()
+    idents, sizes = [], []
+    real_step = s.trainer.step
+
+    def step(n):
+        idents.append(threading.get_ident())
+        sizes.append(n)
+        return real_step(n)
+    s.trainer.step = step
+    s._sec_per_step, s.k = 0.01, 60  # as if measured: a lone tick trains 60 steps
+    s.tick()
+    monkeypatch.setattr(compute, "waiting", lambda: 3)  # three other sessions waiting their turn
+    s._sec_per_step, s.k = 0.01, 60
+    s.tick()
+    assert idents[0] != threading.get_ident() and len(set(idents)) == 1
+    assert compute.run(threading.get_ident) == idents[0]
+    assert sizes == [60, 15]

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
+from gan_core import compute
 from gan_core.device import get_device
 from gan_core.grid import png_bytes
 from gan_core.image_io import ImageLoadError, load_image
@@ -85,7 +86,8 @@ def _prepare(image: np.ndarray, size: int):
 @st.cache_data(max_entries=8, show_spinner=False)
 def _adain(content: np.ndarray, style: np.ndarray, size: int, alpha: float, preserve_color: bool) -> np.ndarray:
     models = style_models()
-    return to_image(models.adain(_prepare(content, size), _prepare(style, size), alpha, preserve_color))
+    out = compute.run(models.adain, _prepare(content, size), _prepare(style, size), alpha, preserve_color)
+    return to_image(out)
 
 
 def before_after(content: np.ndarray, result: np.ndarray, file_name: str, key: str) -> None:
@@ -135,8 +137,8 @@ def gatys_settings(size: int) -> tuple[GatysConfig, int, int]:
 def start_run(content: np.ndarray, style: np.ndarray, cfg: GatysConfig, steps: int) -> None:
     models = style_models()
     c, s = _prepare(content, cfg.size), _prepare(style, cfg.size)
-    init = models.adain(c, s).clone() if cfg.init == "adain" else None
-    st.session_state[RUN] = {"run": GatysTransfer(models.encoder, c, s, cfg, init_image=init),
+    init = compute.run(models.adain, c, s).clone() if cfg.init == "adain" else None
+    st.session_state[RUN] = {"run": compute.run(GatysTransfer, models.encoder, c, s, cfg, init_image=init),
                              "steps": steps, "content": to_image(c)}
     st.session_state[RUNNING] = True
 
@@ -167,7 +169,7 @@ def gatys_live(chunk_seconds: float = 1.0) -> None:
     if running:
         with exclusive(run) as mine:
             if mine:
-                run.run(state["steps"], time_budget=chunk_seconds)
+                compute.run(run.run, state["steps"], time_budget=chunk_seconds)  # see gan_core.compute
         if run.step_count >= state["steps"] or run.error:
             st.session_state[RUNNING] = running = False
     if run.error:

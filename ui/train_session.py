@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from gan_core import compute
 from gan_core.training import BEST_MODEL, TrainConfig, Trainer
 
 # The models this page offers: the ones built for 28x28 grey digits, the default (BEST_MODEL) first.
@@ -148,7 +149,7 @@ class TrainSession:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return self._tick()
+            return compute.run(self._tick)  # one torch thread for all sessions: see gan_core.compute
         finally:
             self._lock.release()
 
@@ -160,10 +161,14 @@ class TrainSession:
         t0 = time.perf_counter()
         try:
             tr = self._ensure_trainer()
-            score_due = time.perf_counter() - self._last_score > self.score_every_s
+            # the classifier costs a few steps' time: with other sessions queued, read it less often
+            score_due = time.perf_counter() - self._last_score > self.score_every_s * (1 + compute.waiting())
             k = self.k
-            if score_due and self._sec_per_step:  # leave room for the classifier in this tick's budget
-                k -= int(self._score_s / self._sec_per_step)
+            if self._sec_per_step:
+                # sessions waiting for the compute thread: share the tick, so each one's page stays live
+                k = min(k, max(1, int(self.tick_seconds / (1 + compute.waiting()) / self._sec_per_step)))
+                if score_due:  # leave room for the classifier in this tick's budget
+                    k -= int(self._score_s / self._sec_per_step)
             n = max(1, min(k, self.max_steps - tr.iteration))
             e0 = tr.elapsed
             new = tr.step(n)

@@ -1,0 +1,84 @@
+"""gan_core.compute: every heavy call lands on one persistent thread, whoever makes it."""
+import threading
+
+import pytest
+
+from gan_core import compute
+
+
+def test_calls_from_many_threads_run_on_one_other_thread():
+    seen = []
+
+    def record():
+        seen.append(threading.get_ident())
+        return len(seen)
+
+    threads = [threading.Thread(target=compute.run, args=(record,)) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    compute.run(record)
+    assert len(seen) == 7 and len(set(seen)) == 1
+    assert seen[0] != threading.get_ident() and seen[0] not in {th.ident for th in threads}
+
+
+def test_results_exceptions_and_reentrancy():
+    assert compute.run(lambda a, b=0: a + b, 2, b=3) == 5
+    with pytest.raises(ZeroDivisionError):
+        compute.run(lambda: 1 / 0)
+    # a call made from the compute thread runs inline instead of waiting for itself
+    assert compute.run(lambda: compute.run(compute.on_compute_thread)) is True
+    assert not compute.on_compute_thread()
+
+
+def test_waiting_counts_queued_calls():
+    gate, started, counts = threading.Event(), threading.Event(), []
+
+    def blocker():
+        started.set()
+        gate.wait(5)
+
+    first = threading.Thread(target=compute.run, args=(blocker,))
+    first.start()
+    assert started.wait(5)
+    queued = [threading.Thread(target=compute.run, args=(lambda: counts.append(compute.waiting()),)) for _ in range(3)]
+    for th in queued:
+        th.start()
+    for _ in range(500):
+        if compute.waiting() == 3:
+            break
+        threading.Event().wait(0.01)
+    assert compute.waiting() == 3
+    gate.set()
+    for th in [first, *queued]:
+        th.join()
+    assert sorted(counts) == [0, 1, 2] and compute.waiting() == 0
+
+
+def test_one_intra_op_thread_while_others_queue():
+    import torch
+    full = compute.run(torch.get_num_threads)
+    if full == 1:
+        pytest.skip("a one-CPU machine has nothing to shrink")
+    gate, started, seen = threading.Event(), threading.Event(), []
+
+    def blocker():
+        started.set()
+        gate.wait(5)
+
+    threads = [threading.Thread(target=compute.run, args=(blocker,))]
+    threads[0].start()
+    assert started.wait(5)
+    for _ in range(2):
+        threads.append(threading.Thread(target=compute.run, args=(lambda: seen.append(torch.get_num_threads()),)))
+        threads[-1].start()
+        for _ in range(500):
+            if compute.waiting() == len(threads) - 1:
+                break
+            threading.Event().wait(0.01)
+    gate.set()
+    for th in threads:
+        th.join()
+    assert seen == [1, full]  # the first ran with one more call behind it; the last ran alone
+    assert compute.run(torch.get_num_threads) == full
