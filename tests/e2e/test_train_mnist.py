@@ -58,3 +58,19 @@ def test_start_pause_resume_reset(page, goto, assert_no_exception, screenshot):
     page.get_by_text(EN["train.status.idle"], exact=True).wait_for()
     assert harness.metric_int(page, STEPS) == 0
     assert_no_exception()
+
+
+def test_twenty_seconds_of_training_in_the_browser(page, goto, assert_no_exception, screenshot):
+    """What a class sees ~20 s after Start: curves, the sample grid and the mode-collapse meter."""
+    goto("train")
+    button(page, "train.start").click()
+    wait_steps_above(page, 0)
+    page.wait_for_timeout(20_000)
+    steps = harness.metric_int(page, STEPS)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    assert steps > 50, f"only {steps} steps after 20 s"
+    assert charts.count() >= 3, "losses, accuracies and the digit histogram"  # the meter has read once
+    assert_no_exception()
+    screenshot("train-after-20s")
+    button(page, "train.pause").click()
+    harness.wait_for_run(page)
