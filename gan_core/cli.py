@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     y.add_argument("--lr", type=float, help="Gatys: step size (default 1 for L-BFGS, 0.02 for Adam)")
     y.add_argument("--content-weight", type=float, default=1.0)
-    y.add_argument("--style-weight", type=float, default=1e3)
+    y.add_argument("--style-weight", type=float, default=1e5)
     y.add_argument("--tv-weight", type=float, default=10.0)
     y.add_argument("--every", type=int, default=10, help="Gatys: print the losses every N steps")
     y.add_argument("--seed", type=int, default=0)

@@ -110,14 +110,14 @@ def adain_panel(content: np.ndarray, style: np.ndarray, size: int) -> None:
 
 # ---------------------------------------------------------------- Gatys
 
-WEIGHTS = {"content": [0.1, 0.3, 1.0, 3.0, 10.0], "style": [1e2, 3e2, 1e3, 3e3, 1e4, 3e4, 1e5],
+WEIGHTS = {"content": [0.1, 0.3, 1.0, 3.0, 10.0], "style": [1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6],
            "tv": [0.0, 1.0, 3.0, 10.0, 30.0, 100.0]}
 
 
 def gatys_settings(size: int) -> tuple[GatysConfig, int, int]:
     c1, c2, c3 = st.columns(3)
     cw = c1.select_slider(t("style.content_weight"), WEIGHTS["content"], value=1.0, key="style.cw")
-    sw = c2.select_slider(t("style.style_weight"), WEIGHTS["style"], value=3e3, key="style.sw",
+    sw = c2.select_slider(t("style.style_weight"), WEIGHTS["style"], value=1e5, key="style.sw",
                           format_func=lambda v: f"{v:g}")
     tw = c3.select_slider(t("style.tv_weight"), WEIGHTS["tv"], value=10.0, key="style.tw")
     c1, c2, c3 = st.columns(3)
