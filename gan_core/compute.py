@@ -50,6 +50,7 @@ def _openmp_runtime():
             try:
                 lib = ctypes.CDLL(path)
                 lib.omp_pause_resource_all.argtypes = [ctypes.c_int]
+                lib.omp_set_num_threads.argtypes = [ctypes.c_int]
                 return lib
             except (OSError, AttributeError):
                 continue
@@ -60,15 +61,18 @@ _omp = None
 _omp_looked = False
 
 
-def release_thread_pool() -> bool:
-    """Free the OpenMP worker threads owned by the calling thread (they come back on its next
-    parallel op). True if the runtime did it; False where there is no such runtime (no-op)."""
+def _runtime():
     global _omp, _omp_looked
     if not _omp_looked:
         _omp, _omp_looked = _openmp_runtime(), True
-    if _omp is None:
-        return False
-    return _omp.omp_pause_resource_all(2) == 0  # 2 = omp_pause_hard
+    return _omp
+
+
+def release_thread_pool() -> bool:
+    """Free the OpenMP worker threads owned by the calling thread (they come back on its next
+    parallel op). True if the runtime did it; False where there is no such runtime (no-op)."""
+    lib = _runtime()
+    return lib is not None and lib.omp_pause_resource_all(2) == 0  # 2 = omp_pause_hard
 
 
 def on_compute_thread() -> bool:
@@ -81,6 +85,7 @@ def waiting() -> int:
 
 
 _full_threads: int | None = None
+_threads_now: int | None = None
 
 
 def _fit_threads(contended: bool) -> None:
@@ -90,14 +95,19 @@ def _fit_threads(contended: bool) -> None:
     several users' pages (and their browsers, on a classroom laptop) keep the cores busy, a
     worker is often descheduled and each of a step's ~100 barriers waits a scheduler slice:
     measured, four sessions on 2 cores made a 0.04 s step take 0.2-0.8 s. One thread has no
-    barrier to wait at."""
-    import torch
-    global _full_threads
+    barrier to wait at. omp_set_num_threads changes this thread only (torch.set_num_threads
+    would also change the default every other thread starts with)."""
+    global _full_threads, _threads_now
+    lib = _runtime()
+    if lib is None:
+        return
     if _full_threads is None:
-        _full_threads = torch.get_num_threads()
+        import torch
+        _full_threads = _threads_now = torch.get_num_threads()  # also runs torch's per-thread setup
     want = 1 if contended else _full_threads
-    if torch.get_num_threads() != want:
-        torch.set_num_threads(want)
+    if want != _threads_now:
+        lib.omp_set_num_threads(want)
+        _threads_now = want
 
 
 def _counted(fn, args, kwargs):

@@ -82,3 +82,15 @@ def test_one_intra_op_thread_while_others_queue():
         th.join()
     assert seen == [1, full]  # the first ran with one more call behind it; the last ran alone
     assert compute.run(torch.get_num_threads) == full
+
+
+def test_release_thread_pool_frees_and_torch_still_works():
+    import torch
+    x = torch.rand(512, 512)
+    (x @ x).sum()  # a parallel op: this thread now owns an OpenMP team (where torch uses OpenMP)
+    released = compute.release_thread_pool()
+    assert released in (True, False)
+    if "OpenMP" in torch.__config__.parallel_info():
+        assert released, "torch runs on OpenMP here, so its runtime should have been found"
+    assert torch.allclose((x @ x).sum(), (x @ x).sum())  # the team comes back on the next op
+    assert torch.get_num_threads() >= 1
