@@ -57,6 +57,10 @@ def cmd_train(args):
         if args.ema is not None and args.ema != trainer.cfg.ema:
             trainer.enable_ema(args.ema)
             print(f"EMA of G's weights now {args.ema}", file=sys.stderr)
+        lr_g, lr_d = args.lr_g or trainer.cfg.lr_g, args.lr_d or trainer.cfg.lr_d
+        if (lr_g, lr_d) != (trainer.cfg.lr_g, trainer.cfg.lr_d):  # e.g. a lower rate for a final phase
+            trainer.set_lr(lr_g, lr_d)
+            print(f"learning rates now G {lr_g}, D {lr_d}", file=sys.stderr)
     else:
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)

@@ -63,6 +63,15 @@ def test_resume_continues(trained, root, tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])["steps"] == 40
     assert "resuming" in r.stderr
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 40
+    # a final phase: lower learning rates and an EMA of G, on the same run
+    r = cli("train", "--steps", 45, "--out", run, "--resume", "--no-score", "--lr-g", 5e-5, "--lr-d", 6e-5,
+            "--ema", 0.9, cwd=root)
+    assert "learning rates now G 5e-05, D 6e-05" in r.stderr and "EMA of G's weights now 0.9" in r.stderr
+    import torch
+    state = torch.load(run / "trainer_state.pt", weights_only=True)
+    assert state["iteration"] == 45
+    assert (state["config"]["lr_g"], state["config"]["lr_d"], state["config"]["ema"]) == (5e-5, 6e-5, 0.9)
+    assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-5]
 
 
 def test_clear_errors(root, tmp_path):
