@@ -11,11 +11,13 @@ if "lang" not in st.session_state and st.query_params.get("lang") in langs:
     st.session_state["lang"] = st.query_params["lang"]  # a shared link picks the language once: ?lang=he
 st.sidebar.selectbox("🌐 " + t("app.language"), list(langs), format_func=langs.get, key="lang")
 
+# Each file is named after its url path (2_train.py -> /train): Streamlit resolves the very first
+# request to a fresh server against the pages/ file names, before st.navigation has run.
 pages = [
     st.Page("pages/1_architectures.py", title=t("nav.architectures"), icon="🧩", url_path="architectures", default=True),
-    st.Page("pages/2_train_mnist.py", title=t("nav.train"), icon="🏋️", url_path="train"),
-    st.Page("pages/3_latent_space.py", title=t("nav.latent"), icon="🧭", url_path="latent"),
-    st.Page("pages/4_style_transfer.py", title=t("nav.style"), icon="🖌️", url_path="style"),
+    st.Page("pages/2_train.py", title=t("nav.train"), icon="🏋️", url_path="train"),
+    st.Page("pages/3_latent.py", title=t("nav.latent"), icon="🧭", url_path="latent"),
+    st.Page("pages/4_style.py", title=t("nav.style"), icon="🖌️", url_path="style"),
 ]
 page = st.navigation(pages)
 apply_direction()

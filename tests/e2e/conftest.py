@@ -49,9 +49,8 @@ def browser():
 
 @pytest.fixture(scope="session")
 def warm_app(browser, base_url):
-    """Open the app once before the tests. The very first session of a fresh server pays torch's
-    import, and Streamlit 1.67 answers a deep link in that first session with a spurious
-    "Page not found" modal (the pages are only known after one run of app.py)."""
+    """Open the app once before the tests: the very first session of a fresh server pays torch's
+    import, which would otherwise count against the first test's timeouts."""
     ctx = browser.new_context()
     pg = ctx.new_page()
     pg.goto(base_url + "/", wait_until="domcontentloaded", timeout=harness.DEFAULT_TIMEOUT_MS)

@@ -62,3 +62,23 @@ def test_language_switch_to_hebrew(page, goto, assert_no_exception, screenshot):
         assert HE[key] in nav.inner_text()
         assert_no_exception()
         screenshot(f"hebrew-{url_path}")
+
+
+def test_a_deep_link_works_as_the_first_request_to_a_fresh_server(browser):
+    """A bookmarked /train opened first after the server starts (the classroom morning): Streamlit
+    resolves that first request against the pages/ file names, so each file is named after its url
+    path (pages/2_train.py -> /train); otherwise the class got a "Page not found" modal."""
+    if harness.os.environ.get("E2E_BASE_URL"):
+        pytest.skip("needs a server this test starts itself")
+    proc, url = harness.start_streamlit(log_path=harness.ARTIFACTS / "e2e-deeplink.log")
+    try:
+        harness.wait_health(url, proc, timeout=90)
+        ctx = browser.new_context()
+        try:
+            pg = ctx.new_page()
+            harness.goto(pg, url, "train")  # raises on the "Page not found" modal
+            assert pg.locator('[data-testid="stMain"] h1').first.inner_text() == EN["nav.train"]
+        finally:
+            ctx.close()
+    finally:
+        harness.stop(proc)
