@@ -38,6 +38,7 @@ own CLI.
 - **Command**: `nice -n 10 python -m gan_core train --model wgan-gp --data runs/face-corpus --img-size 64
   --width {width} --batch-size {batch} --n-critic {n_critic} --lr-g {lr_g} --lr-d {lr_d} --steps 100000
   --out runs/face-wgan-gp --resume --save-every 120` (stopped by hand; resumable with the same command).
+- **Schedule**: {schedule}
 - **Steps**: {steps} generator updates ({critic} critic updates), batch {batch}.
 - **Time**: {elapsed:.0f} s inside the training step, {wall} wall clock.
 - **Hardware**: {hardware}.
@@ -61,6 +62,8 @@ def main():
     p.add_argument("--fid", type=Path, help="JSON written by bench/fid_faces.py --json-out")
     p.add_argument("--wall", default="unknown")
     p.add_argument("--hardware", default="2 shared CPU cores (no GPU), under heavy load from other jobs, nice 10")
+    p.add_argument("--schedule", default="one learning rate and no EMA throughout.",
+                   help="how rates/EMA changed over the run (resumes with --lr-g/--lr-d/--ema)")
     p.add_argument("--status", required=True, help="one honest sentence: are the samples faces?")
     p.add_argument("--status-short", default="work in progress")
     p.add_argument("--bad", default="few training steps: samples are blurry and often not yet faces.")
@@ -78,7 +81,7 @@ def main():
     card = CARD.format(status=args.status, status_short=args.status_short, width=cfg["width"], params=count_params(G),
                        batch=cfg["batch_size"], n_critic=cfg["n_critic"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"],
                        steps=state["iteration"], critic=state["iteration"] * cfg["n_critic"], elapsed=state["elapsed"],
-                       wall=args.wall, hardware=args.hardware, config=json.dumps(cfg), fid=fid, bad=args.bad)
+                       wall=args.wall, hardware=args.hardware, config=json.dumps(cfg), fid=fid, bad=args.bad, schedule=args.schedule)
     save_model(G, args.out, card=card)
     print(json.dumps({"out": str(args.out), "steps": state["iteration"], "elapsed_s": round(state["elapsed"], 1)}))
 
