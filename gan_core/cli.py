@@ -54,7 +54,7 @@ def cmd_train(args):
     if args.resume and (out / "trainer_state.pt").exists():
         trainer = Trainer.resume(out, data, labels=labels)
         print(f"resuming {out} at step {trainer.iteration}", file=sys.stderr)
-        if args.ema is not None and args.ema != trainer.cfg.ema:
+        if args.ema and args.ema != trainer.cfg.ema:
             trainer.enable_ema(args.ema)
             print(f"EMA of G's weights now {args.ema}", file=sys.stderr)
         lr_g, lr_d = args.lr_g or trainer.cfg.lr_g, args.lr_d or trainer.cfg.lr_d
@@ -255,6 +255,13 @@ def cmd_stylize(args):
     print(json.dumps(summary))
 
 
+def _decay(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Playground: train, sample and score GANs.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -269,8 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--img-size", type=int, choices=[28, 64], help="image size for folder data (default 64)")
     t.add_argument("--channels", type=int, choices=[1, 3], default=3, help="channels for folder data")
     for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
-                      ("n-critic", int), ("dropout", float), ("ema", float)):
+                      ("n-critic", int), ("dropout", float)):
         t.add_argument(f"--{name}", type=typ)
+    t.add_argument("--ema", type=_decay, help="EMA decay of G's weights in [0, 1); on --resume it starts one")
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")

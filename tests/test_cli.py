@@ -84,6 +84,8 @@ def test_clear_errors(root, tmp_path):
     assert r.returncode != 0 and "corrupt" in r.stderr and "Traceback" not in r.stderr
     r = cli("train", "--out", tmp_path / "o", cwd=root, check=False)
     assert r.returncode != 0 and "--steps" in r.stderr
+    r = cli("train", "--steps", 3, "--ema", 1.5, "--out", tmp_path / "o", cwd=root, check=False)
+    assert r.returncode != 0 and "--ema: must be in [0, 1)" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_train_on_image_folder_with_bad_file(root, tmp_path):
