@@ -16,6 +16,7 @@ lives as long as reruns keep coming (a live fragment: for ever). So run() first 
 calling thread's team (OpenMP 5's omp_pause_resource_all, which frees the caller's pool only): with
 it, training in the browser went from 1,450 sleeps per second of the compute thread to none.
 """
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,8 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
-def _openmp_runtime():
+@functools.lru_cache(maxsize=1)
+def _runtime():
     """The OpenMP library torch loaded (libgomp on Linux wheels, libomp on macOS), or None."""
     import ctypes
     import glob
@@ -55,17 +57,6 @@ def _openmp_runtime():
             except (OSError, AttributeError):
                 continue
     return None
-
-
-_omp = None
-_omp_looked = False
-
-
-def _runtime():
-    global _omp, _omp_looked
-    if not _omp_looked:
-        _omp, _omp_looked = _openmp_runtime(), True
-    return _omp
 
 
 def release_thread_pool() -> bool:

@@ -288,7 +288,6 @@ class GatysTransfer:
     def __init__(self, encoder: VGGEncoder, content: torch.Tensor, style: torch.Tensor,
                  cfg: GatysConfig | None = None, init_image: torch.Tensor | None = None):
         self.cfg = cfg = cfg or GatysConfig()
-        self.encoder = encoder
         for n in [cfg.content_layer, *cfg.style_layers]:
             if n not in encoder.index:
                 _unknown(n, encoder.index)

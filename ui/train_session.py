@@ -161,12 +161,13 @@ class TrainSession:
         t0 = time.perf_counter()
         try:
             tr = self._ensure_trainer()
-            # the classifier costs a few steps' time: with other sessions queued, read it less often
-            score_due = time.perf_counter() - self._last_score > self.score_every_s * (1 + compute.waiting())
+            # sessions queued for the compute thread: each tick takes a smaller share (so every page
+            # stays live) and the classifier, worth a few steps, reads less often
+            share = 1 + compute.waiting()
+            score_due = time.perf_counter() - self._last_score > self.score_every_s * share
             k = self.k
             if self._sec_per_step:
-                # sessions waiting for the compute thread: share the tick, so each one's page stays live
-                k = min(k, max(1, int(self.tick_seconds / (1 + compute.waiting()) / self._sec_per_step)))
+                k = min(k, max(1, int(self.tick_seconds / share / self._sec_per_step)))
                 if score_due:  # leave room for the classifier in this tick's budget
                     k -= int(self._score_s / self._sec_per_step)
             n = max(1, min(k, self.max_steps - tr.iteration))
