@@ -6,6 +6,14 @@ import pytest
 from gan_core import compute
 
 
+def _wait_for_queue(n: int, timeout: float = 5.0) -> None:
+    """Until n calls are queued on the compute thread (threads just started take a moment)."""
+    for _ in range(int(timeout / 0.01)):
+        if compute.waiting() == n:
+            return
+        threading.Event().wait(0.01)
+
+
 def test_calls_from_many_threads_run_on_one_other_thread():
     seen = []
 
@@ -45,10 +53,7 @@ def test_waiting_counts_queued_calls():
     queued = [threading.Thread(target=compute.run, args=(lambda: counts.append(compute.waiting()),)) for _ in range(3)]
     for th in queued:
         th.start()
-    for _ in range(500):
-        if compute.waiting() == 3:
-            break
-        threading.Event().wait(0.01)
+    _wait_for_queue(3)
     assert compute.waiting() == 3
     gate.set()
     for th in [first, *queued]:
@@ -73,10 +78,7 @@ def test_one_intra_op_thread_while_others_queue():
     for _ in range(2):
         threads.append(threading.Thread(target=compute.run, args=(lambda: seen.append(torch.get_num_threads()),)))
         threads[-1].start()
-        for _ in range(500):
-            if compute.waiting() == len(threads) - 1:
-                break
-            threading.Event().wait(0.01)
+        _wait_for_queue(len(threads) - 1)
     gate.set()
     for th in threads:
         th.join()
