@@ -69,11 +69,12 @@ def headless_block(tr, steps: int, chunk: int) -> dict:
     return {"steps": tr.iteration - i0, "wall_s": time.perf_counter() - w0}
 
 
-def on_compute_thread(fn, *args):
+def on_compute_thread(fn, *args, user):
     """The headless side runs on gan_core.compute's thread too: like a plain script, all of its torch
-    work then stays in one thread (the page's ticks go there as well; see gan_core/compute.py)."""
+    work then stays in one thread (the page's ticks go there as well; see gan_core/compute.py).
+    It runs as the page's own user: one student alternating, not a second student sharing."""
     from gan_core import compute
-    return compute.run(fn, *args)
+    return compute.run(fn, *args, user=user)
 
 
 def main(argv=None) -> dict:
@@ -89,20 +90,20 @@ def main(argv=None) -> dict:
     from gan_core.device import describe, get_device
     from gan_core.training import BEST_MODEL, TrainConfig, Trainer
     model = args.model or BEST_MODEL
-    data = on_compute_thread(mnist_tensor, "train")
     if not args.fast_poll:
         gentle_apptest_polling()
     at = start_page(model)
     sess = at.session_state["train.session"]
+    data = on_compute_thread(mnist_tensor, "train", user=sess)
     cfg = TrainConfig.preset(model)
     labels = torch.from_numpy(load_mnist("train")[1].astype("int64")) if cfg.num_classes else None
-    tr = on_compute_thread(lambda: Trainer(cfg, data, labels=labels))
-    on_compute_thread(tr.step, 2)  # warm-up: first calls allocate
+    tr = on_compute_thread(lambda: Trainer(cfg, data, labels=labels), user=sess)
+    on_compute_thread(tr.step, 2, user=sess)  # warm-up: first calls allocate
     # Alternate page and headless blocks, so load from others on a shared machine hits both alike.
     walls, p_steps, p_train, h_steps, h_wall = [], 0, 0.0, 0, 0.0
     for _ in range(args.rounds):
         pb = page_block(at, args.ticks // args.rounds)
-        hb = on_compute_thread(headless_block, tr, pb["steps"], sess.k)
+        hb = on_compute_thread(headless_block, tr, pb["steps"], sess.k, user=sess)
         walls += pb["walls"]
         p_steps, p_train = p_steps + pb["steps"], p_train + pb["train_s"]
         h_steps, h_wall = h_steps + hb["steps"], h_wall + hb["wall_s"]

@@ -19,12 +19,15 @@ it, training in the browser went from 1,450 sleeps per second of the compute thr
 import functools
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 _executor: ThreadPoolExecutor | None = None
 _ident: int | None = None
 _lock = threading.Lock()
 _waiting = 0
+_last_call: dict[int, float] = {}  # id of a user (or caller thread) -> when it last called run()
+ACTIVE_WINDOW_S = 3.0
 
 
 def _mark_worker() -> None:
@@ -75,12 +78,34 @@ def waiting() -> int:
     return _waiting
 
 
+def _active_users(now: float, window_s: float | None = None) -> int:
+    window_s = ACTIVE_WINDOW_S if window_s is None else window_s
+    for key in [k for k, t in _last_call.items() if now - t > window_s]:
+        del _last_call[key]
+    return len(_last_call)
+
+
+def active_users(window_s: float | None = None) -> int:
+    """Users (in the app: browser sessions) that called run() in the last window_s seconds."""
+    with _lock:
+        return _active_users(time.monotonic(), window_s)
+
+
+def share() -> int:
+    """How many users the compute thread is serving now: a tick trains 1/share of its time.
+
+    The queue alone undercounts: a session drawing its page between two ticks is not in it, and
+    its tick, sized for an empty queue, then keeps three others waiting."""
+    return max(1 + _waiting, active_users())
+
+
 _full_threads: int | None = None
 _threads_now: int | None = None
 
 
 def _fit_threads(contended: bool) -> None:
-    """One intra-op thread while others queue, all of them when alone.
+    """One intra-op thread while other users queue or used it within the last few seconds
+    (their pages, drawing between ticks, keep the cores busy too), all of them when alone.
 
     Each torch op on the CPU ends in an OpenMP barrier that waits for every worker thread. When
     several users' pages (and their browsers, on a classroom laptop) keep the cores busy, a
@@ -105,14 +130,15 @@ def _counted(fn, args, kwargs):
     global _waiting
     with _lock:
         _waiting -= 1
-        contended = _waiting > 0
+        contended = _waiting > 0 or _active_users(time.monotonic()) > 1
     _fit_threads(contended)
     return fn(*args, **kwargs)
 
 
-def run(fn, *args, **kwargs):
+def run(fn, *args, user: object = None, **kwargs):
     """fn(*args, **kwargs) on the compute thread; blocks until done. Re-entrant: a call made from
-    the compute thread itself runs inline (no deadlock)."""
+    the compute thread itself runs inline (no deadlock). `user` (e.g. a browser session's state)
+    says who asked, for share(); by default the calling thread."""
     if on_compute_thread():
         return fn(*args, **kwargs)
     release_thread_pool()  # the caller's own OpenMP team (if any) would throttle ours: see above
@@ -120,6 +146,7 @@ def run(fn, *args, **kwargs):
     pool = _pool()
     with _lock:
         _waiting += 1
+        _last_call[id(user) if user is not None else threading.get_ident()] = time.monotonic()
     try:
         future = pool.submit(_counted, fn, args, kwargs)
     except RuntimeError:  # interpreter shutting down: the pool takes no more work

@@ -75,21 +75,32 @@ def mnist_test_stats():
 
 def score_digits(images: torch.Tensor, confidence: float = 0.9, coverage_min: float = 0.05) -> dict:
     """Scores for (N,1,28,28) images in [-1, 1]. See the module docstring."""
+    return scores_from_features(*score_features(images), confidence, coverage_min)
+
+
+def score_features(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classifier's (features, probabilities) for a batch. A reading can be gathered in parts
+    (the training page does, so that no tick holds the shared compute thread for long), then
+    scored with scores_from_features() on the concatenation."""
     if images.ndim != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"digit scores need (N,1,28,28) images, got {tuple(images.shape)}")
-    feats, probs = load_classifier().features_and_probs(images.cpu())
+    return load_classifier().features_and_probs(images.cpu())
+
+
+def scores_from_features(feats: torch.Tensor, probs: torch.Tensor, confidence: float = 0.9,
+                         coverage_min: float = 0.05) -> dict:
     pmax, pred = probs.max(1)
     counts = torch.bincount(pred, minlength=10)
-    share = (counts.float() / len(images)).tolist()
+    share = (counts.float() / len(probs)).tolist()
     out = {
-        "n": len(images),
+        "n": len(probs),
         "confident_share": float((pmax >= confidence).float().mean()),
         "class_share": [round(s, 4) for s in share],
         "classes_covered": int(sum(s >= coverage_min for s in share)),
         "min_class_share": float(min(share)),
         "max_class_share": float(max(share)),
     }
-    if len(images) >= 2:
+    if len(probs) >= 2:
         mu, s = gaussian_stats(feats)
         out["frechet"] = frechet_distance(mu, s, *mnist_test_stats())
     return out

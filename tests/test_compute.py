@@ -61,8 +61,9 @@ def test_waiting_counts_queued_calls():
     assert sorted(counts) == [0, 1, 2] and compute.waiting() == 0
 
 
-def test_one_intra_op_thread_while_others_queue():
+def test_one_intra_op_thread_while_others_queue(monkeypatch):
     import torch
+    monkeypatch.setattr(compute, "ACTIVE_WINDOW_S", 0.0)  # the queue only (recent users: next test)
     full = compute.run(torch.get_num_threads)
     if full == 1:
         pytest.skip("a one-CPU machine has nothing to shrink")
@@ -84,6 +85,26 @@ def test_one_intra_op_thread_while_others_queue():
         th.join()
     assert seen == [1, full]  # the first ran with one more call behind it; the last ran alone
     assert compute.run(torch.get_num_threads) == full
+
+
+def test_recent_users_count_until_their_window_passes(monkeypatch):
+    """A session drawing its page between two ticks is not in the queue, but it still shares the
+    thread (and the cores): share() and the thread count see it for ACTIVE_WINDOW_S."""
+    import time
+    import torch
+    monkeypatch.setattr(compute, "_last_call", {})
+    full = compute.run(torch.get_num_threads)
+    users = [object() for _ in range(3)]
+    for u in users:
+        compute.run(lambda: None, user=u)
+    assert compute.active_users() == 4 and compute.share() == 4  # three users and this thread
+    compute.run(lambda: None, user=users[0])
+    assert compute.active_users() == 4, "a user counts once, however often it calls"
+    assert compute.run(torch.get_num_threads) == min(full, 1)
+    monkeypatch.setattr(compute, "ACTIVE_WINDOW_S", 0.05)
+    time.sleep(0.1)
+    assert compute.active_users() == 0 and compute.share() == 1
+    assert compute.run(torch.get_num_threads) == full, "alone again: all threads"
 
 
 def test_release_thread_pool_frees_and_torch_still_works():

@@ -53,7 +53,7 @@ def test_tick_size_follows_step_time(data):
 def test_step_cap_stops_the_run(data):
     s = session(data)
     s.max_steps = 5
-    s.score = lambda: None  # the final reading is covered elsewhere; the classifier is slow to load
+    s._score_part = lambda n: None  # the final reading is covered elsewhere; the classifier is slow to load
     s.start()
     for _ in range(10):
         s.tick()
@@ -131,6 +131,33 @@ def test_scores_feed_the_mode_collapse_meter(data):
     assert s.scores_step == s.trainer.iteration
 
 
+def test_a_reading_spreads_over_ticks_while_others_share_the_thread(data, monkeypatch):
+    """Alone, a tick takes the whole reading; with other sessions active, score_chunk samples a
+    tick, so no tick holds the others back for the whole classifier pass."""
+    from gan_core import compute, metrics
+    monkeypatch.setattr(compute, "_last_call", {})
+    batches = []
+    real = metrics.score_features
+    monkeypatch.setattr(metrics, "score_features", lambda x: batches.append(x) or real(x))
+    cfg = small("cdcgan", num_classes=10)
+    alone, shared = session(data, cfg), session(data, cfg)
+    for s in (alone, shared):
+        s.score_every_s, s.score_n, s.score_chunk = 0.0, 60, 20
+        s.start()
+    alone.tick()
+    assert alone.scores["n"] == 60 and [len(b) for b in batches] == [60]
+    batches.clear()
+    others = [object() for _ in range(2)]
+    readings = []
+    for _ in range(3):
+        for user in others:
+            compute.run(lambda: None, user=user)
+        shared.tick()
+        readings.append(None if shared.scores is None else shared.scores["n"])
+    assert readings == [None, None, 60] and [len(b) for b in batches] == [20, 20, 20]
+    assert sum(shared.scores["class_share"]) == pytest.approx(1.0, abs=1e-3)
+
+
 def test_concurrent_ticks_never_train_the_same_model_twice():
     """Streamlit's fast reruns may call tick() from a second thread while the first is still inside."""
     import threading
@@ -159,9 +186,10 @@ def test_concurrent_ticks_never_train_the_same_model_twice():
 
 def test_ticks_train_on_the_compute_thread_and_share_it(data, monkeypatch):
     """All sessions' training goes to gan_core.compute's one thread (one OpenMP team, see there);
-    with other sessions queued behind it, a tick takes a smaller share."""
+    with other sessions queued behind it, or training in the last seconds, a tick takes a smaller share."""
     import threading
     from gan_core import compute
+    monkeypatch.setattr(compute, "_last_call", {})  # no users left over from other tests
     s = session(data)
     s.start()
     s.tick()
@@ -175,9 +203,15 @@ def test_ticks_train_on_the_compute_thread_and_share_it(data, monkeypatch):
     s.trainer.step = step
     s._sec_per_step, s.k = 0.01, 60  # as if measured: a lone tick trains 60 steps
     s.tick()
-    monkeypatch.setattr(compute, "waiting", lambda: 3)  # three other sessions waiting their turn
+    others = [object() for _ in range(3)]  # three other sessions ticked a moment ago
+    for user in others:
+        compute.run(lambda: None, user=user)
+    s._sec_per_step, s.k = 0.01, 60
+    s.tick()
+    monkeypatch.setattr(compute, "_last_call", {})
+    monkeypatch.setattr(compute, "_waiting", 3)  # three other sessions waiting their turn (run() adds s)
     s._sec_per_step, s.k = 0.01, 60
     s.tick()
     assert idents[0] != threading.get_ident() and len(set(idents)) == 1
     assert compute.run(threading.get_ident) == idents[0]
-    assert sizes == [60, 15]
+    assert sizes == [60, 15, 15]

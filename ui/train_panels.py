@@ -1,7 +1,8 @@
 """The training page's regions: run controls, the live fragment, timeline, memorization, downloads.
 
-Only live_panel() redraws every tick; everything else reruns with the page (button presses,
-settings), so a tick pays for the curves and the sample grid and nothing else.
+Only live_panel() redraws while a run is on, in two fragments on two clocks: the step counter and
+the sample grid every tick, the curves and the mode-collapse meter every CHART_INTERVAL_S.
+Everything else reruns with the page (button presses, settings).
 """
 import numpy as np
 import streamlit as st
@@ -20,6 +21,10 @@ from .train_session import TrainSession
 # samples are still blobs, which the classifier calls "8" with confidence: too early to cry collapse.
 NOT_DIGITS_YET = 400.0
 TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks never overlap, they queue
+# Redrawing the plotly charts cost the browser ~0.3 core on every tick on a 2-core machine (CDP
+# TaskDuration, bench/bench_concurrency.py), taken straight from training: curves every 2 s
+# instead of every tick gave back ~30% of the steps per second. Numbers and digits stay per tick.
+CHART_INTERVAL_S = 2.0
 
 
 def _state(sess: TrainSession) -> tuple:
@@ -46,15 +51,18 @@ def controls(sess: TrainSession, pending: list[str]) -> None:
 
 
 def live_panel(sess: TrainSession) -> None:
-    """The part of the page that a running session redraws every tick (an st.fragment).
+    """The part of the page that redraws while a run is on: two st.fragments side by side.
 
-    Each run draws first and trains last: Streamlit greys out a fragment's old elements until
-    they are redrawn, so drawing after a 0.6 s training tick would leave the class looking at a
-    faded page most of the time. The picture is one tick behind the trainer, which nobody sees.
+    Left, every tick: status, step counter, the sample grid, then the training tick itself. Each
+    run draws first and trains last: Streamlit greys out a fragment's old elements until they are
+    redrawn, so drawing after a 0.6 s training tick would leave the class looking at a faded page
+    most of the time. The picture is one tick behind the trainer, which nobody sees.
+    Right, every CHART_INTERVAL_S: the curves and the mode-collapse meter (see CHART_INTERVAL_S).
     Call it last on the page (inside a container placed where it should appear), so that in a
     full rerun nothing below it waits, greyed, for the tick either.
     """
     shown = _state(sess)
+    left, right = st.columns([2, 3])
 
     @st.fragment(run_every=TICK_INTERVAL_S if sess.running else None)
     def _live():
@@ -68,7 +76,14 @@ def live_panel(sess: TrainSession) -> None:
         if stepped or _state(sess) != shown:
             st.rerun(scope="app")
 
-    _live()
+    @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
+    def _curves():
+        _draw_curves(sess)
+
+    with left:
+        _live()
+    with right:
+        _curves()
 
 
 def _draw_live(sess: TrainSession) -> None:
@@ -76,25 +91,27 @@ def _draw_live(sess: TrainSession) -> None:
     if sess.trainer is None:
         st.info(t("train.idle_hint"))
         return
-    left, right = st.columns([2, 3])
     grid = sess.latest_grid_images()
     if grid is not None:
-        left.image(make_grid(grid, nrow=8), caption=t("train.grid_caption", step=sess.trainer.snapshots[-1][0]),
-                   width="stretch", clamp=True)
-    with left:
-        _mode_collapse_meter(sess)
+        st.image(make_grid(grid, nrow=8), caption=t("train.grid_caption", step=sess.trainer.snapshots[-1][0]),
+                 width="stretch", clamp=True)
+
+
+def _draw_curves(sess: TrainSession) -> None:
+    if sess.trainer is None:
+        return
     cols = sess.arrays()
-    with right:
-        st.plotly_chart(charts.loss_figure(cols), width="stretch", key="train.chart.loss")
-        st.plotly_chart(charts.accuracy_figure(cols), width="stretch", key="train.chart.acc")
-        w = charts.wasserstein_figure(cols)
-        if w is not None:
-            st.plotly_chart(w, width="stretch", key="train.chart.w")
+    st.plotly_chart(charts.loss_figure(cols), width="stretch", key="train.chart.loss")
+    st.plotly_chart(charts.accuracy_figure(cols), width="stretch", key="train.chart.acc")
+    w = charts.wasserstein_figure(cols)
+    if w is not None:
+        st.plotly_chart(w, width="stretch", key="train.chart.w")
+    _mode_collapse_meter(sess)
 
 
 def _status_line(sess: TrainSession) -> None:
     tr = sess.trainer
-    c = st.columns(4)
+    c = st.columns(2) * 2  # a 2x2 block: the left column is narrow
     c[0].metric(t("train.status"), t(f"train.status.{sess.status}"))
     c[1].metric(t("train.steps"), f"{tr.iteration:,}" if tr else "0")
     c[2].metric(t("train.speed"), f"{tr.steps_per_second:.1f}" if tr else "-")

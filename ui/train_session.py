@@ -38,6 +38,9 @@ class TrainSession:
     loss_limit = 1e6           # |loss| beyond this is divergence even while still finite (BCE/WGAN stay far below)
     score_every_s = 4.0        # mode-collapse meter: classifier on score_n samples, not every tick
     score_n = 500
+    # While other sessions queue for the compute thread, a reading is gathered over several ticks,
+    # score_chunk samples each: all 500 at once held every other class's tick back ~0.4 s.
+    score_chunk = 100
 
     def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None,
                  labels: torch.Tensor | None = None):
@@ -72,6 +75,7 @@ class TrainSession:
         self.scores: dict | None = None
         self.scores_step = 0
         self._last_score = 0.0
+        self._score_parts: list[tuple[torch.Tensor, torch.Tensor]] = []  # a reading in progress
         self.changes: list[tuple[int, str, object, object]] = []
         self.memo = None
 
@@ -149,7 +153,7 @@ class TrainSession:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return compute.run(self._tick)  # one torch thread for all sessions: see gan_core.compute
+            return compute.run(self._tick, user=self)  # one torch thread for all sessions: see gan_core.compute
         finally:
             self._lock.release()
 
@@ -163,8 +167,8 @@ class TrainSession:
             tr = self._ensure_trainer()
             # sessions queued for the compute thread: each tick takes a smaller share (so every page
             # stays live) and the classifier, worth a few steps, reads less often
-            share = 1 + compute.waiting()
-            score_due = time.perf_counter() - self._last_score > self.score_every_s * share
+            share = compute.share()
+            score_due = bool(self._score_parts) or time.perf_counter() - self._last_score > self.score_every_s * share
             k = self.k
             if self._sec_per_step:
                 k = min(k, max(1, int(self.tick_seconds / share / self._sec_per_step)))
@@ -188,7 +192,7 @@ class TrainSession:
                     tr.snapshot()  # the live grid; the trainer thins old snapshots past max_snapshots
                 if score_due or self.capped:
                     t_score = time.perf_counter()
-                    self.score()
+                    self._score_part(self.score_n if share == 1 or self.capped else self.score_chunk)
                     self._score_s = time.perf_counter() - t_score
         except Exception as e:  # noqa: BLE001 - a classroom page shows the reason, never a traceback
             self.error = f"training stopped: {type(e).__name__}: {e}"
@@ -213,13 +217,29 @@ class TrainSession:
 
     def score(self) -> dict | None:
         """Digit-classifier scores on score_n fresh samples: the mode-collapse meter."""
-        from gan_core.metrics import score_digits
+        self._score_parts = []
+        return self._score_part(self.score_n)
+
+    def _score_part(self, n: int) -> dict | None:
+        """Classify up to n more of the reading's score_n samples; score once all are in.
+
+        Each part has its own seed (and, for the conditional G, classes in turn), so a reading taken
+        in parts is as balanced as one taken at once; its parts come from generators a few steps apart."""
+        from gan_core.metrics import score_features, scores_from_features
         if self.trainer is None or self.error:
             return None
-        x = self.trainer.generator.generate(self.score_n, seed=12345)  # conditional G: classes in turn
+        done = sum(len(p) for _, p in self._score_parts)
+        n = min(n, self.score_n - done)
+        x = self.trainer.generator.generate(n, seed=12345 + done)
         if not torch.isfinite(x).all():
+            self._score_parts = []
             return None
-        self.scores = score_digits(x)
+        self._score_parts.append(score_features(x))
+        if done + n < self.score_n:
+            return None
+        feats, probs = (torch.cat(t) for t in zip(*self._score_parts))
+        self._score_parts = []
+        self.scores = scores_from_features(feats, probs)
         self.scores_step = self.trainer.iteration
         self._last_score = time.perf_counter()
         return self.scores
