@@ -1,0 +1,25 @@
+"""bench/bench_gpu.py keeps working where no GPU is lent: its no-GPU answer, and a dry run on the CPU."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+spec = importlib.util.spec_from_file_location("bench_gpu", Path(__file__).resolve().parents[1] / "bench" / "bench_gpu.py")
+bench_gpu = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench_gpu)
+
+
+def test_without_a_gpu_it_says_so():
+    if torch.cuda.is_available() or (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        pytest.skip("this machine has a GPU: the real bench would run")
+    assert bench_gpu.main([])["gpu"] is None
+
+
+def test_dry_run_on_the_cpu_measures_both_sides():
+    r = bench_gpu.main(["--gpu", "cpu", "--seconds", "0.5", "--size", "64", "--evals", "3", "--adain-size", "96"])
+    for side in ("cpu", "accelerated"):
+        m = r[side]
+        assert m["train_steps_per_s"] > 0 and m["gatys_s"] > 0 and m["adain_s"] > 0
+        assert m["gatys_evals"] == 3
+    assert 0.2 < r["speedup_train"] < 5, "the same device twice: the ratio is about 1"
