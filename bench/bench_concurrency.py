@@ -57,6 +57,20 @@ def click(page, key):
     page.get_by_role("button", name=EN[key]).click()
 
 
+def settled_count(page, every: float = 1.0, timeout: float = 10.0) -> int:
+    """The step counter once two reads `every` s apart agree: under load the rerun that draws a
+    pause's last tick can land after the page looks idle. A session that keeps training never
+    settles; its last read then fails the frozen check that follows."""
+    last = harness.metric_int(page, STEPS)
+    for _ in range(int(timeout / every)):
+        time.sleep(every)
+        now = harness.metric_int(page, STEPS)
+        if now == last:
+            break
+        last = now
+    return last
+
+
 def tick_stats(changes: list[tuple[float, int]], t_start: float, t_end: float) -> dict:
     """Intervals between visible step-counter changes, from the second change on (the first one
     includes building the networks) up to t_end (seconds on the page's clock)."""
@@ -103,7 +117,7 @@ def train_together(browser, url, n: int, seconds: float, rss: RssSampler, isolat
         click(pages[1], "train.pause")
         harness.wait_for_run(pages[0])
         harness.wait_for_run(pages[1])
-        p1_paused = harness.metric_int(pages[1], STEPS)
+        p1_paused = settled_count(pages[1])
         time.sleep(5)
         after = [harness.metric_int(p, STEPS) for p in pages]
         out["isolation"] = {

@@ -189,9 +189,10 @@ def choose_selectbox(page, label: str, option: str, scope: str = "body") -> None
 
 
 def metric_text(page, label: str) -> str:
-    """The value shown by the st.metric whose label is `label`."""
+    """The value shown by the st.metric whose label is exactly `label` ("Steps", not "Steps/s")."""
+    exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     m = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=label)).first
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)).first
     return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 

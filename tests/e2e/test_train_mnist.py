@@ -1,6 +1,7 @@
 """The training page in a real browser: Start trains (the step counter climbs), Pause freezes it,
 Resume continues from the same step, Reset goes back to an idle run."""
 import json
+import re
 import time
 
 import pytest
@@ -69,6 +70,9 @@ def test_twenty_seconds_of_training_in_the_browser(page, goto, assert_no_excepti
     steps = harness.metric_int(page, STEPS)
     charts = page.locator('[data-testid="stPlotlyChart"]')
     assert steps > 50, f"only {steps} steps after 20 s"
+    # the counter read is "Steps" itself (not "Steps/s"): the grid's caption is a tick behind it
+    caption = page.get_by_text(re.compile(r"fixed noise, step \d+")).first.inner_text()
+    assert 0 <= steps - int(re.search(r"step (\d+)", caption).group(1)) <= 2000, (steps, caption)
     assert charts.count() >= 3, "losses, accuracies and the digit histogram"  # the meter has read once
     assert_no_exception()
     screenshot("train-after-20s")
