@@ -4,6 +4,8 @@ Only live_panel() redraws while a run is on, in two fragments on two clocks: the
 the sample grid every tick, the curves and the mode-collapse meter every CHART_INTERVAL_S.
 Everything else reruns with the page (button presses, settings).
 """
+import os
+
 import numpy as np
 import streamlit as st
 
@@ -21,10 +23,11 @@ from .train_session import TrainSession
 # samples are still blobs, which the classifier calls "8" with confidence: too early to cry collapse.
 NOT_DIGITS_YET = 400.0
 TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks never overlap, they queue
-# Redrawing the plotly charts cost the browser ~0.3 core on every tick on a 2-core machine (CDP
-# TaskDuration, bench/bench_concurrency.py), taken straight from training: curves every 2 s
-# instead of every tick gave back ~30% of the steps per second. Numbers and digits stay per tick.
-CHART_INTERVAL_S = 2.0
+# Redrawing the plotly charts on every tick cost Chromium ~0.25 of a 2-core machine's cores, taken
+# straight from training: curves every 2 s doubled the steps per second in the browser
+# (bench/bench_browser_cost.py: 14.5 -> 28.8). Numbers and digits stay per tick.
+# GAN_CHART_INTERVAL_S overrides it (bench/bench_browser_cost.py; a fast machine may like 0.2).
+CHART_INTERVAL_S = float(os.environ.get("GAN_CHART_INTERVAL_S", 2.0))
 
 
 def _state(sess: TrainSession) -> tuple:
