@@ -165,8 +165,8 @@ class TrainSession:
         t0 = time.perf_counter()
         try:
             tr = self._ensure_trainer()
-            # sessions queued for the compute thread: each tick takes a smaller share (so every page
-            # stays live) and the classifier, worth a few steps, reads less often
+            # sessions sharing the compute thread (queued, or ticking in the last seconds): each tick
+            # takes a smaller share (so every page stays live) and the classifier reads less often
             share = compute.share()
             score_due = bool(self._score_parts) or time.perf_counter() - self._last_score > self.score_every_s * share
             k = self.k
