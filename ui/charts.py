@@ -1,7 +1,7 @@
 """Plotly figures for training curves and digit histograms, shared by every page that trains a GAN.
 
 Inputs are plain numpy columns (step, d_loss, ...) as kept by ui.train_session. Long runs are
-averaged into at most `max_points` bins before plotting: the browser redraws every tick, and
+averaged into at most `max_points` bins before plotting: the browser redraws them every few seconds, and
 20k points per curve would cost more than the training step the tick is there to show.
 """
 import numpy as np
