@@ -19,10 +19,12 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gan_core.data import load_mnist, mnist_tensor  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_train_speed import ours as train_speed  # noqa: E402
+from gan_core.data import mnist_tensor  # noqa: E402
 from gan_core.device import describe, get_device  # noqa: E402
 from gan_core.style import GatysConfig, GatysTransfer, StyleModels, resize_long_side, to_tensor  # noqa: E402
-from gan_core.training import BEST_MODEL, TrainConfig, Trainer  # noqa: E402
+from gan_core.training import BEST_MODEL  # noqa: E402
 
 ASSETS = ROOT / "assets" / "style"
 
@@ -34,27 +36,13 @@ def sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def train_speed(device: torch.device, seconds: float, model: str = BEST_MODEL) -> float:
-    cfg = TrainConfig.preset(model)
-    labels = torch.from_numpy(load_mnist("train")[1].astype("int64")) if cfg.num_classes else None
-    tr = Trainer(cfg, mnist_tensor("train"), device, labels=labels)
-    tr.step(5)  # warm-up: allocator, kernel selection
-    sync(device)
-    n0, t0 = tr.iteration, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        tr.step(10)
-    sync(device)
-    return (tr.iteration - n0) / (time.perf_counter() - t0)
-
-
 def style_times(device: torch.device, args, content: Image.Image, style: Image.Image) -> dict:
-    size = args.size
-    models = StyleModels.load(device)
-    c, s = (to_tensor(resize_long_side(im, size), device) for im in (content, style))
-    GatysTransfer(models.encoder, c, s, GatysConfig(size=size)).step(2)  # warm-up
+    models, cfg = StyleModels.load(device), GatysConfig(size=args.size)
+    c, s = (to_tensor(resize_long_side(im, args.size), device) for im in (content, style))
+    GatysTransfer(models.encoder, c, s, cfg).step(2)  # warm-up
     sync(device)
     t0 = time.perf_counter()
-    g = GatysTransfer(models.encoder, c, s, GatysConfig(size=size))
+    g = GatysTransfer(models.encoder, c, s, cfg)
     g.step(args.evals)
     sync(device)
     gatys_s = time.perf_counter() - t0
@@ -69,7 +57,8 @@ def style_times(device: torch.device, args, content: Image.Image, style: Image.I
 
 
 def measure(device: torch.device, args, content, style) -> dict:
-    out = {"device": describe(device), "train_steps_per_s": round(train_speed(device, args.seconds), 2)}
+    steps_per_s, _ = train_speed(BEST_MODEL, mnist_tensor("train"), args.seconds, device=device)
+    out = {"device": describe(device), "train_steps_per_s": round(steps_per_s, 2)}
     out.update(style_times(device, args, content, style))
     return out
 

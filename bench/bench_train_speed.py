@@ -23,10 +23,10 @@ from gan_core.device import describe, get_device  # noqa: E402
 from gan_core.training import TrainConfig, Trainer  # noqa: E402
 
 
-def ours(model, data, seconds, **kw):
+def ours(model, data, seconds, device=None, **kw):
     cfg = TrainConfig.preset(model, **kw)
     labels = torch.tensor(load_mnist("train")[1]).long() if cfg.num_classes else None
-    t = Trainer(cfg, data, labels=labels)
+    t = Trainer(cfg, data, device, labels=labels)
     t.step(3)  # warm-up: allocator, first-call overheads
     t.elapsed, n0 = 0.0, t.iteration
     t.run_for(seconds, chunk=5)

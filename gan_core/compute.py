@@ -78,17 +78,18 @@ def waiting() -> int:
     return _waiting
 
 
-def _active_users(now: float, window_s: float | None = None) -> int:
-    window_s = ACTIVE_WINDOW_S if window_s is None else window_s
-    for key in [k for k, t in _last_call.items() if now - t > window_s]:
+def _active_users() -> int:
+    """(Holding _lock.) Forget users idle for ACTIVE_WINDOW_S; count the rest."""
+    now = time.monotonic()
+    for key in [k for k, t in _last_call.items() if now - t > ACTIVE_WINDOW_S]:
         del _last_call[key]
     return len(_last_call)
 
 
-def active_users(window_s: float | None = None) -> int:
-    """Users (in the app: browser sessions) that called run() in the last window_s seconds."""
+def active_users() -> int:
+    """Users (in the app: browser sessions) that called run() in the last ACTIVE_WINDOW_S seconds."""
     with _lock:
-        return _active_users(time.monotonic(), window_s)
+        return _active_users()
 
 
 def share() -> int:
@@ -130,7 +131,7 @@ def _counted(fn, args, kwargs):
     global _waiting
     with _lock:
         _waiting -= 1
-        contended = _waiting > 0 or _active_users(time.monotonic()) > 1
+        contended = _waiting > 0 or _active_users() > 1
     _fit_threads(contended)
     return fn(*args, **kwargs)
 

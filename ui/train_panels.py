@@ -26,7 +26,7 @@ TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks ne
 # Redrawing the plotly charts on every tick cost Chromium ~0.25 of a 2-core machine's cores, taken
 # straight from training: curves every 2 s doubled the steps per second in the browser
 # (bench/bench_browser_cost.py: 14.5 -> 28.8). Numbers and digits stay per tick.
-# GAN_CHART_INTERVAL_S overrides it (bench/bench_browser_cost.py; a fast machine may like 0.2).
+# GAN_CHART_INTERVAL_S overrides it (the bench's baseline; a fast machine may like 0.2).
 CHART_INTERVAL_S = float(os.environ.get("GAN_CHART_INTERVAL_S", 2.0))
 
 
