@@ -146,3 +146,14 @@ def test_mode_collapse_meter_and_memorization_check(monkeypatch):
     assert not at.exception
     assert s.memo is not None and s.memo["idx"].shape == (6, 3)
     assert len(at.get("image")) >= 1 + 6 * 4
+
+
+@pytest.mark.parametrize("text, expected", [("0.5", 0.5), ("", 2.0), ("fast", 2.0), ("0", 2.0), ("nan", 2.0)])
+def test_chart_interval_from_the_environment(monkeypatch, text, expected):
+    from ui.train_panels import _chart_interval
+    monkeypatch.setenv("GAN_CHART_INTERVAL_S", text)
+    if expected == 2.0 and text:
+        with pytest.warns(UserWarning, match="GAN_CHART_INTERVAL_S"):
+            assert _chart_interval() == expected
+    else:
+        assert _chart_interval() == expected

@@ -5,6 +5,7 @@ the sample grid every tick, the curves and the mode-collapse meter every CHART_I
 Everything else reruns with the page (button presses, settings).
 """
 import os
+import warnings
 
 import numpy as np
 import streamlit as st
@@ -27,7 +28,19 @@ TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks ne
 # straight from training: curves every 2 s doubled the steps per second in the browser
 # (bench/bench_browser_cost.py: 14.5 -> 28.8). Numbers and digits stay per tick.
 # GAN_CHART_INTERVAL_S overrides it (the bench's baseline; a fast machine may like 0.2).
-CHART_INTERVAL_S = float(os.environ.get("GAN_CHART_INTERVAL_S", 2.0))
+def _chart_interval(default: float = 2.0) -> float:
+    text = os.environ.get("GAN_CHART_INTERVAL_S", "")
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        value = -1.0
+    if not 0.1 <= value <= 60:  # a typo must not break the page: say so in the server log, keep 2 s
+        warnings.warn(f"GAN_CHART_INTERVAL_S={text!r} is not a number of seconds in [0.1, 60]; using {default}")
+        return default
+    return value
+
+
+CHART_INTERVAL_S = _chart_interval()
 
 
 def _state(sess: TrainSession) -> tuple:
