@@ -63,7 +63,8 @@ def cmd_train(args):
             print(f"learning rates now G {lr_g}, D {lr_d}", file=sys.stderr)
     else:
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
-        cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
+        cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
+                                 channels_last=args.channels_last, **overrides)
         if cfg.num_classes and labels is None:
             sys.exit(f"error: model {args.model!r} is conditional and needs labelled data (--data mnist)")
         trainer = Trainer(cfg, data, labels=labels)
@@ -281,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=_decay, help="EMA decay of G's weights in [0, 1); on --resume it starts one")
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    t.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster convolutions on CPU)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")
     t.add_argument("--save-every", type=float, default=300, help="checkpoint every N seconds (with --steps)")
     t.add_argument("--no-score", action="store_true", help="skip the digit scores at the end")

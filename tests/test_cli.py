@@ -96,8 +96,12 @@ def test_train_on_image_folder_with_bad_file(root, tmp_path):
         Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(imgs / f"{i}.jpg")
     (imgs / "broken.jpg").write_bytes(b"\xff\xd8 not really")
     r = cli("train", "--model", "wgan-gp", "--data", tmp_path / "imgs", "--img-size", 64, "--steps", 2,
-            "--batch-size", 4, "--width", 4, "--n-critic", 1, "--out", tmp_path / "face", cwd=root)
+            "--batch-size", 4, "--width", 4, "--n-critic", 1, "--bf16", "--channels-last", "--out", tmp_path / "face",
+            cwd=root)
     assert "skipped 1 unreadable" in r.stderr
+    import torch
+    config = torch.load(tmp_path / "face" / "trainer_state.pt", weights_only=True)["config"]
+    assert config["bf16"] is True and config["channels_last"] is True  # the fast CPU recipe, kept on --resume
     summary = json.loads(r.stdout.strip().splitlines()[-1])
     assert summary["scores"] is None and summary["steps"] == 2
     cli("sample", tmp_path / "face", "--n", 4, "--out", tmp_path / "f.npy", cwd=root)
