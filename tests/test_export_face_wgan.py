@@ -1,0 +1,34 @@
+"""scripts/export_face_wgan.py: a run folder becomes a loadable checkpoint whose card says how it was made."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from gan_core.hub import load_model
+
+
+def test_export_writes_generator_and_card(root, tmp_path):
+    faces = tmp_path / "faces"
+    faces.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(faces / f"{i}.png")
+    run, out = tmp_path / "run", tmp_path / "ckpt"
+    subprocess.run([sys.executable, "-m", "gan_core", "train", "--model", "wgan-gp", "--data", faces, "--img-size", "64",
+                    "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--bf16",
+                    "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
+    fid = tmp_path / "fid.json"
+    fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0}}))
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Earlier runs\nWidth 16 plateaued.\n")
+    subprocess.run([sys.executable, "scripts/export_face_wgan.py", run, "--out", out, "--fid", fid, "--notes", notes,
+                    "--status", "Faces."], cwd=root, check=True, capture_output=True, timeout=300)
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors"]  # no pickle
+    assert load_model(out).generate(2, seed=0).shape == (2, 3, 64, 64)
+    card = (out / "README.md").read_text()
+    assert "--width 4 --batch-size 4 --n-critic 1 --ema 0.9" in card and "--bf16 --channels-last" in card
+    assert f"--out {run.as_posix()} --resume" in card  # resumable with the line the card gives
+    assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card
+    assert card.rstrip().endswith("Width 16 plateaued.")
