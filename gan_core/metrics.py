@@ -66,6 +66,27 @@ def frechet_distance(mu1, s1, mu2, s2) -> float:
     return float(((mu1 - mu2) ** 2).sum() + s1.trace() + s2.trace() - 2 * ev.sqrt().sum())
 
 
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict:
+    """Improved precision and recall (Kynkaenniemi et al. 2019) of feature sets (N, D).
+
+    Each set's manifold is the union of balls around its points, radius = distance to the k-th
+    nearest neighbour. Precision: share of fake points inside the real manifold ("looks like the
+    data"). Recall: share of real points inside the fake manifold ("covers the data"; low under
+    mode collapse). FID mixes the two into one number; these keep them apart.
+    """
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"precision/recall with k={k} needs more than {k} points per set")
+    real, fake = real.double(), fake.double()
+
+    def radii(x):  # distance to the k-th neighbour, not counting the point itself
+        return torch.cdist(x, x).kthvalue(k + 1, dim=1).values
+
+    cross = torch.cdist(fake, real)  # (n_fake, n_real)
+    precision = (cross <= radii(real)[None, :]).any(1).double().mean()
+    recall = (cross.T <= radii(fake)[None, :]).any(1).double().mean()
+    return {"precision": float(precision), "recall": float(recall)}
+
+
 @lru_cache(maxsize=1)
 def mnist_test_stats():
     from .data import mnist_tensor

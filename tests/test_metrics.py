@@ -44,3 +44,18 @@ def test_frechet_distance_properties():
 def test_wrong_shape_is_refused():
     with pytest.raises(ValueError, match=r"\(N,1,28,28\)"):
         metrics.score_digits(torch.zeros(4, 3, 28, 28))
+
+
+def test_precision_recall_separates_fidelity_from_coverage():
+    g = torch.Generator().manual_seed(0)
+    real = torch.randn(600, 16, generator=g, dtype=torch.float64)
+    same = metrics.precision_recall(real, torch.randn(600, 16, generator=g, dtype=torch.float64))
+    assert same["precision"] > 0.6 and same["recall"] > 0.6
+    far = metrics.precision_recall(real, torch.randn(600, 16, generator=g, dtype=torch.float64) + 10)
+    assert far == {"precision": 0.0, "recall": 0.0}
+    # mode collapse: every fake sits near a few real points -> looks real, covers little
+    collapsed = real[:5].repeat(120, 1) + 0.01 * torch.randn(600, 16, generator=g, dtype=torch.float64)
+    pr = metrics.precision_recall(real, collapsed)
+    assert pr["precision"] > 0.95 and pr["recall"] < 0.05
+    with pytest.raises(ValueError, match="more than 3"):
+        metrics.precision_recall(real[:3], real)
