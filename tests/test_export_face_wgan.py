@@ -20,17 +20,18 @@ def test_export_writes_generator_and_card(root, tmp_path):
                     "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--bf16",
                     "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
     fid = tmp_path / "fid.json"
-    fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0}}))
+    fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0},
+                              "precision": {"dcgan": 0.7, "wgan-gp": 0.38}, "recall": {"dcgan": 0.79, "wgan-gp": 0.05}}))
     notes = tmp_path / "notes.md"
     notes.write_text("## Earlier runs\nWidth 16 plateaued.\n")
     subprocess.run([sys.executable, "scripts/export_face_wgan.py", run, "--out", out, "--fid", fid, "--notes", notes,
-                    "--status", "Faces."], cwd=root, check=True, capture_output=True, timeout=300)
+                    "--status", "Faces.", "--run-name", "runs/w32"], cwd=root, check=True, capture_output=True, timeout=300)
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors"]  # no pickle
     assert load_model(out).generate(2, seed=0).shape == (2, 3, 64, 64)
     card = (out / "README.md").read_text()
     assert "--width 4 --batch-size 4 --n-critic 1 --ema 0.9" in card and "--bf16 --channels-last" in card
-    assert f"--out {run.as_posix()} --resume" in card  # resumable with the line the card gives
-    assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card
+    assert "--out runs/w32 --resume" in card  # the run's own folder, not the snapshot exported from
+    assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card and "wgan-gp 0.38 / 0.05" in card
     assert card.rstrip().endswith("Width 16 plateaued.")
 
 
