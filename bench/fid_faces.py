@@ -97,6 +97,10 @@ def main():
     p.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parent.parent / "runs" / "fid-cache",
                    help="where Inception features are kept between runs ('' to disable)")
     args = p.parse_args()
+    if not 0 <= args.truncation <= 1:
+        p.error(f"--truncation must be in [0, 1], got {args.truncation}")
+    if bad := [m for m in args.models if "=" not in m]:
+        p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
 
     if not Path(args.inception).exists():
         sys.exit(f"error: Inception file not found: {args.inception} (set FID_INCEPTION or --inception)")

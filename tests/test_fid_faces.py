@@ -49,3 +49,11 @@ def test_fid_bench_names_a_missing_inception_file(root, tmp_path):
     r = subprocess.run([sys.executable, "bench/fid_faces.py", "--inception", tmp_path / "nope.pt"],
                        cwd=root, capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "Inception file not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_fid_bench_rejects_bad_arguments_before_any_work(root, tmp_path):
+    for extra in (["--truncation", "1.5"], ["--models", "checkpoints/face-dcgan"]):
+        r = subprocess.run([sys.executable, "bench/fid_faces.py", "--inception", tmp_path / "nope.pt", *extra],
+                           cwd=root, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2 and ("[0, 1]" in r.stderr or "name=folder" in r.stderr), r.stderr
+        assert "Traceback" not in r.stderr
