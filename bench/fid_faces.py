@@ -82,6 +82,22 @@ def cached(cache: Path | None, key: str, compute) -> torch.Tensor:
     return feats
 
 
+def add_model_args(p: argparse.ArgumentParser):
+    """--models and --truncation, shared with face_detect.py."""
+    p.add_argument("--truncation", type=float, default=1.0,
+                   help="psi for the scored models' noise (the reference set is never truncated)")
+    p.add_argument("--models", nargs="*", default=[f"{k}={fm.bundled}" for k, fm in FACE_MODELS.items()],
+                   help="name=folder-or-repo pairs")
+
+
+def check_model_args(p: argparse.ArgumentParser, args):
+    """Refuse bad specs before anything slow loads."""
+    if not 0 <= args.truncation <= 1:
+        p.error(f"--truncation must be in [0, 1], got {args.truncation}")
+    if bad := [m for m in args.models if "=" not in m]:
+        p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1000, help="images per set")
@@ -89,18 +105,12 @@ def main():
     p.add_argument("--ref-folder", help="a folder of reference images instead of the DCGAN corpus stream")
     p.add_argument("--ref-seed", type=int, default=10_000)
     p.add_argument("--eval-seed", type=int, default=20_000)
-    p.add_argument("--truncation", type=float, default=1.0,
-                   help="psi for the scored models' noise (the reference set is never truncated)")
-    p.add_argument("--models", nargs="*", default=[f"{k}={fm.bundled}" for k, fm in FACE_MODELS.items()],
-                   help="name=folder-or-repo pairs")
+    add_model_args(p)
     p.add_argument("--json-out", type=Path)
     p.add_argument("--cache-dir", type=Path, default=Path(__file__).resolve().parent.parent / "runs" / "fid-cache",
                    help="where Inception features are kept between runs ('' to disable)")
     args = p.parse_args()
-    if not 0 <= args.truncation <= 1:
-        p.error(f"--truncation must be in [0, 1], got {args.truncation}")
-    if bad := [m for m in args.models if "=" not in m]:
-        p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
+    check_model_args(p, args)
 
     if not Path(args.inception).exists():
         sys.exit(f"error: Inception file not found: {args.inception} (set FID_INCEPTION or --inception)")
