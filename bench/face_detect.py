@@ -102,11 +102,13 @@ def main():
         name, src = spec.split("=", 1)
         sets[name] = to_uint8(samples(load_model(src), args.n, args.seed, psi=args.truncation))
     baseline = "dcgan" if "dcgan" in sets else next(iter(sets))
-    sets |= controls(sets[baseline], args.n, args.seed)
+    control_sets = controls(sets[baseline], args.n, args.seed)
+    sets |= control_sets
     rates = {name: detect(images) for name, images in sets.items()}
     se = {name: round(float(np.sqrt(r["face_both_eyes"] * (1 - r["face_both_eyes"]) / args.n)), 3)
           for name, r in rates.items()}
     result = {"n": args.n, "seed": args.seed, "truncation": args.truncation, "baseline": baseline,
+              "controls": list(control_sets),
               "detector": "OpenCV Haar cascades frontalface_default + eye", "rates": rates,
               "std_error_both_eyes": se,
               "ratio_vs_baseline": {name: round(r["face_both_eyes"] / max(rates[baseline]["face_both_eyes"], 1e-9), 3)

