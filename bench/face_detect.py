@@ -15,7 +15,7 @@ the DCGAN, and JSON.
     nice -n 10 python bench/face_detect.py --n 300
 """
 import argparse
-import json
+import functools
 import sys
 import time
 from pathlib import Path
@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fid_faces import add_model_args, check_model_args, samples  # noqa: E402
+from fid_faces import add_model_args, check_model_args, emit, samples  # noqa: E402
 from gan_core.data import to_uint8  # noqa: E402
 from gan_core.hub import load_model  # noqa: E402
 from gan_core.models import DCGANGenerator64  # noqa: E402
@@ -34,7 +34,9 @@ from gan_core.models import DCGANGenerator64  # noqa: E402
 UPSCALE = 128  # the cascades' smallest face is 24x24: look at 64x64 samples at twice the size
 
 
+@functools.cache
 def cascades():
+    """OpenCV and the two cascades, loaded once."""
     import cv2  # optional: only this bench and its test need OpenCV
     path = cv2.data.haarcascades
     return cv2, cv2.CascadeClassifier(path + "haarcascade_frontalface_default.xml"), \
@@ -118,10 +120,7 @@ def main():
     for name, r in rates.items():
         print(f"{name:<22} {r['face']:>6.3f} {r['face_both_eyes']:>10.3f} {result['ratio_vs_baseline'][name]:>10.2f}",
               file=sys.stderr)
-    text = json.dumps(result)
-    print(text)
-    if args.json_out:
-        args.json_out.write_text(text + "\n")
+    emit(result, args.json_out)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,14 @@ def check_model_args(p: argparse.ArgumentParser, args):
         p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
 
 
+def emit(result: dict, json_out: Path | None):
+    """The result as one JSON line on stdout, and in --json-out when given."""
+    text = json.dumps(result)
+    print(text)
+    if json_out:
+        json_out.write_text(text + "\n")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1000, help="images per set")
@@ -141,10 +149,7 @@ def main():
         print(f"{name}: FID {result['fid'][name]}, precision {pr['precision']:.3f}, recall {pr['recall']:.3f}",
               file=sys.stderr)
     result["seconds"] = round(time.perf_counter() - t0, 1)
-    text = json.dumps(result)
-    print(text)
-    if args.json_out:
-        args.json_out.write_text(text + "\n")
+    emit(result, args.json_out)
 
 
 if __name__ == "__main__":
