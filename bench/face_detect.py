@@ -26,9 +26,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fid_faces import add_model_args, check_model_args, emit, samples  # noqa: E402
+from fid_faces import add_model_args, check_model_args, emit, load_models, samples  # noqa: E402
 from gan_core.data import to_uint8  # noqa: E402
-from gan_core.hub import load_model  # noqa: E402
 from gan_core.models import DCGANGenerator64  # noqa: E402
 
 UPSCALE = 128  # the cascades' smallest face is 24x24: look at 64x64 samples at twice the size
@@ -92,6 +91,7 @@ def main():
     p.add_argument("--json-out", type=Path)
     args = p.parse_args()
     check_model_args(p, args)
+    models = load_models(args.models)
     try:
         cascades()
     except ImportError:
@@ -99,10 +99,7 @@ def main():
     torch.set_num_threads(1)  # detection is the slow part and is single-threaded anyway
 
     t0 = time.perf_counter()
-    sets = {}
-    for spec in args.models:
-        name, src = spec.split("=", 1)
-        sets[name] = to_uint8(samples(load_model(src), args.n, args.seed, psi=args.truncation))
+    sets = {name: to_uint8(samples(G, args.n, args.seed, psi=args.truncation)) for name, (_, G) in models.items()}
     baseline = "dcgan" if "dcgan" in sets else next(iter(sets))
     control_sets = controls(sets[baseline], args.n, args.seed)
     sets |= control_sets

