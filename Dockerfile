@@ -30,8 +30,12 @@ ENV HOME=/home/user \
 WORKDIR /home/user/app
 
 # What gets copied is whitelisted in .dockerignore: app.py, pages, ui, gan_core, locales, data,
-# checkpoints, assets, .streamlit (bundled data and weights: the app never downloads at run time).
+# checkpoints, assets, .streamlit (bundled data and weights: the app never downloads at run time),
+# and pyproject.toml with gan_devkit (a package it lists) for the install below.
 COPY --chown=user . .
+# The app's own packages, editable (pyproject.toml; the files stay here): gan_core, ui, `gan-core`
+# on PATH. --no-deps: requirements are installed above.
+RUN pip install --no-deps --user -e .
 
 EXPOSE 8501
 # enableXsrfProtection=false: the Space shows the app in an iframe on huggingface.co, where the

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from gan_devkit import browser as harness
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-import harness  # noqa: E402
 
 HELLO = 'import streamlit as st\nst.title("Hello")\nst.write("world")\n'
 TARGET_S = 5.0

@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
+from gan_devkit import browser as harness
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-import harness  # noqa: E402
 
 EN = json.loads((ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
 STEPS = EN["train.steps"]

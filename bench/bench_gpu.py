@@ -10,21 +10,19 @@ CPU twice (ratios near 1): the test suite uses it to keep this script working on
 """
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import torch
 from PIL import Image
 
+from gan_core.data import mnist_tensor
+from gan_core.device import describe, get_device
+from gan_core.style import GatysConfig, GatysTransfer, StyleModels, resize_long_side, to_tensor
+from gan_core.registry import DEFAULT_MODEL
+from gan_devkit.train_speed import ours as train_speed
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from bench_train_speed import ours as train_speed  # noqa: E402
-from gan_core.data import mnist_tensor  # noqa: E402
-from gan_core.device import describe, get_device  # noqa: E402
-from gan_core.style import GatysConfig, GatysTransfer, StyleModels, resize_long_side, to_tensor  # noqa: E402
-from gan_core.training import BEST_MODEL  # noqa: E402
 
 ASSETS = ROOT / "assets" / "style"
 
@@ -57,8 +55,8 @@ def style_times(device: torch.device, args, content: Image.Image, style: Image.I
 
 
 def measure(device: torch.device, args, content, style) -> dict:
-    steps_per_s, _ = train_speed(BEST_MODEL, mnist_tensor("train"), args.seconds, device=device)
-    out = {"device": describe(device), "train_steps_per_s": round(steps_per_s, 2)}
+    steps_per_s, _ = train_speed(DEFAULT_MODEL, mnist_tensor("train"), args.seconds, device=device)
+    out = {"device": str(describe(device)), "train_steps_per_s": round(steps_per_s, 2)}
     out.update(style_times(device, args, content, style))
     return out
 
@@ -86,7 +84,7 @@ def main(argv=None) -> dict:
               "speedup_train": round(acc["train_steps_per_s"] / cpu["train_steps_per_s"], 2),
               "speedup_gatys": round(cpu["gatys_s"] / acc["gatys_s"], 2),
               "speedup_adain": round(cpu["adain_s"] / acc["adain_s"], 2)}
-    print(f"training ({BEST_MODEL}): {cpu['train_steps_per_s']} -> {acc['train_steps_per_s']} steps/s "
+    print(f"training ({DEFAULT_MODEL}): {cpu['train_steps_per_s']} -> {acc['train_steps_per_s']} steps/s "
           f"({result['speedup_train']}x); Gatys {args.evals} evals at {args.size} px: {cpu['gatys_s']} -> "
           f"{acc['gatys_s']} s ({result['speedup_gatys']}x); AdaIN {args.adain_size} px: {cpu['adain_s']} -> "
           f"{acc['adain_s']} s ({result['speedup_adain']}x) on {acc['device']} vs {cpu['device']}")

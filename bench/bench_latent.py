@@ -18,13 +18,12 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gan_core.device import get_device
+from gan_core.faces import FACE_MODELS
+from gan_core.hub import load_model
+from gan_core.latent import interpolate, render, seed_z
 
-from gan_core.device import get_device  # noqa: E402
-from gan_core.faces import FACE_MODELS  # noqa: E402
-from gan_core.hub import load_model  # noqa: E402
-from gan_core.latent import interpolate, render, seed_z  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(fn, cpu: list | None = None) -> float:

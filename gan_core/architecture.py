@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
-                     FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase, MLPDiscriminator,
-                     MLPGenerator)
+from . import registry
+from .config import TrainConfig
+from .models import DCGANDiscriminator28, GeneratorBase, MLPDiscriminator
 
 
 @dataclass
@@ -20,19 +20,12 @@ class Layer:
     kind: str          # class name, e.g. "ConvTranspose2d"
     shape: tuple       # output shape without the batch dimension
     params: int        # parameters owned by this layer
-    detail: str        # the layer's own repr arguments, e.g. "100, 512, kernel_size=(4, 4), ..."
 
 
-# The designs the page explains: (key, generator, discriminator/critic), each built with the
-# arguments the trainer uses for it. WGAN and WGAN-GP share the DCGAN generator; their critic is
-# the DCGAN discriminator without batch norm (the gradient penalty is per sample).
-DESIGNS = {
-    "mlp": (lambda: MLPGenerator(), lambda: MLPDiscriminator()),
-    "dcgan28": (lambda: DCGANGenerator28(), lambda: DCGANDiscriminator28()),
-    "dcgan64": (lambda: DCGANGenerator64(), lambda: DCGANDiscriminator64()),
-    "face": (lambda: FaceExerciseGenerator(), lambda: FaceExerciseDiscriminator()),
-    "wgan": (lambda: DCGANGenerator64(), lambda: DCGANDiscriminator64(norm="none")),
-}
+def design(model: str, img_size: int | None = None):
+    """(generator, discriminator/critic) of a registry model, built exactly as the trainer builds it:
+    the model's preset config, at `img_size` (default: the model's first size)."""
+    return registry.get(model).build(TrainConfig.preset(model), img_size=img_size)
 
 
 def dummy_input(model: nn.Module, batch: int = 2, img_size: int | None = None, channels: int | None = None) -> torch.Tensor:
@@ -51,7 +44,10 @@ def _default_size(model: nn.Module) -> int:
 
 @torch.no_grad()
 def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
-    """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored)."""
+    """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored).
+
+    An AC-GAN discriminator runs its training-time pass (real/fake score and digit head, see
+    models.DCGANDiscriminator28), so its class head is in the table like every trained weight."""
     x = dummy_input(model) if x is None else x
     rows: list[Layer] = []
     names = {m: n for n, m in model.named_modules()}
@@ -59,7 +55,8 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     was_training = model.training
     model.eval()
     try:
-        model(x)
+        conditional = getattr(model, "classes", None) is not None
+        model.forward_with_classes(x) if conditional else model(x)
     finally:
         model.train(was_training)
         for h in hooks:
@@ -71,13 +68,13 @@ def _recorder(rows: list, names: dict):
     def hook(module, _inputs, output):
         out = output[0] if isinstance(output, tuple) else output
         rows.append(Layer(names[module], type(module).__name__, tuple(out.shape[1:]),
-                          sum(p.numel() for p in module.parameters(recurse=False)), module.extra_repr()))
+                          sum(p.numel() for p in module.parameters(recurse=False))))
     return hook
 
 
-def output_shape(model: nn.Module) -> tuple:
+def output_shape(model: nn.Module, x: torch.Tensor | None = None) -> tuple:
     """What the whole model returns per sample: (C, H, W) for a generator, () for a score."""
-    x = dummy_input(model)
+    x = dummy_input(model) if x is None else x
     was_training = model.training
     model.eval()
     with torch.no_grad():
@@ -98,7 +95,11 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
     when forward() reshapes after its last layer (the FNN generator's view to 1×28×28).
     """
     boxes = [["input", fmt_shape(input_shape), 0]]
+    branch = None
     for r in rows:
+        if r.name == "classes":  # the AC-GAN digit head: a second output beside the real/fake score
+            branch = [r.kind, fmt_shape(r.shape), r.params]
+            continue
         new_box = (r.params and r.kind not in NORMS) or r.kind in RESHAPERS or fmt_shape(r.shape) != boxes[-1][1]
         if new_box:
             boxes.append([r.kind, fmt_shape(r.shape), r.params])
@@ -113,6 +114,9 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
         sub = f"\\n{params:,} params" if params else ""
         lines.append(f'n{i} [label="{kind}\\n{shape}{sub}"];')
     lines += [f"n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
+    if branch is not None:  # from the features the score head reads, i.e. the box before it
+        kind, shape, params = branch
+        lines += [f'b0 [label="{kind}\\n{shape}\\n{params:,} params"];', f"n{len(boxes) - 2} -> b0;"]
     return "\n".join(lines) + "}"
 
 

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .training import BEST_MODEL, MODELS
+from . import registry
+from .config import BOUNDS, ConfigError, check
+from .messages import GanError
+from .style import DEFAULT_LR
 
 
 def _progress(total, desc, unit="step"):
@@ -18,41 +21,21 @@ def _progress(total, desc, unit="step"):
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
 
 
-def load_training_data(spec: str, img_size: int | None, channels: int):
-    """(images, labels or None): 'mnist' -> MNIST train with its labels; a path -> the image folder."""
-    import torch
-    from .data import load_image_folder, load_mnist, mnist_tensor
-    if spec == "mnist":
-        return mnist_tensor("train"), torch.tensor(load_mnist("train")[1]).long()
-    folder = load_image_folder(spec, size=img_size or 64, channels=channels)
-    print(f"loaded {len(folder.paths)} images from {spec}; skipped {len(folder.skipped)} unreadable", file=sys.stderr)
-    return folder.tensor, None
-
-
-def model_card(trainer, data_spec: str, wall: float, scores: dict | None) -> str:
-    from .device import describe
-    cfg = trainer.cfg
-    lines = ["---", "library_name: gan-playground", "tags: [gan, gan-playground]", "---",
-             f"# {cfg.model} generator trained with gan_core", "",
-             f"- Data: {'MNIST 60k training images (Y. LeCun and C. Cortes, CC BY-SA 3.0)' if data_spec == 'mnist' else data_spec}",
-             f"- Steps: {trainer.iteration} (batch {cfg.batch_size}), {trainer.elapsed:.1f} s of training, {wall:.1f} s wall",
-             f"- Hardware: {describe(trainer.device)}",
-             f"- Config: `{json.dumps({k: v for k, v in vars(cfg).items()})}`"]
-    if scores:
-        lines.append(f"- Digit scores (2000 samples): `{json.dumps(scores)}`")
-    return "\n".join(lines) + "\n"
+def _fail(err: GanError) -> None:
+    sys.exit(f"error: {err}")
 
 
 def cmd_train(args):
-    from .data import to_uint8
-    from .grid import make_grid, to_pil
+    from .pipelines import load_training_data, save_run
     from .training import TrainConfig, Trainer
     if args.steps is None and args.time_budget is None:
         sys.exit("train: give --steps N or --time-budget SECONDS")
-    data, labels = load_training_data(args.data, args.img_size, args.channels)
+    data = load_training_data(args.data, args.img_size, args.channels)
+    for note in data.notes:
+        print(note, file=sys.stderr)
     out = Path(args.out)
     if args.resume and (out / "trainer_state.pt").exists():
-        trainer = Trainer.resume(out, data, labels=labels)
+        trainer = Trainer.resume(out, data.images, labels=data.labels)
         print(f"resuming {out} at step {trainer.iteration}", file=sys.stderr)
         if args.ema and args.ema != trainer.cfg.ema:
             trainer.enable_ema(args.ema)
@@ -65,96 +48,69 @@ def cmd_train(args):
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
-        if cfg.num_classes and labels is None:
-            sys.exit(f"error: model {args.model!r} is conditional and needs labelled data (--data mnist)")
-        trainer = Trainer(cfg, data, labels=labels)
-    t0 = time.perf_counter()
-    last_save = time.perf_counter()
-    if args.steps is not None:
-        bar = _progress(args.steps, f"train {trainer.cfg.model}")
-        bar.update(min(trainer.iteration, args.steps))
-        while trainer.iteration < args.steps and not trainer.error:
-            done = trainer.step(min(10, args.steps - trainer.iteration))
+        trainer = Trainer(cfg, data.images, labels=data.labels)
+    t0 = last_save = time.perf_counter()
+    budget = args.steps if args.steps is not None else round(args.time_budget)
+    bar = _progress(budget, f"train {trainer.cfg.model}", unit="step" if args.steps is not None else "s")
+    start = trainer.elapsed
+    bar.update(min(trainer.iteration, args.steps) if args.steps is not None else 0)
+
+    def progress(done):  # after every chunk: the bar, and a checkpoint every --save-every seconds
+        nonlocal last_save
+        if args.steps is not None:
             bar.update(len(done))
-            bar.set_postfix(d=f"{done[-1]['d_loss']:.3f}", g=f"{done[-1]['g_loss']:.3f}")
-            if args.save_every and time.perf_counter() - last_save > args.save_every:
-                trainer.save(out)
-                last_save = time.perf_counter()
-    else:
-        bar = _progress(round(args.time_budget), f"train {trainer.cfg.model}", unit="s")
-        start = trainer.elapsed
-        while trainer.elapsed - start < args.time_budget and not trainer.error:
-            done = trainer.step(10)
+        else:
             bar.n = min(round(trainer.elapsed - start), bar.total)
-            bar.set_postfix(step=trainer.iteration, d=f"{done[-1]['d_loss']:.3f}", g=f"{done[-1]['g_loss']:.3f}")
             bar.refresh()
+        bar.set_postfix(step=trainer.iteration, d=f"{done[-1]['d_loss']:.3f}", g=f"{done[-1]['g_loss']:.3f}")
+        if args.save_every and time.perf_counter() - last_save > args.save_every:
+            trainer.save(out)
+            last_save = time.perf_counter()
+    trainer.run(steps=args.steps, seconds=args.time_budget, on_chunk=progress)
     bar.close()
-    wall = time.perf_counter() - t0
     if trainer.error:
         trainer.save(out)
         sys.exit(f"error: {trainer.error} (last good state saved in {out})")
-    scores = None
-    if tuple(data.shape[1:]) == (1, 28, 28) and not args.no_score:
-        from .metrics import score_digits
-        scores = score_digits(trainer.generator.generate(2000, seed=args.seed))
-    trainer.save(out, model_card(trainer, args.data, wall, scores))
-    to_pil(make_grid(to_uint8(trainer.fixed_samples())), scale=2).save(out / "samples.png")
-    summary = {"out": str(out), "steps": trainer.iteration, "train_seconds": round(trainer.elapsed, 2),
-               "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores}
+    summary = save_run(trainer, out, args.data, time.perf_counter() - t0, score_n=0 if args.no_score else 2000,
+                       seed=args.seed)
     print(json.dumps(summary))
 
 
+def _generator(args):
+    from .pipelines import load_generator
+    return load_generator(args.source, revision=args.revision)
+
+
 def cmd_sample(args):
-    from .data import to_uint8
     from .grid import make_grid, to_pil
-    from .hub import ModelLoadError, load_model
-    from .models import GeneratorBase
-    try:
-        G = load_model(args.source, revision=args.revision, expect=GeneratorBase)
-    except ModelLoadError as e:
-        sys.exit(f"error: {e}")
-    images = to_uint8(G.generate(args.n, seed=args.seed))
+    from .pipelines import sample_images
     out = Path(args.out)
+    if out.suffix.lower() not in (".npy", ".png", ".jpg", ".jpeg"):
+        sys.exit(f"error: --out must end in .png or .npy, not {out.suffix!r}")
+    images = sample_images(_generator(args), args.n, args.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images)
-    elif out.suffix.lower() in (".png", ".jpg", ".jpeg"):
-        to_pil(make_grid(images), scale=args.scale).save(out)
     else:
-        sys.exit(f"error: --out must end in .png or .npy, not {out.suffix!r}")
+        to_pil(make_grid(images), scale=args.scale).save(out)
     print(json.dumps({"out": str(out), "shape": list(images.shape)}))
 
 
 def cmd_score(args):
-    from .hub import ModelLoadError, load_model
-    from .metrics import score_digits
-    from .models import GeneratorBase
-    try:
-        G = load_model(args.source, revision=args.revision, expect=GeneratorBase)
-    except ModelLoadError as e:
-        sys.exit(f"error: {e}")
-    if (G.channels, G.img_size) != (1, 28):
-        sys.exit(f"error: digit scores need a 28x28 grey generator; {args.source} makes {G.channels}x{G.img_size}x{G.img_size}")
-    print(json.dumps(score_digits(G.generate(args.n, seed=args.seed))))
+    from .pipelines import score_generator
+    print(json.dumps(score_generator(_generator(args), args.n, args.seed)))
 
 
 def cmd_interpolate(args):
     """A strip (PNG) or an animation (GIF) between the faces of two seeds."""
     from .grid import gif_bytes, make_grid, to_pil
-    from .hub import ModelLoadError, load_model
-    from .latent import interpolate, render, seed_z, truncate
-    from .models import GeneratorBase
+    from .pipelines import latent_frames
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".gif"):
         sys.exit(f"error: --out must end in .png (strip) or .gif (animation), not {out.suffix!r}")
     if args.frames < 2:
         sys.exit("error: --frames must be at least 2 (both endpoints)")
-    try:
-        G = load_model(args.source, revision=args.revision, expect=GeneratorBase)
-    except ModelLoadError as e:
-        sys.exit(f"error: {e}")
-    z = interpolate(seed_z(args.seed_a, G.z_dim), seed_z(args.seed_b, G.z_dim), args.frames, args.mode)
-    frames = render(G, truncate(z, args.truncation))
+    frames = latent_frames(_generator(args), ("path", args.seed_a, args.seed_b, args.frames, args.mode), args.truncation)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".gif":
         seq = list(frames) + (list(frames[-2:0:-1]) if args.bounce else [])
@@ -209,7 +165,8 @@ def cmd_stylize(args):
     """Neural style transfer of CONTENT in the manner of STYLE; prints the losses and the wall time."""
     from .device import get_device
     from .image_io import ImageLoadError, load_image
-    from .style import GatysConfig, StyleModels, StyleWeightsError, stylize
+    from .pipelines import stylize
+    from .style import GatysConfig, StyleModels
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         sys.exit(f"error: --out must end in .png or .jpg, not {out.suffix!r}")
@@ -224,23 +181,18 @@ def cmd_stylize(args):
         for note in loaded.notes:
             print(f"{role}: {note}", file=sys.stderr)
         images[role] = loaded.image
-    device = get_device()
-    try:
-        models = StyleModels.load(device)
-    except StyleWeightsError as e:
-        sys.exit(f"error: {e}")
+    models = StyleModels.load(get_device())
     cfg = None
     if args.method == "gatys":
         cfg = GatysConfig(size=args.size, content_weight=args.content_weight, style_weight=args.style_weight,
-                          tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer,
-                          lr=args.lr if args.lr is not None else (1.0 if args.optimizer == "lbfgs" else 0.02),
+                          tv_weight=args.tv_weight, init=args.init, optimizer=args.optimizer, lr=args.lr,
                           seed=args.seed)
 
     def report(p):
         print(f"step {p.step:5d}  content {p.content:.4g}  style {p.style:.4g}  tv {p.tv:.4g}  total {p.total:.4g}"
               f"  ({p.elapsed:.1f} s)", file=sys.stderr)
     t0 = time.perf_counter()
-    image, run = stylize(models, images["content"], images["style"], method=args.method, size=args.size,
+    image, job = stylize(models, images["content"], images["style"], method=args.method, size=args.size,
                          steps=args.steps, alpha=args.alpha, preserve_color=args.preserve_color, cfg=cfg,
                          callback=report, every=args.every)
     wall = time.perf_counter() - t0
@@ -248,19 +200,24 @@ def cmd_stylize(args):
     from PIL import Image
     Image.fromarray(image).save(out)
     summary = {"out": str(out), "method": args.method, "shape": list(image.shape), "wall_seconds": round(wall, 2)}
-    if run is not None:
+    if job is not None:
+        run = job.transfer
         last = run.history[-1] if run.history else None
-        summary.update(steps=run.step_count, best_total=round(run.best_loss, 6), error=run.error)
+        summary.update(steps=run.step_count, best_total=round(run.best_loss, 6), error=str(run.error) if run.error else None)
         if last:
             summary.update(content_loss=round(last.content, 6), style_loss=round(last.style, 6), tv_loss=round(last.tv, 6))
     print(json.dumps(summary))
 
 
-def _decay(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+def _bounded(name: str, kind: type):
+    """An argparse type for a TrainConfig field: parsed, then checked against config.BOUNDS."""
+    def parse(text: str):
+        try:
+            return check(name, kind(text))
+        except ValueError as e:  # ConfigError is one too, with the bounds in its sentence
+            raise argparse.ArgumentTypeError(str(e) if isinstance(e, ConfigError) else f"not a {kind.__name__}: {text}")
+    parse.__name__ = kind.__name__  # argparse names the type in its "invalid ... value" message
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -268,18 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a GAN on MNIST or an image folder")
-    t.add_argument("--model", choices=list(MODELS), default=BEST_MODEL)
+    t.add_argument("--model", choices=registry.offered("cli"), default=registry.DEFAULT_MODEL)
     t.add_argument("--data", default="mnist", help="'mnist' or a folder of images (searched recursively)")
     t.add_argument("--steps", type=int)
     t.add_argument("--time-budget", type=float, help="train for this many seconds instead of --steps")
-    t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
     t.add_argument("--img-size", type=int, choices=[28, 64], help="image size for folder data (default 64)")
     t.add_argument("--channels", type=int, choices=[1, 3], default=3, help="channels for folder data")
     for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
                       ("n-critic", int), ("dropout", float)):
-        t.add_argument(f"--{name}", type=typ)
-    t.add_argument("--ema", type=_decay, help="EMA decay of G's weights in [0, 1); on --resume it starts one")
+        t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
+                       help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]))
+    t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
+    t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     t.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster convolutions on CPU)")
@@ -339,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--preserve-color", action="store_true", help="AdaIN: keep the content's colours")
     y.add_argument("--init", choices=["content", "noise", "adain"], default="content", help="Gatys: start image")
     y.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
-    y.add_argument("--lr", type=float, help="Gatys: step size (default 1 for L-BFGS, 0.02 for Adam)")
+    y.add_argument("--lr", type=float, help="Gatys: step size (default: %s)" % ", ".join(
+        f"{v:g} for {k}" for k, v in DEFAULT_LR.items()))
     y.add_argument("--content-weight", type=float, default=1.0)
     y.add_argument("--style-weight", type=float, default=1e5)
     y.add_argument("--tv-weight", type=float, default=10.0)
@@ -351,7 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except GanError as e:  # every refusal from gan_core: its English sentence, no traceback
+        _fail(e)
 
 
 if __name__ == "__main__":

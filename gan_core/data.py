@@ -13,8 +13,22 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from .messages import GanError
+
 MNIST_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+class DataError(GanError, ValueError):
+    """A dataset we cannot use (a "data.*" code); also a ValueError, as before."""
+
+
+class DataFolderNotFound(GanError, NotADirectoryError):
+    """"data.folder_not_found"; also a NotADirectoryError, as before."""
+
+
+class DataFilesMissing(GanError, FileNotFoundError):
+    """"data.mnist_missing"; also a FileNotFoundError, as before."""
 
 
 @lru_cache(maxsize=2)
@@ -24,7 +38,7 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     files = sorted(MNIST_DIR.glob("train-*.npz")) if split == "train" else [MNIST_DIR / "test.npz"]
     if not files or not all(f.exists() for f in files):
-        raise FileNotFoundError(f"MNIST files missing under {MNIST_DIR}; see scripts/convert_mnist.py")
+        raise DataFilesMissing("data.mnist_missing", folder=str(MNIST_DIR))
     parts = [np.load(f) for f in files]
     images = np.concatenate([p["images"] for p in parts])
     labels = np.concatenate([p["labels"] for p in parts])
@@ -69,7 +83,7 @@ def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None
     """
     root = Path(root)
     if not root.is_dir():
-        raise NotADirectoryError(f"image folder not found: {root}")
+        raise DataFolderNotFound("data.folder_not_found", root=str(root))
     candidates = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
     arrays, paths, skipped = [], [], []
     for p in candidates:
@@ -81,7 +95,7 @@ def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None
         except Exception as e:  # noqa: BLE001 - any decoder failure means "skip this file"
             skipped.append((str(p), f"{type(e).__name__}: {e}"))
     if not arrays:
-        raise ValueError(f"no readable images under {root} ({len(skipped)} unreadable files skipped)")
+        raise DataError("data.no_images", root=str(root), skipped=len(skipped))
     if skipped:
         warnings.warn(f"skipped {len(skipped)} unreadable file(s) under {root}", stacklevel=2)
     stack = np.stack(arrays)

@@ -2,13 +2,17 @@
 
 torch defaults to one thread per *visible* core, which inside a container with a CPU quota
 oversubscribes the real allowance and makes every op slower. We count the CPUs really
-available (affinity mask and cgroup quota) and set torch's thread count once.
+available (affinity mask and cgroup quota); gan_core.compute's thread policy (rule 1) sets it once.
 """
 import math
 import os
 from pathlib import Path
 
 import torch
+
+from .compute import clamp_process_threads
+
+from .messages import Message
 
 _chosen = None
 
@@ -64,18 +68,16 @@ _threads_set = False
 def _setup(device: torch.device) -> torch.device:
     global _threads_set
     if device.type == "cpu" and not _threads_set:
-        n = available_cpus()
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
+        clamp_process_threads(available_cpus())
         _threads_set = True
     return device
 
 
-def describe(device: torch.device | None = None) -> str:
-    """One short line for badges and logs, e.g. 'CPU (2 threads)' or 'CUDA: NVIDIA H100'."""
+def describe(device: torch.device | None = None) -> Message:
+    """One short line for badges and logs ("device.*"); str() gives e.g. 'CPU (2 threads)' or 'CUDA: NVIDIA H100'."""
     device = device or get_device()
     if device.type == "cuda":
-        return f"CUDA: {torch.cuda.get_device_name(device)}"
+        return Message("device.cuda", {"name": torch.cuda.get_device_name(device)})
     if device.type == "mps":
-        return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+        return Message("device.mps")
+    return Message("device.cpu", {"threads": torch.get_num_threads()})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .hub import ModelLoadError, load_model
+from .messages import Message
 from .models import GeneratorBase
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -53,7 +54,7 @@ def short(source: str) -> str:
 class Loaded:
     model: GeneratorBase
     source: str              # what was actually loaded
-    note: str | None = None  # why the requested source was not used, if it was not
+    note: Message | None = None  # why the requested source was not used (a "hub.*" message), if it was not
 
 
 def load_face_model(key: str, source: str | None = None) -> Loaded:
@@ -65,6 +66,6 @@ def load_face_model(key: str, source: str | None = None) -> Loaded:
         try:
             return Loaded(load_model(name, revision=rev, expect=GeneratorBase), source)
         except ModelLoadError as e:
-            note = str(e)
+            note = e.message
         return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled), note)
     return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled))

@@ -11,13 +11,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .messages import GanError
 from .models import ARCHITECTURES
 
 ALLOW = ["config.json", "*.safetensors", "model.safetensors.index.json", "README.md"]
 
 
-class ModelLoadError(RuntimeError):
-    """A clear, user-facing reason why a model could not be loaded."""
+class ModelLoadError(GanError, RuntimeError):
+    """A clear, user-facing reason (a "hub.*" code) why a model could not be loaded; str() is English."""
 
 
 def resolve(source, revision: str | None = None) -> Path:
@@ -25,7 +26,7 @@ def resolve(source, revision: str | None = None) -> Path:
     path = Path(os.path.expanduser(str(source)))
     if path.exists():
         if not path.is_dir():
-            raise ModelLoadError(f"{source} is a file; expected a model folder with config.json and model.safetensors")
+            raise ModelLoadError("hub.is_file", source=str(source))
         return path
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError
@@ -33,19 +34,19 @@ def resolve(source, revision: str | None = None) -> Path:
     try:
         return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW))
     except HFValidationError as e:
-        raise ModelLoadError(f"{source!r} is neither a local folder nor a valid Hub repo id ({e})") from e
+        raise ModelLoadError("hub.bad_repo_id", source=str(source), detail=str(e)) from e
     except Exception as e:  # offline, unknown repo, bad revision, gated...
-        raise ModelLoadError(f"could not fetch {source!r} from the Hugging Face Hub: {type(e).__name__}: {e}") from e
+        raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}") from e
 
 
 def read_config(folder: Path) -> dict:
     cfg_path = folder / "config.json"
     if not cfg_path.exists():
-        raise ModelLoadError(f"{folder} has no config.json; not a gan_core model folder")
+        raise ModelLoadError("hub.no_config", folder=str(folder))
     try:
         return json.loads(cfg_path.read_text())
     except json.JSONDecodeError as e:
-        raise ModelLoadError(f"{cfg_path} is not valid JSON: {e}") from e
+        raise ModelLoadError("hub.bad_config_json", folder=str(folder), detail=str(e)) from e
 
 
 def read_weights(folder: Path) -> dict:
@@ -60,12 +61,11 @@ def read_weights(folder: Path) -> dict:
                 state.update(load_file(folder / shard))
             return state
     except (SafetensorError, OSError, ValueError, KeyError) as e:
-        raise ModelLoadError(f"weights in {folder} are corrupt or not safetensors: {e}") from e
+        raise ModelLoadError("hub.corrupt_weights", folder=str(folder), detail=str(e)) from e
     pickles = [p.name for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
     if pickles:
-        raise ModelLoadError(f"{folder} has only pickle weights ({', '.join(pickles)}); refusing to unpickle. "
-                             "Convert them to model.safetensors.")
-    raise ModelLoadError(f"{folder} has no model.safetensors")
+        raise ModelLoadError("hub.pickle_only", folder=str(folder), files=", ".join(pickles))
+    raise ModelLoadError("hub.no_weights", folder=str(folder))
 
 
 def load_model(source, revision: str | None = None, device=None, expect: type | None = None) -> torch.nn.Module:
@@ -74,20 +74,22 @@ def load_model(source, revision: str | None = None, device=None, expect: type | 
     cfg = read_config(folder)
     arch = cfg.pop("architecture", None)
     if arch not in ARCHITECTURES:
-        raise ModelLoadError(f"{folder}/config.json names architecture {arch!r}; known: {sorted(ARCHITECTURES)}")
+        raise ModelLoadError("hub.unknown_architecture", folder=str(folder), architecture=arch,
+                             known=", ".join(sorted(ARCHITECTURES)))
     cls = ARCHITECTURES[arch]
     if expect is not None and not issubclass(cls, expect):
-        raise ModelLoadError(f"{source} holds a {arch}, not a {expect.__name__}")
+        raise ModelLoadError("hub.wrong_kind", source=str(source), architecture=arch, expected=expect.__name__)
     try:
         model = cls(**cfg)
     except TypeError as e:
-        raise ModelLoadError(f"{folder}/config.json does not fit {arch}: {e}") from e
+        raise ModelLoadError("hub.config_mismatch", folder=str(folder), architecture=arch, detail=str(e)) from e
     state = read_weights(folder)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         first = str(e).strip().splitlines()
-        raise ModelLoadError(f"weights in {folder} do not match {arch}{tuple(cfg.items())}: {' '.join(first[:3])}") from e
+        raise ModelLoadError("hub.weights_mismatch", folder=str(folder), architecture=f"{arch}{tuple(cfg.items())}",
+                             detail=" ".join(first[:3])) from e
     model.source = str(source)
     return model.to(device or "cpu").eval()
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .messages import GanError, Message
+
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")  # JPEG covers MPO (phone photos) too
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # about 160 MB as RGBA: the most we ever agree to decode
@@ -25,14 +27,14 @@ Image.init()  # register every plugin now: Image.open(formats=...) raises KeyErr
 Image.MAX_IMAGE_PIXELS = min(Image.MAX_IMAGE_PIXELS or MAX_PIXELS, MAX_PIXELS)
 
 
-class ImageLoadError(ValueError):
-    """A message meant for the user: what is wrong with the file, never a traceback."""
+class ImageLoadError(GanError, ValueError):
+    """A message meant for the user (an "image.*" code): what is wrong with the file, never a traceback."""
 
 
 @dataclass
 class LoadedImage:
     image: Image.Image  # RGB, long side <= max_side
-    notes: list[str] = field(default_factory=list)  # what we changed, e.g. "used the first frame"
+    notes: list[Message] = field(default_factory=list)  # what we changed ("image.note.*"), e.g. used the first frame
 
 
 def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
@@ -40,24 +42,24 @@ def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
     """bytes, a path or a binary file object -> LoadedImage, or ImageLoadError with a clear message."""
     data = _read_bytes(source, max_bytes)
     if not data:
-        raise ImageLoadError("The file is empty (0 bytes).")
+        raise ImageLoadError("image.empty")
     try:
         # Only the header is read here; Pillow itself refuses above 2 * MAX_IMAGE_PIXELS.
         im = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError:
-        raise ImageLoadError(f"The image is too large to open safely (over {max_pixels / 1e6:.0f} megapixels).") from None
+        raise ImageLoadError("image.bomb", megapixels=_mp(max_pixels)) from None
     except UnidentifiedImageError:
-        raise ImageLoadError(f"This is not an image we can read. Supported formats: {', '.join(FORMATS[:-1])}.") from None
+        raise ImageLoadError("image.unknown_format", formats=", ".join(FORMATS[:-1])) from None
     except Exception as e:  # a broken header can raise almost anything inside a plugin
-        raise ImageLoadError(f"The image header is damaged ({type(e).__name__}).") from None
+        raise ImageLoadError("image.damaged_header", kind=type(e).__name__) from None
     notes = []
     w, h = im.size
     if w * h > max_pixels:
-        raise ImageLoadError(f"The image is {w}x{h} pixels; the limit is {max_pixels / 1e6:.0f} megapixels.")
+        raise ImageLoadError("image.too_many_pixels", width=w, height=h, megapixels=_mp(max_pixels))
     if w < 1 or h < 1:
-        raise ImageLoadError("The image has no pixels.")
+        raise ImageLoadError("image.no_pixels")
     if getattr(im, "is_animated", False):
-        notes.append("animated or multi-page image: used the first frame")
+        notes.append(Message("image.note.first_frame"))
     try:
         im.seek(0)
         if im.format in ("JPEG", "MPO"):
@@ -68,16 +70,16 @@ def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
     except ImageLoadError:
         raise
     except MemoryError:
-        raise ImageLoadError("The image needs too much memory to decode.") from None
+        raise ImageLoadError("image.out_of_memory") from None
     except Exception as e:  # truncated data, bad compression stream, unsupported sub-mode ...
-        raise ImageLoadError(f"The image data is damaged or truncated ({type(e).__name__}: {str(e)[:80]}).") from None
+        raise ImageLoadError("image.truncated", kind=type(e).__name__, detail=str(e)[:80]) from None
     if max(im.size) > max_side:
         old = im.size
         im.thumbnail((max_side, max_side), Image.LANCZOS)
-        notes.append(f"downscaled from {old[0]}x{old[1]} to {im.size[0]}x{im.size[1]}")
+        notes.append(Message("image.note.downscaled", {"old_width": old[0], "old_height": old[1],
+                                                         "width": im.size[0], "height": im.size[1]}))
     if min(im.size) < MIN_SIDE:
-        raise ImageLoadError(f"The image is too small or too thin ({im.size[0]}x{im.size[1]}); "
-                             f"each side needs at least {MIN_SIDE} pixels.")
+        raise ImageLoadError("image.too_small", width=im.size[0], height=im.size[1], min_side=MIN_SIDE)
     return LoadedImage(im, notes)
 
 
@@ -87,17 +89,27 @@ def _read_bytes(source, max_bytes: int) -> bytes:
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise ImageLoadError(f"No such file: {path}")
+            raise ImageLoadError("image.no_such_file", path=str(path))
         if path.stat().st_size > max_bytes:
-            raise ImageLoadError(f"The file is {path.stat().st_size / 2**20:.1f} MB; the limit is {max_bytes / 2**20:.0f} MB.")
+            raise ImageLoadError("image.file_too_large", mb=round(path.stat().st_size / 2**20, 1), limit_mb=_mb(max_bytes))
         data = path.read_bytes()
     elif hasattr(source, "read"):
         data = source.read(max_bytes + 1)
     else:
-        raise ImageLoadError(f"Cannot read an image from a {type(source).__name__}.")
+        raise ImageLoadError("image.bad_source", kind=type(source).__name__)
     if len(data) > max_bytes:
-        raise ImageLoadError(f"The file is larger than {max_bytes / 2**20:.0f} MB.")
+        raise ImageLoadError("image.too_large", limit_mb=_mb(max_bytes))
     return data
+
+
+def _mp(pixels: int) -> int:
+    """Pixels as whole megapixels, as the messages show them."""
+    return int(round(pixels / 1e6))
+
+
+def _mb(size: int) -> int:
+    """Bytes as whole MiB, as the messages show them."""
+    return int(round(size / 2**20))
 
 
 def _orient(im: Image.Image, notes: list) -> Image.Image:
@@ -106,7 +118,7 @@ def _orient(im: Image.Image, notes: list) -> Image.Image:
         orientation = im.getexif().get(0x0112, 1)
         if orientation not in (None, 1):
             im = ImageOps.exif_transpose(im)
-            notes.append("rotated to match its EXIF orientation")
+            notes.append(Message("image.note.exif_rotated"))
     except Exception:
         pass
     return im
@@ -124,7 +136,7 @@ def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
         else:
             hi = 65535.0 if a.size and a.max() > 255 else 255.0
         a = np.nan_to_num(np.clip(a / hi * 255.0, 0, 255))
-        notes.append(f"converted from {mode} ({'float' if mode == 'F' else 'high bit depth'}) to 8-bit")
+        notes.append(Message("image.note.float_to_8bit" if mode == "F" else "image.note.deep_to_8bit", {"mode": mode}))
         return Image.fromarray(a.round().astype(np.uint8), "L").convert("RGB")
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -134,10 +146,10 @@ def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
         im = im.convert("RGBA")
     if im.mode == "RGBA":
         if im.getextrema()[3][0] < 255:
-            notes.append("transparent areas were filled with white")
+            notes.append(Message("image.note.alpha_filled"))
         background = Image.new("RGB", im.size, (255, 255, 255))
         background.paste(im, mask=im.getchannel("A"))
         return background
     if mode == "CMYK":
-        notes.append("converted from CMYK to RGB")
+        notes.append(Message("image.note.cmyk"))
     return im.convert("RGB")

@@ -12,10 +12,15 @@ runs a generator on a batch of z in one call (one batch is the fast path, see be
 import torch
 
 from .data import to_uint8
+from .messages import GanError
 
 # Seeds draw this many numbers and models take the first z_dim: two models with different z
 # sizes then see the same noise in their shared coordinates.
 SEED_DIMS = 512
+
+
+class LatentError(GanError, ValueError):
+    """A "latent.*" refusal a person can act on (psi, steps, mode); also a ValueError, as before."""
 
 
 def seed_z(seed: int, z_dim: int) -> torch.Tensor:
@@ -32,7 +37,7 @@ def seeds_z(seeds, z_dim: int) -> torch.Tensor:
 
 def _ts(steps: int) -> torch.Tensor:
     if steps < 2:
-        raise ValueError(f"an interpolation needs at least 2 steps (both endpoints), got {steps}")
+        raise LatentError("latent.bad_steps", steps=steps)
     return torch.linspace(0.0, 1.0, steps, dtype=torch.float64)
 
 
@@ -71,7 +76,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, steps: int, eps: float = 1e-7) -> to
 
 def interpolate(a: torch.Tensor, b: torch.Tensor, steps: int, mode: str = "slerp") -> torch.Tensor:
     if mode not in ("slerp", "lerp"):
-        raise ValueError(f"mode must be 'slerp' or 'lerp', not {mode!r}")
+        raise LatentError("latent.bad_mode", mode=mode)
     return slerp(a, b, steps) if mode == "slerp" else lerp(a, b, steps)
 
 
@@ -99,7 +104,7 @@ def truncate(z: torch.Tensor, psi: float) -> torch.Tensor:
     generator's "average face" for every seed.
     """
     if not 0.0 <= psi <= 1.0:
-        raise ValueError(f"psi must be in [0, 1], got {psi}")
+        raise LatentError("latent.bad_psi", psi=psi)
     return z * psi
 
 
@@ -129,3 +134,22 @@ def render(G: torch.nn.Module, z: torch.Tensor, batch: int = 64):
     out = torch.cat([G(z[i:i + batch].to(dev, torch.float32)).float().cpu() for i in range(0, len(z), batch)])
     G.train(was_training)
     return to_uint8(out)
+
+
+def latent_batch(spec: tuple, z_dim: int) -> torch.Tensor:
+    """The z batch a latent-page view (or the CLI) asks for, as a small hashable spec:
+    ('seeds', seeds) | ('path', a, b, steps, mode) | ('walk', seed, legs, frames) | ('mean', seeds) | ('arith', a, b, c)."""
+    kind, *p = spec
+    if kind == "seeds":
+        return seeds_z(p[0], z_dim)
+    if kind == "path":
+        a, b = seeds_z([p[0], p[1]], z_dim)
+        return interpolate(a, b, p[2], p[3])
+    if kind == "walk":
+        return random_walk(p[0], z_dim, legs=p[1], frames_per_leg=p[2])
+    if kind == "mean":
+        return mean_latent(seeds_z(p[0], z_dim))[None]
+    if kind == "arith":
+        a, b, c = seeds_z(p, z_dim)
+        return arithmetic(a, b, c)[None]
+    raise ValueError(f"unknown latent spec {spec!r}")

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .hub import load_model
+from .messages import Message
 from .models import HUB_KW, register
 from huggingface_hub import PyTorchModelHubMixin
 
@@ -127,11 +128,11 @@ def scores_from_features(feats: torch.Tensor, probs: torch.Tensor, confidence: f
     return out
 
 
-def mode_collapse_warning(scores: dict, coverage_min: int = 8, dominant: float = 0.3) -> str | None:
-    """A plain-words alert when few classes dominate, else None."""
+def mode_collapse_warning(scores: dict, coverage_min: int = 8, dominant: float = 0.3) -> Message | None:
+    """A plain-words alert ("metrics.collapse" or "metrics.collapse_risk") when few classes dominate, else None."""
     top = int(np.argmax(scores["class_share"]))
     if scores["classes_covered"] < coverage_min:
-        return f"Mode collapse: only {scores['classes_covered']} of 10 digits appear in at least 5% of samples."
+        return Message("metrics.collapse", {"covered": int(scores["classes_covered"])})
     if scores["max_class_share"] > dominant:
-        return f"Mode collapse risk: digit {top} makes up {scores['max_class_share']:.0%} of samples."
+        return Message("metrics.collapse_risk", {"digit": top, "share": float(scores["max_class_share"])})
     return None

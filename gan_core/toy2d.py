@@ -11,7 +11,6 @@ reads its metrics back once per tick instead of once per iteration, and runs on 
 (bench/bench_toy2d.py).
 """
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 from torch import nn
 
 from . import losses
+from .compute import one_thread
 
 SHAPES = ("ring", "grid", "spiral", "custom")
 LOSSES = ("nonsat", "minimax", "wgan-gp")
@@ -50,7 +50,6 @@ class ToyConfig:
 # region, D catches up there, G hops on: the points travel as one clump and cover 0-1 of 8 modes
 # where the default covers all 8. Balance and learning rates are the lesson of this preset.
 MODE_COLLAPSE = ToyConfig(std=0.02, lr_d=5e-4)
-PRESETS = {"default": ToyConfig(), "mode_collapse": MODE_COLLAPSE}
 
 
 # ---------------------------------------------------------------- data
@@ -124,25 +123,6 @@ def coverage(samples: np.ndarray, cfg: ToyConfig) -> tuple[int, int] | None:
 
 
 # ---------------------------------------------------------------- nets and training
-@contextmanager
-def one_thread():
-    """Run tiny-net work on one thread, then restore the caller's count.
-
-    A 256x64 matmul is microseconds of work; splitting it over threads costs more in
-    synchronisation than it saves, and on a busy 2-core box the waiting threads spin (measured
-    ~15x slower with 2 threads). torch's OpenMP thread count is per calling thread, so this does
-    not slow another session's training running in another thread of the same server.
-    """
-    old = torch.get_num_threads()
-    if old != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if old != 1:
-            torch.set_num_threads(old)
-
-
 def _mlp(n_in: int, hidden: int, n_out: int, act) -> nn.Sequential:
     return nn.Sequential(nn.Linear(n_in, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, n_out))
 

@@ -2,113 +2,31 @@
 
 One iteration is the lesson's two phases: D (or the critic, n_critic times) learns real=1 and
 fake=0, then G learns through a frozen D with target 1. Every iteration returns its metrics, so
-a live page can plot them tick by tick and a CLI can log them.
+a live page can plot them tick by tick and a CLI can log them. What to build for each model comes
+from gan_core.registry; the settings and their bounds from gan_core.config.
 """
 import copy
 import json
 import math
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import losses
+from . import losses, registry
+from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import get_device
 from .hub import load_model, save_model
-from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
-                     FaceExerciseDiscriminator, FaceExerciseGenerator, MLPDiscriminator, MLPGenerator)
-
-MODELS = ("cdcgan", "mlp", "dcgan", "wgan", "wgan-gp", "face-exercise")
-# The model the app starts with: the one that gives recognizable digits fastest on a 2-core CPU.
-BEST_MODEL = "cdcgan"
-
-# Defaults per model; anything passed to TrainConfig.preset overrides them.
-PRESETS = {
-    # the slides' FNN GAN; lr 1e-3 and an EMA of G (both measured in bench/) instead of the slides' 2e-4
-    "mlp": dict(z_dim=64, width=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=100, n_critic=1, ema=0.99),
-    # conditional DCGAN with an auxiliary classifier (AC-GAN): pick the digit, learns fastest
-    "cdcgan": dict(z_dim=100, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1, num_classes=10,
-                   bf16=True, ema=0.99),
-    "dcgan": dict(z_dim=100, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1, bf16=True, ema=0.99),
-    "wgan": dict(z_dim=100, width=64, lr_g=5e-5, lr_d=5e-5, beta1=0.5, batch_size=64, n_critic=5),
-    "wgan-gp": dict(z_dim=100, width=64, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, batch_size=64, n_critic=5),
-    # The face-GAN exercise (64x64 RGB folders): dropout in both nets, as the exercise asks.
-    "face-exercise": dict(z_dim=100, width=32, lr_g=2e-4, lr_d=2e-4, beta1=0.5, batch_size=64, n_critic=1, dropout=0.3),
-}
-
-
-@dataclass
-class TrainConfig:
-    model: str = "dcgan"
-    z_dim: int = 100
-    width: int = 64            # hidden units (mlp) or base channels (conv models)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    batch_size: int = 128
-    n_critic: int = 1          # D/critic updates per G update
-    clip: float = 0.01         # WGAN weight clipping
-    gp_weight: float = 10.0    # WGAN-GP penalty weight
-    dropout: float = 0.0       # in D (and G where the model has it)
-    balance: bool = False      # skip the turn of the net that is too good
-    d_acc_max: float = 0.9     # skip D while its recent accuracy is above this
-    g_success_max: float = 0.9 # skip G while its recent success is above this
-    balance_window: int = 10
-    seed: int = 0
-    snapshot_every: int = 50
-    n_fixed: int = 64
-    max_snapshots: int = 120
-    bf16: bool = False         # autocast to bfloat16 (CPUs with AVX512-BF16/AMX, recent GPUs)
-    channels_last: bool = False
-    num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
-    ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
-
-    @classmethod
-    def preset(cls, model: str, **overrides) -> "TrainConfig":
-        if model not in PRESETS:
-            raise ValueError(f"unknown model {model!r}; choose one of {MODELS}")
-        unknown = set(overrides) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        return cls(model=model, **{**PRESETS[model], **{k: v for k, v in overrides.items() if v is not None}})
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown config keys: {sorted(unknown)}")
-        return cls(**d)
-
-    @property
-    def loss(self) -> str:
-        return {"wgan": "wgan-clip", "wgan-gp": "wgan-gp"}.get(self.model, "bce")
+from .messages import GanError, Message
 
 
 def build_models(cfg: TrainConfig, channels: int, img_size: int):
-    """(generator, discriminator/critic) for the config and the data's shape."""
-    critic_norm = "none" if cfg.loss == "wgan-gp" else ("batch" if cfg.loss == "bce" else "none")
-    if cfg.model == "mlp":
-        return (MLPGenerator(cfg.z_dim, cfg.width, img_size, channels, cfg.dropout),
-                MLPDiscriminator(cfg.width, img_size, channels, cfg.dropout))
-    if cfg.model == "face-exercise":
-        # G's dropout is lighter: it only adds noise there, while D's must stop it memorising the faces.
-        return (FaceExerciseGenerator(cfg.z_dim, cfg.width, channels, img_size, cfg.dropout / 3),
-                FaceExerciseDiscriminator(cfg.width, channels, img_size, dropout=cfg.dropout))
-    if cfg.num_classes and (img_size != 28 or cfg.loss != "bce"):
-        raise ValueError("conditional training (num_classes > 0) is available for the 28x28 DCGAN only")
-    if img_size == 28:
-        return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes),
-                DCGANDiscriminator28(cfg.width, channels, critic_norm, cfg.dropout, num_classes=cfg.num_classes))
-    if img_size == 64:
-        return (DCGANGenerator64(cfg.z_dim, cfg.width, channels),
-                DCGANDiscriminator64(cfg.width, channels, critic_norm))
-    raise ValueError(f"conv models take 28x28 or 64x64 images, not {img_size}x{img_size}")
+    """(generator, discriminator/critic) for the config and the data's shape, as the registry builds them."""
+    return registry.get(cfg.model).build(cfg, channels, img_size)
 
 
 class Trainer:
@@ -118,9 +36,9 @@ class Trainer:
         self.cfg = cfg
         self.device = torch.device(device) if device else get_device()
         if data.ndim != 4:
-            raise ValueError(f"data must be (N, C, H, W), got {tuple(data.shape)}")
+            raise GanError("train.bad_data_shape", shape=tuple(data.shape))
         if cfg.num_classes and (labels is None or len(labels) != len(data)):
-            raise ValueError(f"model {cfg.model!r} is conditional: pass one label per image (labels=...)")
+            raise GanError("train.needs_labels", model=cfg.model)
         self.labels = torch.as_tensor(labels).long().to(self.device) if cfg.num_classes else None
         torch.manual_seed(cfg.seed)
         self.G, self.D = build_models(cfg, data.shape[1], data.shape[-1])
@@ -145,7 +63,7 @@ class Trainer:
         self.elapsed = 0.0           # seconds spent inside step()
         self.history: list[dict] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
-        self.error: str | None = None
+        self.error: Message | None = None  # set when a loss turns NaN/inf; the run stops
         self._recent_d = deque(maxlen=cfg.balance_window)
         self._recent_g = deque(maxlen=cfg.balance_window)
 
@@ -162,8 +80,7 @@ class Trainer:
             self.iteration += 1
             m["step"] = self.iteration
             if not all(math.isfinite(m[k]) for k in ("d_loss", "g_loss")):
-                self.error = (f"training diverged at step {self.iteration}: D loss {m['d_loss']}, G loss {m['g_loss']}. "
-                              "Lower the learning rates or reset.")
+                self.error = Message("train.diverged", {"step": self.iteration, "d_loss": m["d_loss"], "g_loss": m["g_loss"]})
                 m["diverged"] = True
             self.history.append(m)
             out.append(m)
@@ -171,13 +88,19 @@ class Trainer:
                 self.snapshot()
         return out
 
-    def run_for(self, seconds: float, chunk: int = 10, max_steps: int | None = None) -> None:
-        """Train until `seconds` of training time have passed (or max_steps, or divergence)."""
+    def run(self, steps: int | None = None, seconds: float | None = None, chunk: int = 10, on_chunk=None) -> None:
+        """Train until the run has `steps` iterations or `seconds` more of training time have
+        passed, whichever comes first, or a loss diverges. `on_chunk(metrics)` is called after every
+        `chunk` iterations: where a front end draws progress or writes a checkpoint."""
+        if steps is None and seconds is None:
+            raise ValueError("give steps, seconds or both")
         start = self.elapsed
-        while self.elapsed - start < seconds and not self.error:
-            if max_steps is not None and self.iteration >= max_steps:
+        while not self.error:
+            if (steps is not None and self.iteration >= steps) or (seconds is not None and self.elapsed - start >= seconds):
                 break
-            self.step(chunk if max_steps is None else min(chunk, max_steps - self.iteration))
+            done = self.step(chunk if steps is None else min(chunk, steps - self.iteration))
+            if on_chunk is not None:
+                on_chunk(done)
 
     @property
     def generator(self) -> torch.nn.Module:
@@ -197,7 +120,7 @@ class Trainer:
     def enable_ema(self, decay: float) -> None:
         """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one."""
         if not 0.0 < decay < 1.0:
-            raise ValueError(f"EMA decay must be in (0, 1), got {decay}")
+            raise ConfigError("config.ema_range", value=decay)
         if self.G_ema is None:
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.cfg.ema = decay
@@ -228,11 +151,12 @@ class Trainer:
                 group["lr"] = float(lr)
 
     # ------------------------------------------------------------------ one iteration
-    def _batch(self) -> torch.Tensor:
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A random real batch (B, C, H, W) in [-1, 1] and its labels (B,) when the model is conditional."""
         idx = torch.randint(self.data.shape[0], (self.cfg.batch_size,), generator=self.rng).to(self.data.device)
-        self._batch_labels = self.labels[idx] if self.labels is not None else None
         x = self.data[idx]
-        return x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
+        x = x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
+        return x, (self.labels[idx] if self.labels is not None else None)
 
     def _z(self) -> torch.Tensor:
         return self.G.sample_z(self.cfg.batch_size, self.rng, self.device)
@@ -241,6 +165,7 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.bf16)
 
     def _skip(self) -> tuple[bool, bool]:
+        """The balance rule: skip the turn of the net whose recent score is above its threshold."""
         cfg = self.cfg
         if not cfg.balance or len(self._recent_d) < cfg.balance_window:
             return False, False
@@ -250,15 +175,15 @@ class Trainer:
 
     def _iteration(self) -> dict:
         skip_d, skip_g = self._skip()
-        if self.cfg.loss == "bce":
-            stats = self._bce_iteration(skip_d, skip_g)
-        else:
-            stats = self._wgan_iteration(skip_d, skip_g)
+        gan_step = self._bce_iteration if self.cfg.loss == "bce" else self._wgan_iteration
+        stats = gan_step(skip_d, skip_g)
         m = dict(zip(("d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein"),
-                     torch.stack([s.float() for s in stats]).tolist()))
+                     torch.stack([s.float() for s in stats]).tolist()))  # one device sync per iteration
         m["skipped_d"], m["skipped_g"] = int(skip_d), int(skip_g)
         self._recent_d.append((m["d_real_acc"] + m["d_fake_acc"]) / 2)
         self._recent_g.append(m["g_success"])
+        if self.G_ema is not None:
+            self._update_ema()
         return m
 
     def _update(self, opt, loss, skip: bool) -> None:
@@ -268,60 +193,53 @@ class Trainer:
         loss.backward()
         opt.step()
 
-    def _bce_iteration(self, skip_d: bool, skip_g: bool):
-        G, D = self.G, self.D
-        x, z = self._batch(), self._z()
-        if self.cfg.num_classes:
-            return self._acgan_iteration(x, z, skip_d, skip_g)
-        with self._autocast():
-            fake = G(z)
-            with torch.set_grad_enabled(not skip_d):  # phase 1: D learns real=1, fake=0
-                real_logits = D(x).float()
-                fake_logits = D(fake.detach()).float()
-                d_loss = losses.bce_d_loss(real_logits, fake_logits)
-        self._update(self.opt_d, d_loss, skip_d)
-        D.requires_grad_(False)  # phase 2: G learns through a frozen D, target 1
-        with self._autocast(), torch.set_grad_enabled(not skip_g):
-            g_logits = D(fake).float()
-            g_loss = losses.bce_g_loss(g_logits)
-        self._update(self.opt_g, g_loss, skip_g)
-        D.requires_grad_(True)
-        if self.G_ema is not None:
-            self._update_ema()
-        d_real_acc = (real_logits > 0).float().mean()
-        d_fake_acc = (fake_logits < 0).float().mean()
-        g_success = (g_logits > 0).float().mean()
-        return (d_loss.detach(), g_loss.detach(), d_real_acc, d_fake_acc, g_success,
-                torch.tensor(float("nan")))
+    def _judge(self, x: torch.Tensor, classes: bool = False):
+        """D's real/fake logit (B,), and with `classes` its digit logits (B, num_classes) too (AC-GAN)."""
+        if classes:
+            logit, cls = self.D.forward_with_classes(x)
+            return logit.float(), cls.float()
+        return self.D(x).float(), None
 
-    def _acgan_iteration(self, x, z, skip_d: bool, skip_g: bool):
-        """AC-GAN: as the BCE iteration, plus D classifies real digits and G is rewarded when D
-        reads its fake as the digit it was asked for."""
+    def _bce_iteration(self, skip_d: bool, skip_g: bool):
+        """One iteration of the standard GAN (non-saturating BCE), as the lesson draws it.
+
+        A conditional model (AC-GAN) also asks D which digit it sees: D learns the real digits'
+        labels, and G is rewarded when D reads its fake as the digit it was asked to draw.
+        """
         G, D, cfg = self.G, self.D, self.cfg
-        y_real = self._batch_labels
-        y_fake = torch.randint(cfg.num_classes, (cfg.batch_size,), generator=self.rng).to(self.device)
+        x, y_real = self._batch()                    # x: (B, C, H, W) real images; y_real: (B,) or None
+        z = self._z()                                # z: (B, z_dim) noise
+        cond = cfg.num_classes > 0
+        y_fake = torch.randint(cfg.num_classes, (cfg.batch_size,), generator=self.rng).to(self.device) if cond else None
         with self._autocast():
-            fake = G(z, y_fake)
+            fake = G(z, y_fake) if cond else G(z)    # (B, C, H, W), generated once per iteration
+            # (1) Update D: real -> 1, fake -> 0 (fake detached: this phase must not move G)
             with torch.set_grad_enabled(not skip_d):
-                real_logits, real_cls = (t.float() for t in D.forward_with_classes(x))
-                fake_logits = D(fake.detach()).float()
-                d_loss = losses.bce_d_loss(real_logits, fake_logits) + losses.class_loss(real_cls, y_real)
+                real_logit, real_cls = self._judge(x, classes=cond)
+                fake_logit, _ = self._judge(fake.detach())
+                d_loss = losses.bce_d_loss(real_logit, fake_logit)
+                if cond:
+                    d_loss = d_loss + losses.class_loss(real_cls, y_real)
         self._update(self.opt_d, d_loss, skip_d)
+        # (2) Update G: through a frozen D, fake -> 1 (and, conditional, "this is the digit I was asked for")
         D.requires_grad_(False)
         with self._autocast(), torch.set_grad_enabled(not skip_g):
-            g_logits, g_cls = (t.float() for t in D.forward_with_classes(fake))
-            g_loss = losses.bce_g_loss(g_logits) + losses.class_loss(g_cls, y_fake)
+            g_logit, g_cls = self._judge(fake, classes=cond)
+            g_loss = losses.bce_g_loss(g_logit)
+            if cond:
+                g_loss = g_loss + losses.class_loss(g_cls, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
-        if self.G_ema is not None:
-            self._update_ema()
-        return (d_loss.detach(), g_loss.detach(), (real_logits > 0).float().mean(), (fake_logits < 0).float().mean(),
-                (g_logits > 0).float().mean(), torch.tensor(float("nan")))
+        # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0 means "real")
+        return (d_loss.detach(), g_loss.detach(), (real_logit > 0).float().mean(), (fake_logit < 0).float().mean(),
+                (g_logit > 0).float().mean(), torch.tensor(float("nan")))
 
     def _wgan_iteration(self, skip_d: bool, skip_g: bool):
+        """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""
         cfg, G, D = self.cfg, self.G, self.D
+        # (1) Update the critic: real scores up, fake scores down
         for _ in range(cfg.n_critic if not skip_d else 1):
-            x = self._batch()
+            x, _ = self._batch()
             with torch.no_grad(), self._autocast():
                 fake = G(self._z())
             with torch.set_grad_enabled(not skip_d):
@@ -333,14 +251,13 @@ class Trainer:
             self._update(self.opt_d, d_loss, skip_d)
             if cfg.loss == "wgan-clip" and not skip_d:
                 losses.clip_weights(D, cfg.clip)
+        # (2) Update G through a frozen critic: its fakes' scores up
         D.requires_grad_(False)
         with self._autocast(), torch.set_grad_enabled(not skip_g):
             g_scores = D(G(self._z())).float()
             g_loss = losses.wgan_g_loss(g_scores)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
-        if self.G_ema is not None:
-            self._update_ema()
         # A critic's scores have no fixed zero, so "accuracy" is judged against the midpoint
         # between its mean real and mean fake score.
         real_s, fake_s = real_s.detach(), fake_s.detach()

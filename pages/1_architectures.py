@@ -4,7 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core.training import PRESETS
+from gan_core import registry
 from ui.arch_widgets import design, loss_source
 from ui.i18n import t
 from ui.toy_widgets import toy_gan
@@ -24,7 +24,7 @@ z [shape=circle, label="z"]; G [shape=box, style="rounded,filled", fillcolor="#f
 f [shape=note, label="G(z)"]; x [shape=note, label="x"]; D [shape=box, style="rounded,filled", fillcolor="#e3f4e6", label="D"];
 o [shape=plaintext, label="real 1 / fake 0"]; z -> G -> f -> D; x -> D; D -> o; }"""
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
-DESIGN_KEYS = ("mlp", "dcgan28", "dcgan64", "face", "wgan")
+ARCH_MODELS = registry.offered("arch")
 
 
 def saturation_figure() -> go.Figure:
@@ -53,24 +53,29 @@ def basics() -> None:
 
 
 def models() -> None:
-    pick = st.radio(t("arch.models.pick"), DESIGN_KEYS, format_func={k: t(f"arch.design.{k}") for k in DESIGN_KEYS}.get,
+    """Every model the registry offers here, drawn from the classes and preset the trainer uses."""
+    c1, c2 = st.columns([4, 1])
+    pick = c1.radio(t("arch.models.pick"), ARCH_MODELS, format_func=lambda m: t(registry.get(m).locale_key),
                     horizontal=True, key="arch.design")
-    if pick == "mlp":
-        p = PRESETS["mlp"]
+    spec = registry.get(pick)
+    size = c2.radio(t("arch.models.size"), list(spec.sizes), format_func=lambda s: f"{s}×{s}", horizontal=True,
+                    key=f"arch.size.{pick}")
+    if spec.family == "mlp":
+        p = spec.preset
         st.markdown(t("arch.mlp.body", lr=p["lr_g"], beta1=p["beta1"], batch=p["batch_size"]))
-    elif pick in ("dcgan28", "dcgan64"):
-        st.markdown(t("arch.dcgan.body"))
-    elif pick == "face":
+    elif spec.family == "face":
         st.markdown(t("arch.face.body"))
         st.code(FACE_CLI, language="bash")
+    elif spec.loss == "bce":
+        st.markdown(t("arch.dcgan.body"))
     else:
         st.markdown(t("arch.wgan.body"))
         st.latex(W_DIST)
         st.latex(W_LOSSES)
         st.markdown(t("arch.wgangp.body"))
         st.latex(GP)
-    design(pick)
-    if pick == "wgan":
+    design(pick, size)
+    if spec.loss != "bce":
         loss_source("wgan_d_loss", "wgan_g_loss", "clip_weights", "gradient_penalty")
 
 

@@ -6,6 +6,7 @@ MNIST tensor and the digit classifier are shared by all sessions (st.cache_resou
 import streamlit as st
 
 from ui.i18n import t
+from ui.runtime import compute_runtime
 from ui.train_panels import controls, downloads_panel, history_panel, live_panel, memorization_panel
 from ui.train_resources import digit_scorer_ready, mnist_train, mnist_train_labels
 from ui.train_session import TrainSession
@@ -18,7 +19,7 @@ with st.spinner(t("train.loading")):
     data = mnist_train()
     digit_scorer_ready()
 if "train.session" not in st.session_state:
-    st.session_state["train.session"] = TrainSession(data, labels=mnist_train_labels())
+    st.session_state["train.session"] = TrainSession(data, labels=mnist_train_labels(), runtime=compute_runtime())
 sess: TrainSession = st.session_state["train.session"]
 
 pending = sess.update_config(settings_panel(sess))

@@ -6,7 +6,8 @@
 #   KEEP=1 scripts/check_space.sh     # keep the temp dir to poke at
 #
 # Steps mirror the Dockerfile: torch==2.13.0 CPU wheel, then requirements minus test packages,
-# then the files whitelisted in .dockerignore, then its CMD (on a free port) as uid 1000.
+# then the files whitelisted in .dockerignore, `pip install -e` of them, then its CMD (on a free
+# port) as uid 1000.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -51,6 +52,11 @@ for p in "${KEEP_PATHS[@]}"; do
   if [ -e "$p" ]; then tar -c --exclude=__pycache__ --exclude='*.pyc' "$p" | tar -x -C "$TMP/app"; fi
 done
 du -sh "$TMP/app" | awk '{print "    app files: " $1}'
+
+# 4b. RUN pip install --no-deps -e . (the copied app's own packages; setup.sh's offline-first order)
+step "editable install of the copied app"
+"$VPY" -m pip install -q --no-deps --no-build-isolation -e "$TMP/app" 2>/dev/null \
+  || "$VPY" -m pip install -q --no-deps -e "$TMP/app" ${SPACE_PIP_ARGS:-} 2> >(grep -v "is ignored: it is neither" >&2)
 
 # 5. CMD, as uid 1000 with its own HOME (Spaces run non-root), on a free port instead of 8501
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -13,17 +13,15 @@ checkpoint reproduces them bit for bit without the wheel.
 import argparse
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import torch
 from safetensors.torch import save_file
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gan_core.hub import load_model, save_model
+from gan_core.models import DCGANGenerator64
 
-from gan_core.hub import load_model, save_model  # noqa: E402
-from gan_core.models import DCGANGenerator64  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 OUT = ROOT / "checkpoints" / "face-dcgan"
 FIXTURE = ROOT / "tests" / "fixtures" / "face_dcgan_reference.safetensors"

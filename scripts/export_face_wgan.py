@@ -12,11 +12,10 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gan_core.hub import load_model, save_model
+from gan_core.models import count_params
 
-from gan_core.hub import load_model, save_model  # noqa: E402
-from gan_core.models import count_params  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 CARD = """---
 license: mit

@@ -27,6 +27,7 @@ step "wheelhouse $WH (online)"
 mkdir -p "$WH"
 "$PY" -m pip download -q -d "$WH" --find-links "$WH" torch==2.13.0 ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} 2> >(quiet_pip)
 "$PY" -m pip download -q -d "$WH" --find-links "$WH" -r requirements.txt 2> >(quiet_pip)
+"$PY" -m pip download -q -d "$WH" --find-links "$WH" "setuptools>=64" 2> >(quiet_pip)  # builds `pip install -e .`
 echo "    $(ls "$WH" | wc -l) wheels, $(du -sh "$WH" | cut -f1)"
 
 # 2. a fresh clone: the files git tracks plus the new ones it would track (nothing ignored)
@@ -47,8 +48,10 @@ echo "    network: none (pypi.org unreachable), loopback up"
 VPY="$TMP/venv/bin/python"
 # no pip config: only the wheelhouse may serve packages
 PIP_CONFIG_FILE=/dev/null "$VPY" -m pip install -q --no-index --find-links "$WH" -r "$TMP/clone/requirements.txt"
-echo "    installed offline: $("$VPY" -m pip list 2>/dev/null | wc -l) packages"
 cd "$TMP/clone"
+# the repo's own packages (pyproject.toml), as scripts/setup.sh does; setuptools from the wheelhouse
+PIP_CONFIG_FILE=/dev/null "$VPY" -m pip install -q --no-index --find-links "$WH" --no-deps -e .
+echo "    installed offline: $("$VPY" -m pip list 2>/dev/null | wc -l) packages"
 "$VPY" -m pytest -q -p no:cacheprovider -m e2e tests/e2e
 if [ "$SKIP_BENCH" != 1 ]; then "$VPY" bench/bench_cold_start.py --runs 2; fi
 INNER

@@ -8,16 +8,13 @@ card says plainly. With real photos (e.g. LFW), skip this and give `train --data
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gan_core.data import to_uint8  # noqa: E402
-from gan_core.hub import load_model  # noqa: E402
+from gan_core.data import to_uint8
+from gan_core.hub import load_model
 
 
 def main():

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# One-command setup on a fresh Debian/Ubuntu-like machine: Python packages, plus the headless
-# Chromium that the end-to-end browser tests drive (skipped when not root and not present).
+# One-command setup on a fresh Debian/Ubuntu-like machine: Python packages and this repo as an
+# editable package, plus the headless Chromium that the end-to-end browser tests drive (skipped
+# when not root and not present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -r requirements.txt
+# this repo as an editable package (pyproject.toml): gan_core, ui and gan_devkit import from anywhere,
+# `gan-core` is on PATH. --no-build-isolation builds with the setuptools already here (no network);
+# an old setuptools without editable support falls back to pip's isolated build.
+python -m pip install -q --no-deps --no-build-isolation -e . 2>/dev/null || python -m pip install -q --no-deps -e .
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)  # page icons

@@ -60,7 +60,7 @@ def main():
         print(f"epoch {epoch + 1}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)")
     wall = time.time() - t0
     card = Path(__file__).with_name("digit_classifier_card.md").read_text().format(
-        acc=acc * 100, epochs=args.epochs, wall=wall, hw=describe(device))
+        acc=acc * 100, epochs=args.epochs, wall=wall, hw=str(describe(device)))
     save_model(model.cpu(), args.out, card)
     print(f"saved to {args.out}")
 

@@ -3,27 +3,33 @@ design is a real, trainable, saveable model."""
 import pytest
 import torch
 
-from gan_core.architecture import DESIGNS, dummy_input, layer_table, output_shape, to_dot
+from gan_core import registry
+from gan_core.architecture import design, dummy_input, layer_table, output_shape, to_dot
 from gan_core.models import (ARCHITECTURES, FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase,
                              count_params)
 
+# every (model, size) the Architectures page offers, as the trainer builds it
+DESIGNS = [(name, size) for name in registry.offered("arch") for size in registry.get(name).sizes]
+
 
 def _all_models():
-    return [build() for pair in DESIGNS.values() for build in pair]
+    return [(f"{name}-{size}-{type(m).__name__}", m, size, registry.get(name).sizes[size])
+            for name, size in DESIGNS for m in design(name, size)]
 
 
-@pytest.mark.parametrize("model", _all_models(), ids=lambda m: type(m).__name__)
-def test_layer_table_matches_model(model):
-    rows = layer_table(model)
+@pytest.mark.parametrize("case", _all_models(), ids=lambda c: c[0])
+def test_layer_table_matches_model(case):
+    _, model, size, channels = case
+    x = dummy_input(model, img_size=size, channels=channels)
+    rows = layer_table(model, x)
     assert sum(r.params for r in rows) == count_params(model)
     assert all(r.shape for r in rows)
     was = model.training
-    x = dummy_input(model)
     model.eval()
     with torch.no_grad():
         out = model(x)
     model.train(was)
-    assert output_shape(model) == tuple(out.shape[1:])
+    assert output_shape(model, x) == tuple(out.shape[1:])
     if isinstance(model, GeneratorBase):
         assert output_shape(model) == (model.channels, model.img_size, model.img_size)
         assert rows[-1].kind == "Tanh"
@@ -39,14 +45,31 @@ def test_every_registered_architecture_is_on_the_page():
     from gan_core.models import GeneratorBase
     gan = {n for n, c in ARCHITECTURES.items() if issubclass(c, GeneratorBase) or "Discriminator" in n}
     assert "DigitClassifier" not in gan and len(gan) >= 8
-    shown = {type(m).__name__ for m in _all_models()}
+    shown = {type(m).__name__ for _, m, _, _ in _all_models()}
     assert gan <= shown
+
+
+def test_designs_are_built_with_the_trainers_preset():
+    """The page draws what the trainer trains: same classes, same width and conditioning, same norm."""
+    from gan_core.training import TrainConfig, Trainer
+    for name, size in DESIGNS:
+        spec = registry.get(name)
+        g, d = design(name, size)
+        cfg = TrainConfig.preset(name, batch_size=2, n_fixed=2)
+        labels = torch.zeros(4).long() if spec.conditional else None
+        trainer = Trainer(cfg, torch.zeros(4, spec.sizes[size], size, size), device="cpu", labels=labels)
+        assert (type(g), type(d)) == (type(trainer.G), type(trainer.D)), name
+        assert g._hub_mixin_config == trainer.G._hub_mixin_config, name
+        assert d._hub_mixin_config == trainer.D._hub_mixin_config, name
+    assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan"))[0].num_classes == 10
+    critic = design("wgan-gp", 28)[1]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())  # a per-sample penalty
 
 
 def test_diagram_follows_the_shapes():
     g = FaceExerciseGenerator()
     dot = to_dot(layer_table(g), (g.z_dim,), output_shape(g))
-    for shape in ("128×16×16", "64×32×32", "32×64×64", "3×64×64"):
+    for shape in ("128×16×16", "64×32×32", "32×64×64", "3×64×64"):  # width 32, as the preset
         assert shape in dot
     assert dot.count("->") == dot.count("[label=") - 1  # one chain
 

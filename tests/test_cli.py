@@ -33,7 +33,7 @@ def test_train_writes_a_loadable_folder(trained):
     for name in ("config.json", "model.safetensors", "README.md", "samples.png", "metrics.jsonl", "trainer_state.pt"):
         assert (out / name).exists(), name
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 30
-    assert "Steps: 30" in (out / "README.md").read_text()
+    assert "Training: 30 steps" in (out / "README.md").read_text()
     assert Image.open(out / "samples.png").size[0] > 100
 
 
@@ -85,7 +85,11 @@ def test_clear_errors(root, tmp_path):
     r = cli("train", "--out", tmp_path / "o", cwd=root, check=False)
     assert r.returncode != 0 and "--steps" in r.stderr
     r = cli("train", "--steps", 3, "--ema", 1.5, "--out", tmp_path / "o", cwd=root, check=False)
-    assert r.returncode != 0 and "--ema: must be in [0, 1)" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode != 0 and "--ema: 'ema' = 1.5 is outside the allowed range" in r.stderr and "Traceback" not in r.stderr
+    r = cli("train", "--steps", 3, "--n-critic", 0, "--out", tmp_path / "o", cwd=root, check=False)  # the one bounds table
+    assert r.returncode == 2 and "'n_critic' = 0 is outside the allowed range [1, 20]" in r.stderr
+    r = cli("train", "--steps", 3, "--data", tmp_path / "nowhere", "--out", tmp_path / "o", cwd=root, check=False)
+    assert r.returncode != 0 and "error: image folder not found" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_train_on_image_folder_with_bad_file(root, tmp_path):

@@ -29,6 +29,17 @@ def test_unknown_split():
         data.load_mnist("valid")
 
 
+def test_missing_mnist_is_a_file_not_found_with_a_code(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "MNIST_DIR", tmp_path)
+    data.load_mnist.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match="convert_mnist") as err:
+            data.load_mnist("test")
+        assert err.value.code == "data.mnist_missing" and err.value.params["folder"] == str(tmp_path)
+    finally:
+        data.load_mnist.cache_clear()
+
+
 def _write_images(root):
     (root / "a" / "b").mkdir(parents=True)
     Image.new("RGB", (80, 40), (255, 0, 0)).save(root / "a" / "wide.png")
@@ -61,8 +72,10 @@ def test_image_folder_grey_and_limit(tmp_path):
 
 
 def test_image_folder_errors(tmp_path):
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(NotADirectoryError) as err:  # still the built-in type callers catch
         data.load_image_folder(tmp_path / "missing")
+    assert err.value.code == "data.folder_not_found" and "image folder not found" in str(err.value)
     (tmp_path / "bad.png").write_bytes(b"\x89PNG garbage")
-    with pytest.raises(ValueError, match="no readable images"):
+    with pytest.raises(ValueError, match="no readable images") as err:
         data.load_image_folder(tmp_path)
+    assert err.value.code == "data.no_images" and err.value.params["skipped"] == 1

@@ -14,7 +14,9 @@ def test_get_device_is_cpu_here_and_clamps_threads(monkeypatch):
     d = device.get_device()
     assert d.type == "cpu"
     assert torch.get_num_threads() == device.available_cpus()
-    assert "CPU" in device.describe(d)
+    line = device.describe(d)
+    assert line.code == "device.cpu" and line.params == {"threads": torch.get_num_threads()}
+    assert str(line) == f"CPU ({torch.get_num_threads()} threads)"
 
 
 def test_cgroup_quota_parsing(tmp_path, monkeypatch):

@@ -4,17 +4,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gan_core.data import to_uint8
 from gan_core.hub import load_model
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from face_detect import controls, detect, tile_shuffle  # noqa: E402
-from fid_faces import samples  # noqa: E402
+from gan_devkit.face_bench import samples
+from gan_devkit.face_detect import controls, detect, tile_shuffle
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from safetensors.torch import load_file
 from gan_core import cli
 from gan_core.faces import FACE_MODELS, load_face_model, split_revision
 from gan_core.hub import ModelLoadError, load_model, save_model
+from gan_core.messages import Message
 from gan_core.models import DCGANGenerator64
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +80,9 @@ def test_load_by_repo_id_through_hf_cache(hf_offline):
         for k, v in local.state_dict().items():
             assert torch.equal(G.state_dict()[k], v), k
     assert load_face_model("dcgan", "someone/face-dcgan@v1").note is None
-    with pytest.raises(ModelLoadError, match="could not fetch"):
+    with pytest.raises(ModelLoadError, match="could not fetch") as err:
         load_model("someone/face-dcgan", revision="v2")
+    assert err.value.code == "hub.fetch_failed" and err.value.params["source"] == "someone/face-dcgan"
 
 
 def test_pickle_only_repo_and_folder_are_refused(tmp_path, hf_offline):
@@ -88,27 +90,32 @@ def test_pickle_only_repo_and_folder_are_refused(tmp_path, hf_offline):
     folder.mkdir()
     shutil.copy(DCGAN / "config.json", folder / "config.json")
     torch.save(DCGANGenerator64().state_dict(), folder / "pytorch_model.bin")
-    with pytest.raises(ModelLoadError, match="pickle"):
+    with pytest.raises(ModelLoadError) as err:
         load_model(folder)
+    assert err.value.code == "hub.pickle_only" and err.value.params["files"] == "pytorch_model.bin"
+    assert "refusing to unpickle" in str(err.value)  # the CLI prints str(): still an English sentence
     populate_cache(hf_offline, "someone/pickled", folder)
-    with pytest.raises(ModelLoadError, match="pickle"):
+    with pytest.raises(ModelLoadError) as err:
         load_model("someone/pickled")
+    assert err.value.code == "hub.pickle_only"
 
 
 def test_wrong_shape_weights_are_refused(tmp_path):
     folder = save_model(DCGANGenerator64(width=8), tmp_path / "small")
     cfg = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**cfg, "width": 64}))
-    with pytest.raises(ModelLoadError, match="do not match"):
+    with pytest.raises(ModelLoadError) as err:
         load_model(folder)
+    assert err.value.code == "hub.weights_mismatch" and "DCGANGenerator64" in err.value.params["architecture"]
 
 
 def test_offline_unknown_repo_falls_back_to_bundled(hf_offline):
     loaded = load_face_model("dcgan", "nobody/not-there")
-    assert loaded.source == str(DCGAN) and "could not fetch" in loaded.note
+    assert loaded.source == str(DCGAN) and isinstance(loaded.note, Message)
+    assert loaded.note.code == "hub.fetch_failed" and "could not fetch" in str(loaded.note)
     assert loaded.model.z_dim == 100
     assert load_face_model("dcgan", "").note is None  # empty = bundled, no Hub call at all
-    assert load_face_model("dcgan", "not a valid id!!").note
+    assert load_face_model("dcgan", "not a valid id!!").note.code in ("hub.bad_repo_id", "hub.fetch_failed")
 
 
 def test_env_var_picks_the_repo(hf_offline, monkeypatch):

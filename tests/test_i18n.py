@@ -41,7 +41,8 @@ def test_every_arch_key_used_in_code_exists():
     used = set(re.findall(r"""t\(\s*["'](arch\.[\w.\-]+)["']""", code))
     from gan_core.toy2d import LOSSES, SHAPES
     used |= {f"arch.toy.shape.{s}" for s in SHAPES} | {f"arch.toy.loss.{s}" for s in LOSSES}
-    used |= {f"arch.design.{k}" for k in ("mlp", "dcgan28", "dcgan64", "face", "wgan")}
+    from gan_core import registry
+    used |= {spec.locale_key for spec in registry.SPECS.values()}
     used |= {f"arch.problems.{k}.{p}" for k in ("collapse", "hyper", "balance", "highres", "vae") for p in ("title", "body", "app")}
     assert used and not sorted(used - set(EN))
 
@@ -89,7 +90,7 @@ def test_design_picker_shows_real_tables():
     at = _app("en")
     at.session_state["arch.tab"] = EN["arch.tab.models"]
     at.run()
-    for key in ("mlp", "face", "wgan"):
+    for key in ("mlp", "face-exercise", "wgan", "cdcgan"):
         at.radio(key="arch.design").set_value(key).run()
         assert not at.exception
         captions = " ".join(c.value for c in at.caption)

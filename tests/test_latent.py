@@ -52,10 +52,12 @@ def test_slerp_degenerate_cases():
     assert torch.isfinite(opposite).all()
     zero = slerp(torch.zeros(20), a, 3)
     assert torch.allclose(zero[1], a / 2, atol=1e-6)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as err:
         interpolate(a, a, 1)
-    with pytest.raises(ValueError):
+    assert err.value.code == "latent.bad_steps" and err.value.params == {"steps": 1}
+    with pytest.raises(ValueError) as err:
         interpolate(a, a, 4, "cubic")
+    assert err.value.code == "latent.bad_mode" and "'cubic'" in str(err.value)
 
 
 def test_random_walk_loops_on_the_shell():
@@ -72,8 +74,9 @@ def test_random_walk_loops_on_the_shell():
 def test_truncation_mean_and_arithmetic():
     z = seeds_z(range(4), 100)
     assert torch.equal(truncate(z, 1.0), z) and torch.equal(truncate(z, 0.0), torch.zeros_like(z))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as err:
         truncate(z, 1.5)
+    assert err.value.code == "latent.bad_psi" and err.value.params == {"psi": 1.5}
     m = mean_latent(z)
     assert torch.allclose(m.norm(), z.norm(dim=1).mean())
     assert torch.allclose(m / m.norm(), z.mean(0) / z.mean(0).norm())

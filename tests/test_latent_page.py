@@ -52,3 +52,16 @@ def test_unknown_repo_falls_back_with_a_warning(page):
     assert not at.exception
     assert any("bundled" in w.value and "nobody/not-there" in w.value for w in at.warning)
     assert len(at.image) >= 16 + 2 + 1  # still draws, with the bundled weights
+
+
+def test_fallback_reason_is_in_the_page_language(page):
+    """The loader's reason is a gan_core message: a Hebrew page shows it in Hebrew, not in English."""
+    from ui.i18n import translate
+    at = page
+    at.session_state["lang"] = "he"
+    at.text_input(key="latent.src.dcgan").input("nobody/not-there").run()
+    assert not at.exception
+    reason = translate("msg.hub.fetch_failed", "he").split("{")[0].strip()
+    warnings = [w.value for w in at.warning]
+    assert any(reason in w and "nobody/not-there" in w for w in warnings), warnings
+    assert not any("could not fetch" in w for w in warnings)

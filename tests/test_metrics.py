@@ -25,8 +25,19 @@ def test_collapsed_batch_is_flagged():
     ones = x[torch.tensor(np.flatnonzero(y == 1)[:300])]
     s = metrics.score_digits(ones)
     assert s["classes_covered"] == 1 and s["class_share"][1] > 0.95
-    assert "Mode collapse" in metrics.mode_collapse_warning(s)
+    warning = metrics.mode_collapse_warning(s)
+    assert warning.code == "metrics.collapse" and warning.params == {"covered": 1}
+    assert str(warning).startswith("Mode collapse")
     assert metrics.mode_collapse_warning(metrics.score_digits(x[:1000])) is None
+
+
+def test_dominant_digit_is_a_risk_with_its_share():
+    share = [0.05] * 10
+    share[3] = 0.55
+    s = {"class_share": share, "classes_covered": 10, "max_class_share": 0.55}
+    warning = metrics.mode_collapse_warning(s)
+    assert warning.code == "metrics.collapse_risk" and warning.params == {"digit": 3, "share": 0.55}
+    assert str(warning) == "Mode collapse risk: digit 3 makes up 55% of samples."
 
 
 def test_frechet_distance_properties():

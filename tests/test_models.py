@@ -64,36 +64,44 @@ def test_hf_folder_roundtrip(tmp_path):
 
 
 def test_load_errors_are_clear(tmp_path):
-    with pytest.raises(hub.ModelLoadError, match="valid Hub repo id|could not fetch"):
+    with pytest.raises(hub.ModelLoadError, match="valid Hub repo id|could not fetch") as err:
         hub.load_model(str(tmp_path / "no" / "such" / "dir"))
+    assert err.value.code in ("hub.bad_repo_id", "hub.fetch_failed")
     hub.save_model(MLPGenerator(hidden=32), tmp_path / "mlp")
     # wrong weights for the architecture named in config.json
     (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "MLPGenerator", "hidden": 64}))
-    with pytest.raises(hub.ModelLoadError, match="do not match MLPGenerator"):
+    with pytest.raises(hub.ModelLoadError, match="do not match MLPGenerator") as err:
         hub.load_model(tmp_path / "mlp")
+    assert err.value.code == "hub.weights_mismatch"
     # corrupt safetensors
     (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "MLPGenerator", "hidden": 32}))
     (tmp_path / "mlp" / "model.safetensors").write_bytes(b"\x00" * 100)
-    with pytest.raises(hub.ModelLoadError, match="corrupt or not safetensors"):
+    with pytest.raises(hub.ModelLoadError, match="corrupt or not safetensors") as err:
         hub.load_model(tmp_path / "mlp")
+    assert err.value.code == "hub.corrupt_weights"
     # pickles are refused, never unpickled
     (tmp_path / "mlp" / "model.safetensors").unlink()
     torch.save(MLPGenerator(hidden=32).state_dict(), tmp_path / "mlp" / "pytorch_model.bin")
-    with pytest.raises(hub.ModelLoadError, match="refusing to unpickle"):
+    with pytest.raises(hub.ModelLoadError, match="refusing to unpickle") as err:
         hub.load_model(tmp_path / "mlp")
+    assert err.value.code == "hub.pickle_only"
     # unknown architecture, bad json, a file instead of a folder
     (tmp_path / "mlp" / "config.json").write_text(json.dumps({"architecture": "Evil"}))
-    with pytest.raises(hub.ModelLoadError, match="architecture 'Evil'"):
+    with pytest.raises(hub.ModelLoadError, match="architecture 'Evil'") as err:
         hub.load_model(tmp_path / "mlp")
+    assert err.value.code == "hub.unknown_architecture" and err.value.params["architecture"] == "Evil"
     (tmp_path / "mlp" / "config.json").write_text("{nope")
-    with pytest.raises(hub.ModelLoadError, match="not valid JSON"):
+    with pytest.raises(hub.ModelLoadError, match="not valid JSON") as err:
         hub.load_model(tmp_path / "mlp")
-    with pytest.raises(hub.ModelLoadError, match="is a file"):
+    assert err.value.code == "hub.bad_config_json"
+    with pytest.raises(hub.ModelLoadError, match="is a file") as err:
         hub.load_model(tmp_path / "mlp" / "config.json")
+    assert err.value.code == "hub.is_file"
 
 
 def test_expect_rejects_wrong_kind(tmp_path):
     from gan_core.models import GeneratorBase
     hub.save_model(MLPDiscriminator(hidden=8), tmp_path)
-    with pytest.raises(hub.ModelLoadError, match="not a GeneratorBase"):
+    with pytest.raises(hub.ModelLoadError, match="not a GeneratorBase") as err:
         hub.load_model(tmp_path, expect=GeneratorBase)
+    assert err.value.code == "hub.wrong_kind"

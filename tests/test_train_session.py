@@ -70,18 +70,18 @@ def test_nan_weights_stop_with_message_not_exception(data):
         for p in s.trainer.G.parameters():
             p.fill_(float("nan"))
     s.tick()
-    assert s.status == "diverged" and not s.running and "diverged" in s.error
+    assert s.status == "diverged" and not s.running and s.error.code == "train.diverged" and "diverged" in str(s.error)
     assert s.tick() == 0
     s.reset()
     assert s.status == "idle" and s.error is None
 
 
 def test_absurd_learning_rate_stops_as_diverged(data):
-    s = session(data, small(lr_g=1e6, lr_d=1e6))
+    s = session(data, small(lr_g=100.0, lr_d=100.0))
     s.start()
     for _ in range(4):
         s.tick()
-    assert s.status == "diverged" and not s.running and "Lower the learning rates" in s.error
+    assert s.status == "diverged" and not s.running and s.error.code == "train.diverged_limit" and "Lower the learning rates" in str(s.error)
 
 
 def test_exceptions_inside_a_tick_become_an_error(data, monkeypatch):
@@ -89,7 +89,7 @@ def test_exceptions_inside_a_tick_become_an_error(data, monkeypatch):
     s.start()
     monkeypatch.setattr(s.trainer, "step", lambda n: (_ for _ in ()).throw(RuntimeError("out of memory")))
     s.tick()
-    assert s.status == "diverged" and "out of memory" in s.error
+    assert s.status == "diverged" and s.error.code == "train.failed" and "out of memory" in str(s.error)
 
 
 def test_live_fields_apply_and_architecture_fields_wait_for_reset(data):
@@ -134,13 +134,15 @@ def test_scores_feed_the_mode_collapse_meter(data):
 def test_a_reading_spreads_over_ticks_while_others_share_the_thread(data, monkeypatch):
     """Alone, a tick takes the whole reading; with other sessions active, score_chunk samples a
     tick, so no tick holds the others back for the whole classifier pass."""
-    from gan_core import compute, metrics
-    monkeypatch.setattr(compute, "_last_call", {})
+    from gan_core import metrics
+    from gan_core.compute import ComputeRuntime
+    rt = ComputeRuntime()
     batches = []
     real = metrics.score_features
     monkeypatch.setattr(metrics, "score_features", lambda x: batches.append(x) or real(x))
     cfg = small("cdcgan", num_classes=10)
     alone, shared = session(data, cfg), session(data, cfg)
+    alone.runtime = shared.runtime = rt
     for s in (alone, shared):
         s.score_every_s, s.score_n, s.score_chunk = 0.0, 60, 20
         s.start()
@@ -151,7 +153,7 @@ def test_a_reading_spreads_over_ticks_while_others_share_the_thread(data, monkey
     readings = []
     for _ in range(3):
         for user in others:
-            compute.run(lambda: None, user=user)
+            rt.run(lambda: None, user=user)
         shared.tick()
         readings.append(None if shared.scores is None else shared.scores["n"])
     assert readings == [None, None, 60] and [len(b) for b in batches] == [20, 20, 20]
@@ -184,13 +186,15 @@ def test_concurrent_ticks_never_train_the_same_model_twice():
     assert sess.trainer is None and sess.columns["step"] == []
 
 
-def test_ticks_train_on_the_compute_thread_and_share_it(data, monkeypatch):
-    """All sessions' training goes to gan_core.compute's one thread (one OpenMP team, see there);
-    with other sessions queued behind it, or training in the last seconds, a tick takes a smaller share."""
+def test_ticks_train_on_the_compute_thread_and_share_it(data):
+    """All sessions' training goes to the app's one compute thread (one OpenMP team, see
+    gan_core.compute); while other sessions trained in the last seconds, a tick takes a smaller share."""
     import threading
-    from gan_core import compute
-    monkeypatch.setattr(compute, "_last_call", {})  # no users left over from other tests
+    import time
+    from gan_core.compute import ComputeRuntime
+    rt = ComputeRuntime()
     s = session(data)
+    s.runtime = rt
     s.start()
     s.tick()
     idents, sizes = [], []
@@ -205,13 +209,14 @@ def test_ticks_train_on_the_compute_thread_and_share_it(data, monkeypatch):
     s.tick()
     others = [object() for _ in range(3)]  # three other sessions ticked a moment ago
     for user in others:
-        compute.run(lambda: None, user=user)
+        rt.run(lambda: None, user=user)
     s._sec_per_step, s.k = 0.01, 60
     s.tick()
-    monkeypatch.setattr(compute, "_last_call", {})
-    monkeypatch.setattr(compute, "_waiting", 3)  # three other sessions waiting their turn (run() adds s)
+    rt.active_window_s = 0.05  # ... and then left
+    time.sleep(0.1)
     s._sec_per_step, s.k = 0.01, 60
     s.tick()
     assert idents[0] != threading.get_ident() and len(set(idents)) == 1
-    assert compute.run(threading.get_ident) == idents[0]
-    assert sizes == [60, 15, 15]
+    assert rt.run(threading.get_ident) == idents[0]
+    assert sizes == [60, 15, 60]
+    rt.shutdown()

@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from gan_core.data import mnist_tensor
-from gan_core.training import BEST_MODEL, MODELS, TrainConfig, Trainer
+from gan_core.messages import GanError
+from gan_core.registry import DEFAULT_MODEL, MODELS
+from gan_core.training import TrainConfig, Trainer
 
 KEYS = {"d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein", "skipped_d", "skipped_g", "step"}
 
@@ -70,8 +72,9 @@ def test_balance_rule_skips_the_too_good_net(small_data):
 
 
 def test_skipped_turn_leaves_weights(small_data):
-    cfg = tiny("mlp", balance=True, balance_window=1, d_acc_max=-1.0)  # always "too good": D never trains
+    cfg = tiny("mlp", balance=True, balance_window=1)
     t = Trainer(cfg, small_data, device="cpu")
+    t.cfg.d_acc_max = -1.0  # below any accuracy (outside the settings' bounds): D is always "too good"
     t.step(1)  # window fills
     d0 = [p.detach().clone() for p in t.D.parameters()]
     out = t.step(2)
@@ -86,7 +89,7 @@ def test_nan_stops_with_clear_error(small_data):
         next(t.D.parameters()).fill_(float("nan"))
     out = t.step(5)
     assert len(out) == 1 and out[0]["diverged"]
-    assert t.error and "diverged at step 2" in t.error
+    assert t.error.code == "train.diverged" and "diverged at step 2" in str(t.error)
     assert t.step(3) == [] and t.iteration == 2
 
 
@@ -100,15 +103,22 @@ def test_save_and_resume_continue_identically(tmp_path, small_data):
     assert same(resumed.step(3), ref_next)
 
 
-def test_run_for_and_config_validation(small_data):
+def test_run_stops_at_steps_or_seconds_and_config_validation(small_data):
     t = Trainer(tiny("mlp"), small_data, device="cpu")
-    t.run_for(10, chunk=2, max_steps=6)
-    assert t.iteration == 6
-    with pytest.raises(ValueError, match="unknown model"):
+    chunks = []
+    t.run(steps=6, seconds=10, chunk=4, on_chunk=chunks.append)
+    assert t.iteration == 6 and [len(c) for c in chunks] == [4, 2]  # the last chunk stops at the step count
+    t.run(seconds=0.2, chunk=1)
+    assert t.iteration > 6 and t.elapsed >= 0.2
+    with pytest.raises(ValueError):
+        t.run()
+    with pytest.raises(ValueError, match="unknown model") as e:
         TrainConfig.preset("vae")
-    with pytest.raises(ValueError, match="unknown config keys"):
+    assert e.value.code == "config.unknown_model"
+    with pytest.raises(ValueError, match="unknown keys") as e:
         TrainConfig.from_dict({"model": "mlp", "lr": 1})
-    assert BEST_MODEL in MODELS
+    assert e.value.code == "config.unknown_keys"
+    assert DEFAULT_MODEL in MODELS
 
 
 def test_rgb_64_data(small_data):
@@ -116,8 +126,9 @@ def test_rgb_64_data(small_data):
     t = Trainer(TrainConfig.preset("wgan-gp", batch_size=4, width=4, n_critic=1, n_fixed=2), data, device="cpu")
     t.step(1)
     assert t.fixed_samples().shape == (2, 3, 64, 64)
-    with pytest.raises(ValueError, match="28x28 or 64x64"):
+    with pytest.raises(GanError, match="28 or 64 px") as e:
         Trainer(TrainConfig.preset("dcgan"), torch.zeros(4, 3, 32, 32), device="cpu")
+    assert e.value.code == "train.bad_img_size"
 
 
 def test_ema_generator_tracks_g_and_is_what_gets_saved(tmp_path, small_data):
@@ -140,9 +151,10 @@ def test_ema_generator_tracks_g_and_is_what_gets_saved(tmp_path, small_data):
 def test_conditional_acgan_needs_labels_and_learns_classes(small_data):
     from gan_core.data import load_mnist
     labels = torch.tensor(load_mnist("test")[1][:512]).long()
-    with pytest.raises(ValueError, match="conditional"):
+    with pytest.raises(GanError, match="conditional") as e:
         Trainer(tiny("cdcgan"), small_data, device="cpu")
-    with pytest.raises(ValueError, match="28x28 DCGAN only"):
+    assert e.value.code == "train.needs_labels"
+    with pytest.raises(GanError, match="28x28 DCGAN only"):
         Trainer(tiny("wgan-gp", num_classes=10), small_data, device="cpu", labels=labels)
     t = Trainer(tiny("cdcgan", bf16=False), small_data, device="cpu", labels=labels)
     first = t.step(1)[0]

@@ -4,30 +4,33 @@ import inspect
 import streamlit as st
 
 from gan_core import losses
-from gan_core.architecture import DESIGNS, dummy_input, layer_table, output_shape, to_dot
+from gan_core import registry
+from gan_core.architecture import design as build_design
+from gan_core.architecture import dummy_input, layer_table, output_shape, to_dot
 from gan_core.models import count_params
 
 from .i18n import t
 
 
 @st.cache_data(show_spinner=False)
-def design_data(key: str) -> list[dict]:
-    """For the generator and the discriminator of a design: class name, rows, diagram, totals.
+def design_data(key: str, img_size: int) -> list[dict]:
+    """For the generator and the discriminator of a registry model: class name, rows, diagram, totals.
 
-    Cached per design: a dummy forward pass is cheap but the page draws five designs.
+    Cached per model and size: a dummy forward pass is cheap, but the page offers several. Built in
+    the script thread, not the compute thread: a few ms of tiny eval-mode passes, once per server.
     """
     out = []
-    for build in DESIGNS[key]:
-        model = build()
-        rows = layer_table(model)
-        x = dummy_input(model)
+    channels = registry.get(key).sizes[img_size]
+    for model in build_design(key, img_size):
+        x = dummy_input(model, img_size=img_size, channels=channels)
+        rows = layer_table(model, x)
         out.append({
             "cls": type(model).__name__,
             "rows": [vars(r) for r in rows],
-            "dot": to_dot(rows, tuple(x.shape[1:]), output_shape(model), rankdir="TB"),
+            "dot": to_dot(rows, tuple(x.shape[1:]), output_shape(model, x), rankdir="TB"),
             "params": count_params(model),
             "in_shape": tuple(x.shape[1:]),
-            "out_shape": output_shape(model),
+            "out_shape": output_shape(model, x),
             "source": inspect.getsource(type(model)),
         })
     return out
@@ -37,7 +40,7 @@ def _fmt(shape) -> str:
     return "×".join(map(str, shape)) if shape else "1"
 
 
-def model_card(info: dict, role_key: str) -> None:
+def network_panel(info: dict, role_key: str) -> None:
     """One network: its diagram, its layer table, its totals and (folded) its source code."""
     st.markdown(f"**{t(role_key)}** · `{info['cls']}`")
     st.graphviz_chart(info["dot"], width="stretch")
@@ -50,14 +53,14 @@ def model_card(info: dict, role_key: str) -> None:
         st.code(info["source"], language="python")
 
 
-def design(key: str) -> None:
-    """Generator and discriminator of a design, side by side."""
-    g, d = design_data(key)
+def design(key: str, img_size: int) -> None:
+    """Generator and discriminator (a critic, for the WGANs) of a registry model, side by side."""
+    g, d = design_data(key, img_size)
     c1, c2 = st.columns(2, gap="medium")
     with c1:
-        model_card(g, "arch.generator")
+        network_panel(g, "arch.generator")
     with c2:
-        model_card(d, "arch.critic" if key == "wgan" else "arch.discriminator")
+        network_panel(d, "arch.critic" if registry.get(key).loss != "bce" else "arch.discriminator")
 
 
 def loss_source(*names: str) -> None:

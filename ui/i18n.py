@@ -2,10 +2,17 @@
 
 Add a language by copying locales/en.json to locales/<code>.json, translating the values and
 setting "_name" (its own name) and "_dir" ("ltr" or "rtl"). Missing keys fall back to English.
+
+What gan_core tells the user arrives as a Message (code + params, see gan_core.messages); its
+English templates live there, once, and are the English table's "msg.<code>" keys here, so other
+languages translate them like any other key and `msg(m)` renders one in the user's language.
 """
 import json
 from functools import lru_cache
 from pathlib import Path
+
+from gan_core.messages import ENGLISH as MESSAGES_EN
+from gan_core.messages import GanError, Message, render
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DEFAULT = "en"
@@ -13,7 +20,10 @@ DEFAULT = "en"
 
 @lru_cache(maxsize=None)
 def _table(lang: str) -> dict:
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    table = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    if lang == DEFAULT:  # the engine's messages, in the English its own code holds
+        table.update({f"msg.{code}": text for code, text in MESSAGES_EN.items()})
+    return table
 
 
 def languages() -> dict[str, str]:
@@ -41,3 +51,16 @@ def current_lang() -> str:
 def t(key: str, **fmt) -> str:
     """translate() in the language the user picked in the sidebar."""
     return translate(key, current_lang(), **fmt)
+
+
+def render_message(message: Message | GanError, lang: str = DEFAULT) -> str:
+    """A gan_core message (or error) in `lang`, falling back to English template by template."""
+    if isinstance(message, GanError):
+        message = message.message
+    table = _table(lang) if lang in languages() else {}
+    return render(message, table.get)
+
+
+def msg(message: Message | GanError) -> str:
+    """render_message() in the language the user picked."""
+    return render_message(message, current_lang())

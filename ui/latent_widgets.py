@@ -10,9 +10,10 @@ import streamlit as st
 from gan_core.faces import FACE_MODELS, Loaded, default_source, load_face_model
 from gan_core.grid import gif_bytes, make_grid, png_bytes
 from gan_core.hub import ModelLoadError
-from gan_core.latent import arithmetic, interpolate, mean_latent, random_walk, render, seeds_z, truncate
+from gan_core.pipelines import latent_frames
 
-from .i18n import t
+from .i18n import msg, t
+from .runtime import compute_runtime
 
 GRID_SEEDS = 16
 
@@ -40,38 +41,18 @@ def load_models(sources: dict[str, str]) -> dict[str, Loaded]:
             with st.spinner(t("latent.loading", model=FACE_MODELS[key].label)):
                 loaded = get_model(key, src)
         except ModelLoadError as e:
-            st.warning(t("latent.missing", model=FACE_MODELS[key].label, reason=str(e)))
+            st.warning(t("latent.missing", model=FACE_MODELS[key].label, reason=msg(e)))
             continue
         if loaded.note:
-            st.warning(t("latent.fallback", model=FACE_MODELS[key].label, source=src, reason=loaded.note))
+            st.warning(t("latent.fallback", model=FACE_MODELS[key].label, source=src, reason=msg(loaded.note)))
         out[key] = loaded
     return out
 
 
-def latents(spec: tuple, z_dim: int):
-    """z batch for a spec: ('seeds', seeds) | ('path', a, b, steps, mode) | ('walk', seed, legs, frames)
-    | ('mean', seeds) | ('arith', a, b, c)."""
-    kind, *p = spec
-    if kind == "seeds":
-        return seeds_z(p[0], z_dim)
-    if kind == "path":
-        a, b = seeds_z([p[0], p[1]], z_dim)
-        return interpolate(a, b, p[2], p[3])
-    if kind == "walk":
-        return random_walk(p[0], z_dim, legs=p[1], frames_per_leg=p[2])
-    if kind == "mean":
-        return mean_latent(seeds_z(p[0], z_dim))[None]
-    if kind == "arith":
-        a, b, c = seeds_z(p, z_dim)
-        return arithmetic(a, b, c)[None]
-    raise ValueError(f"unknown latent spec {spec!r}")
-
-
 @st.cache_data(show_spinner=False, max_entries=128)
 def frames(key: str, source: str, spec: tuple, psi: float) -> np.ndarray:
-    """uint8 (N, 64, 64, 3): the model's images for the spec, truncated by psi."""
-    G = get_model(key, source).model
-    return render(G, truncate(latents(spec, G.z_dim), psi))
+    """uint8 (N, 64, 64, 3): the model's images for the spec (see gan_core.latent.latent_batch), truncated by psi."""
+    return compute_runtime().run(latent_frames, get_model(key, source).model, spec, psi)
 
 
 def seed_grid(key: str, source: str, base: int, psi: float, ncols: int = 8) -> list[int]:

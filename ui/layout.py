@@ -1,9 +1,10 @@
-"""Page frame pieces: right-to-left support, the device badge, the placeholder for unbuilt pages."""
+"""Page frame pieces: right-to-left support and the device badge."""
 import streamlit as st
 
 from gan_core.device import describe, get_device
+from gan_core.messages import Message
 
-from .i18n import current_lang, is_rtl, t
+from .i18n import current_lang, is_rtl, msg, t
 
 RTL_CSS = """<style>
 /* Right-to-left languages: the sidebar moves to the right and everything a reader reads flows
@@ -38,13 +39,10 @@ def apply_direction() -> None:
 
 
 @st.cache_resource
-def _device_line() -> str:
+def _device_line() -> Message:
     return describe(get_device())
 
 
 def device_badge() -> None:
-    st.sidebar.caption(t("app.device", device=_device_line()))
+    st.sidebar.caption(t("app.device", device=msg(_device_line())))  # rendered per run: the language may change
 
-
-def coming_soon(key: str) -> None:
-    st.info(f"{t('placeholder.coming')}\n\n{t(key)}")

@@ -15,10 +15,11 @@ from gan_core import compute
 from gan_core.device import get_device
 from gan_core.grid import png_bytes
 from gan_core.image_io import ImageLoadError, load_image
+from gan_core.messages import Message
 from gan_core.style import (GatysConfig, GatysTransfer, StyleModels, StyleWeightsError, resize_long_side,
                             to_image, to_tensor)
 
-from .i18n import t
+from .i18n import msg, t
 from .live import exclusive
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "style"
@@ -39,7 +40,7 @@ def models_or_stop() -> StyleModels:
         with st.spinner(t("style.loading")):
             return style_models()
     except StyleWeightsError as e:
-        st.error(t("style.no_weights", error=str(e)))
+        st.error(t("style.no_weights", error=msg(e)))
         st.stop()
 
 
@@ -48,7 +49,7 @@ def bundled(role: str) -> dict[str, Path]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _decode(data: bytes) -> tuple[np.ndarray, list[str]]:
+def _decode(data: bytes) -> tuple[np.ndarray, list[Message]]:
     loaded = load_image(data)
     return np.asarray(loaded.image), loaded.notes
 
@@ -69,10 +70,10 @@ def image_picker(role: str, default: str) -> np.ndarray | None:
         try:
             image, notes = _decode(file.getvalue())
         except ImageLoadError as e:
-            st.error(t("style.bad_image", name=file.name, error=str(e)))
+            st.error(t("style.bad_image", name=file.name, error=msg(e)))
             return None
         for note in notes:
-            st.caption(f"ℹ️ {note}")
+            st.caption(f"ℹ️ {msg(note)}")
     else:
         image = np.asarray(load_image(choices[pick]).image)
     st.image(image, width="stretch")
@@ -173,7 +174,7 @@ def gatys_live(chunk_seconds: float = 1.0) -> None:
         if run.step_count >= state["steps"] or run.error:
             st.session_state[RUNNING] = running = False
     if run.error:
-        st.error(t("style.diverged", error=run.error))
+        st.error(t("style.diverged", error=msg(run.error)))
     st.button(t("style.stop"), on_click=_stop, disabled=not running, key="style.stop", type="primary")
     st.progress(min(1.0, run.step_count / state["steps"]),
                 text=t("style.progress", step=run.step_count, steps=state["steps"], seconds=f"{run.elapsed:.1f}"))

@@ -10,13 +10,12 @@ import warnings
 import numpy as np
 import streamlit as st
 
-from gan_core.device import describe
-from gan_core.export import config_to_json, generator_zip, model_card
 from gan_core.grid import gif_bytes, make_grid
 from gan_core.metrics import mode_collapse_warning
+from gan_core.pipelines import generator_download
 
 from . import charts
-from .i18n import t
+from .i18n import msg, t
 from .train_resources import memorization_baseline, mnist_train
 from .train_session import TrainSession
 
@@ -59,7 +58,7 @@ def controls(sess: TrainSession, pending: list[str]) -> None:
                 disabled=sess.status in ("diverged", "capped"), key="train.step", help=t("train.step_help"))
     c[3].button(t("train.reset"), on_click=sess.reset, width="stretch", key="train.reset")
     if sess.error:
-        st.error(t("train.diverged", reason=sess.error))
+        st.error(t("train.diverged", reason=msg(sess.error)))
     elif sess.status == "capped":
         st.warning(t("train.capped", steps=f"{sess.max_steps:,}"))
     if pending:
@@ -147,7 +146,7 @@ def _mode_collapse_meter(sess: TrainSession) -> None:
     if s.get("frechet", 0.0) > NOT_DIGITS_YET:  # noise is "one class" to a classifier: no false alarm
         st.info(t("train.meter_early"))
     elif warning:
-        st.error("⚠️ " + warning)
+        st.error("⚠️ " + msg(warning))
     else:
         st.success(t("train.meter_ok"))
 
@@ -200,11 +199,10 @@ def downloads_panel(sess: TrainSession) -> None:
             st.caption(t("train.downloads_wait"))
             return
         c1, c2 = st.columns(2)
-        card = lambda: model_card(sess.start_cfg, tr.iteration, tr.elapsed, describe(tr.device), sess.scores)  # noqa: E731
-        c1.download_button(t("train.download_g"), data=lambda: generator_zip(tr.generator, card(), f"mnist-{tr.cfg.model}"),
+        c1.download_button(t("train.download_g"), data=lambda: generator_download(tr, sess.start_cfg, sess.scores),
                            file_name=f"mnist-{tr.cfg.model}-generator.zip", mime="application/zip",
                            key="train.download_g", on_click="ignore", disabled=bool(sess.error))
-        c2.download_button(t("train.download_cfg"), data=config_to_json(sess.start_cfg),
+        c2.download_button(t("train.download_cfg"), data=sess.start_cfg.to_json(),
                            file_name=f"mnist-{tr.cfg.model}-config.json", mime="application/json",
                            key="train.download_cfg", on_click="ignore")
         if sess.changes:

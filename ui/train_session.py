@@ -13,11 +13,13 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from gan_core import compute
-from gan_core.training import BEST_MODEL, TrainConfig, Trainer
+from gan_core import registry
+from gan_core.compute import ComputeRuntime
+from gan_core.messages import GanError, Message, as_message
+from gan_core.training import TrainConfig, Trainer
 
-# The models this page offers: the ones built for 28x28 grey digits, the default (BEST_MODEL) first.
-PAGE_MODELS = tuple(sorted(("cdcgan", "mlp", "dcgan", "wgan-gp", "wgan"), key=lambda m: m != BEST_MODEL))
+# The models this page offers (the registry's digit models for the training page), the default first.
+PAGE_MODELS = registry.offered("train", data="digits")
 # Settings a running trainer can take on the fly; every other field builds different networks or
 # a different random stream, so changing it needs a fresh run (the page asks before resetting).
 LIVE_FIELDS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
@@ -25,7 +27,7 @@ METRIC_KEYS = ("step", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_succes
                "skipped_d", "skipped_g")
 
 
-def default_config(model: str = BEST_MODEL) -> TrainConfig:
+def default_config(model: str = registry.DEFAULT_MODEL) -> TrainConfig:
     return TrainConfig.preset(model)
 
 
@@ -43,8 +45,10 @@ class TrainSession:
     score_chunk = 100
 
     def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None,
-                 labels: torch.Tensor | None = None):
+                 labels: torch.Tensor | None = None, runtime: ComputeRuntime | None = None):
         self.data = data
+        # The app's compute thread (see gan_core.compute); None trains in the calling thread (headless use).
+        self.runtime = runtime
         self.labels = labels  # digit labels: only the conditional model (cdcgan) trains on them
         self.device = device
         self.cfg = cfg or default_config()   # what the widgets ask for
@@ -64,7 +68,7 @@ class TrainSession:
         self.start_cfg: TrainConfig | None = None   # the settings the run began with (the JSON download)
         self.running = False
         self.step_requested = False
-        self.error: str | None = None
+        self.error: Message | None = None
         self.k = 1
         self._sec_per_step: float | None = None
         self._warmup = True
@@ -153,7 +157,7 @@ class TrainSession:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return compute.run(self._tick, user=self)  # one torch thread for all sessions: see gan_core.compute
+            return self.runtime.run(self._tick, user=self) if self.runtime else self._tick()
         finally:
             self._lock.release()
 
@@ -167,7 +171,7 @@ class TrainSession:
             tr = self._ensure_trainer()
             # sessions sharing the compute thread (queued, or ticking in the last seconds): each tick
             # takes a smaller share (so every page stays live) and the classifier reads less often
-            share = compute.share()
+            share = self.runtime.share() if self.runtime else 1
             score_due = bool(self._score_parts) or time.perf_counter() - self._last_score > self.score_every_s * share
             k = self.k
             if self._sec_per_step:
@@ -185,8 +189,8 @@ class TrainSession:
                 self.error = tr.error
             elif new and max(abs(new[-1]["d_loss"]), abs(new[-1]["g_loss"])) > self.loss_limit:
                 m = new[-1]
-                self.error = (f"training diverged at step {m['step']}: D loss {m['d_loss']:.3g}, G loss {m['g_loss']:.3g} "
-                              f"(beyond ±{self.loss_limit:g}). Lower the learning rates or reset.")
+                self.error = Message("train.diverged_limit", {"step": m["step"], "d_loss": m["d_loss"],
+                                                              "g_loss": m["g_loss"], "limit": self.loss_limit})
             else:
                 if not tr.snapshots or tr.snapshots[-1][0] != tr.iteration:
                     tr.snapshot()  # the live grid; the trainer thins old snapshots past max_snapshots
@@ -195,7 +199,8 @@ class TrainSession:
                     self._score_part(self.score_n if share == 1 or self.capped else self.score_chunk)
                     self._score_s = time.perf_counter() - t_score
         except Exception as e:  # noqa: BLE001 - a classroom page shows the reason, never a traceback
-            self.error = f"training stopped: {type(e).__name__}: {e}"
+            self.error = as_message(e) if isinstance(e, GanError) else Message(
+                "train.failed", {"kind": type(e).__name__, "detail": str(e)[:200]})
             new = []
         if self.error or self.capped:
             self.running = False

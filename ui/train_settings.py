@@ -8,19 +8,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from gan_core.export import ConfigError, config_from_json
-from gan_core.training import PRESETS, TrainConfig
+from gan_core import registry
+from gan_core.config import BOUNDS, ConfigError, TrainConfig
 
-from .i18n import t
+from .i18n import msg, t
 from .train_session import LIVE_FIELDS, PAGE_MODELS, TrainSession
 
 WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
                  "balance", "d_acc_max", "g_success_max")
 MESSAGE_KEY = "train.upload_message"
-# (min, max) of each numeric widget; an uploaded config outside them is refused, not clamped.
-LIMITS = {"lr_g": (1e-6, 1e6), "lr_d": (1e-6, 1e6), "batch_size": (2, 1024), "n_critic": (1, 20),
-          "z_dim": (2, 512), "width": (4, 512), "seed": (0, 2**31 - 1), "dropout": (0.0, 0.8),
-          "d_acc_max": (0.5, 1.0), "g_success_max": (0.5, 1.0)}
 
 
 def _key(name: str) -> str:
@@ -46,15 +42,12 @@ def _on_upload(sess: TrainSession) -> None:
     f = st.session_state.get("train.upload")
     if f is None:
         return
-    try:
-        cfg = config_from_json(f.getvalue())
+    try:  # the same checks as the CLI's flags: config.BOUNDS, through TrainConfig
+        cfg = TrainConfig.from_json(f.getvalue())
         if cfg.model not in PAGE_MODELS:
-            raise ConfigError(f"model {cfg.model!r} does not train on MNIST here; choose one of {list(PAGE_MODELS)}")
-        for name, (lo, hi) in LIMITS.items():
-            if not lo <= getattr(cfg, name) <= hi:
-                raise ConfigError(f"{name!r} = {getattr(cfg, name)} is outside this page's range [{lo}, {hi}]")
+            raise ConfigError("config.not_here", model=cfg.model, data="MNIST", models=", ".join(PAGE_MODELS))
     except ConfigError as e:
-        st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=f.name, reason=str(e)))
+        st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=f.name, reason=msg(e)))
         return
     sess.template = cfg
     _seed_widgets(cfg, force=True)
@@ -73,26 +66,26 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     _seed_widgets(sess.cfg)
     sb = st.sidebar
     sb.subheader(t("train.settings"))
-    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=lambda m: t(f"train.model.{m}"),
+    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=lambda m: t(registry.get(m).locale_key),
                  on_change=_on_model_change, args=(sess,))
     c1, c2 = sb.columns(2)
     def num(col, name, step, **kw):
-        lo, hi = LIMITS[name]
+        lo, hi = BOUNDS[name]
         col.number_input(t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
 
     num(c1, "lr_g", 1e-5, format="%.1e")
     num(c2, "lr_d", 1e-5, format="%.1e")
     num(c1, "batch_size", 16)
-    is_wgan = st.session_state[_key("model")] in ("wgan", "wgan-gp")
+    is_wgan = registry.get(st.session_state[_key("model")]).loss != "bce"
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
-    c2.slider(t("train.dropout"), *LIMITS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"))
+    c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"))
     sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.balance_help"))
     if st.session_state[_key("balance")]:
         for name in ("d_acc_max", "g_success_max"):
-            sb.slider(t(f"train.{name}"), *LIMITS[name], step=0.01, key=_key(name))
+            sb.slider(t(f"train.{name}"), *BOUNDS[name], step=0.01, key=_key(name))
     sb.caption(t("train.live_note", live=", ".join(LIVE_FIELDS)))
     with sb.expander(t("train.upload_title")):
         st.file_uploader(t("train.upload"), type=["json"], key="train.upload", on_change=_on_upload, args=(sess,))

@@ -6,13 +6,10 @@ Set E2E_BASE_URL to drive an app that is already running (e.g. a Space) instead 
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
+from gan_devkit import browser as harness
 
 _SKIP = harness.missing_browser_reason()
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-import harness
+from gan_devkit import browser as harness
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import harness
+from gan_devkit import browser as harness
 
 pytestmark = pytest.mark.e2e
 

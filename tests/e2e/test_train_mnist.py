@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-import harness
+from gan_devkit import browser as harness
 
 pytestmark = pytest.mark.e2e
 

@@ -1,6 +1,6 @@
 """Plain functions that start the app and drive Debian's headless Chromium against it.
 
-Shared by the e2e fixtures (conftest.py) and the browser benchmarks in bench/, so "page finished
+Shared by the e2e fixtures (tests/e2e/conftest.py) and the browser benchmarks in bench/, so "page finished
 drawing" means the same thing in a test and in a timing.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repo (an editable install keeps this file in it)
 ARTIFACTS = ROOT / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

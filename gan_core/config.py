@@ -1,0 +1,141 @@
+"""A training run's settings: one dataclass, one table of bounds, and strict JSON in and out.
+
+Every front end checks settings here and nowhere else: the CLI's flags (argparse types built from
+BOUNDS), the app's widgets (their min/max are BOUNDS) and an uploaded run config (from_json). A bad
+value is refused with a ConfigError carrying a message code, never clamped or half-applied.
+"""
+import json
+from dataclasses import asdict, dataclass, fields
+
+from .messages import GanError
+
+
+class ConfigError(GanError, ValueError):
+    """A setting or config file the app cannot use (code + params, see gan_core.messages)."""
+
+
+@dataclass
+class TrainConfig:
+    model: str = "dcgan"
+    z_dim: int = 100
+    width: int = 64            # hidden units (mlp) or base channels (conv models)
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 128
+    n_critic: int = 1          # D/critic updates per G update
+    clip: float = 0.01         # WGAN weight clipping
+    gp_weight: float = 10.0    # WGAN-GP penalty weight
+    dropout: float = 0.0       # in D (and G where the model has it)
+    balance: bool = False      # skip the turn of the net that is too good
+    d_acc_max: float = 0.9     # skip D while its recent accuracy is above this
+    g_success_max: float = 0.9 # skip G while its recent success is above this
+    balance_window: int = 10
+    seed: int = 0
+    snapshot_every: int = 50
+    n_fixed: int = 64
+    max_snapshots: int = 120
+    bf16: bool = False         # autocast to bfloat16 (CPUs with AVX512-BF16/AMX, recent GPUs)
+    channels_last: bool = False
+    num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
+    ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
+
+    def __post_init__(self):
+        from .registry import MODELS
+        if self.model not in MODELS:
+            raise ConfigError("config.unknown_model", model=self.model, models=", ".join(MODELS))
+        for name, (low, high) in BOUNDS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError("config.out_of_range", key=name, value=value, low=low, high=high)
+
+    @classmethod
+    def preset(cls, model: str, **overrides) -> "TrainConfig":
+        """The registry's preset for `model`, with any non-None override on top."""
+        from .registry import MODELS, get
+        if model not in MODELS:
+            raise ConfigError("config.unknown_model", model=model, models=", ".join(MODELS))
+        return cls.from_dict({"model": model, **get(model).preset,
+                              **{k: v for k, v in overrides.items() if v is not None}})
+
+    @classmethod
+    def from_dict(cls, d) -> "TrainConfig":
+        """Strict: unknown keys and wrong types are refused (a JSON `1` is a fine float, `true` is not a number)."""
+        if not isinstance(d, dict):
+            raise ConfigError("config.not_object", kind=type(d).__name__)
+        unknown = sorted(set(d) - set(TYPES))
+        if unknown:
+            raise ConfigError("config.unknown_keys", keys=", ".join(map(str, unknown)), known=", ".join(sorted(TYPES)))
+        for k, v in d.items():
+            if not _fits(v, TYPES[k]):
+                raise ConfigError("config.wrong_type", key=k, kind=TYPES[k].__name__, value=json.dumps(v, default=repr))
+        return cls(**{k: float(v) if TYPES[k] is float else v for k, v in d.items()})
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "TrainConfig":
+        if len(text) > MAX_JSON_BYTES:
+            raise ConfigError("config.not_json", detail=f"larger than {MAX_JSON_BYTES // 1024} KB")
+        try:
+            d = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise ConfigError("config.not_json", detail=str(e)[:120]) from e
+        return cls.from_dict(d)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+    @property
+    def loss(self) -> str:
+        """'bce', 'wgan-clip' or 'wgan-gp': the registry's loss family of this model."""
+        from .registry import get
+        return get(self.model).loss
+
+
+TYPES = {f.name: type(f.default) for f in fields(TrainConfig)}
+MAX_JSON_BYTES = 64 * 1024  # a run config is ~1 KB; anything this big is not one
+
+# (low, high), both allowed, for every number a person may set. The app's widgets use these as
+# their min/max; the CLI's flags and uploaded configs are checked against them.
+BOUNDS = {
+    "z_dim": (2, 512),
+    "width": (4, 512),
+    "lr_g": (1e-6, 1e9),           # up to absurd on purpose: a diverging run is a lesson too
+    "lr_d": (1e-6, 1e9),
+    "beta1": (0.0, 0.999),
+    "beta2": (0.0, 0.9999),
+    "batch_size": (2, 1024),
+    "n_critic": (1, 20),
+    "clip": (1e-4, 1.0),
+    "gp_weight": (0.0, 100.0),
+    "dropout": (0.0, 0.8),
+    "d_acc_max": (0.5, 1.0),
+    "g_success_max": (0.5, 1.0),
+    "balance_window": (1, 1000),
+    "seed": (0, 2**31 - 1),
+    "snapshot_every": (1, 1_000_000),
+    "n_fixed": (1, 256),
+    "max_snapshots": (2, 10_000),
+    "num_classes": (0, 10),
+    "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
+}
+
+
+def _fits(value, kind: type) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check(name: str, value):
+    """One field's value, parsed and bounded, or ConfigError: for a CLI flag or a single widget."""
+    if not _fits(value, TYPES[name]):
+        raise ConfigError("config.wrong_type", key=name, kind=TYPES[name].__name__, value=repr(value))
+    low, high = BOUNDS.get(name, (value, value))
+    if not low <= value <= high:
+        raise ConfigError("config.out_of_range", key=name, value=value, low=low, high=high)
+    return float(value) if TYPES[name] is float else value

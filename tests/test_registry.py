@@ -1,0 +1,64 @@
+"""The model registry is the single source of every list of models: the CLI's choices, the training
+page's options, the Architectures page's designs and the locale files all come from it."""
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import registry
+from gan_core.cli import build_parser
+from gan_core.config import TrainConfig
+from ui.i18n import LOCALES
+from ui.train_session import PAGE_MODELS
+
+
+def _choices(parser, command, flag):
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    return tuple(next(a for a in sub._actions if flag in a.option_strings).choices)
+
+
+def test_front_ends_list_exactly_what_the_registry_offers():
+    assert _choices(build_parser(), "train", "--model") == registry.offered("cli")
+    assert set(registry.offered("cli")) == set(registry.MODELS)  # the CLI trains every model
+    assert PAGE_MODELS == registry.offered("train", data="digits") and PAGE_MODELS[0] == registry.DEFAULT_MODEL
+    assert "face-exercise" not in PAGE_MODELS  # an image model: not on the MNIST page
+
+
+def test_adding_a_variant_is_one_spec(monkeypatch):
+    """A new spec appears in the CLI, the page and the designs with no other list edited."""
+    spec = registry.ModelSpec("dcgan-wide", "dcgan", "bce", preset=dict(width=48, batch_size=32), sizes={28: 1})
+    monkeypatch.setitem(registry.SPECS, spec.name, spec)
+    monkeypatch.setattr(registry, "MODELS", tuple(registry.SPECS))
+    assert "dcgan-wide" in _choices(build_parser(), "train", "--model")
+    assert "dcgan-wide" in registry.offered("train", data="digits") and "dcgan-wide" in registry.offered("arch")
+    cfg = TrainConfig.preset("dcgan-wide")
+    g, d = spec.build(cfg)
+    assert g.width == 48 and cfg.batch_size == 32 and cfg.loss == "bce"
+
+
+@pytest.mark.parametrize("lang", ["en", "he"])
+def test_every_model_has_a_name_in_every_locale(lang):
+    table = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    assert {s.locale_key for s in registry.SPECS.values()} <= set(table)
+
+
+def test_presets_are_valid_configs_and_sizes_build():
+    for name, spec in registry.SPECS.items():
+        cfg = TrainConfig.preset(name)
+        assert cfg.num_classes > 0 if spec.conditional else cfg.num_classes == 0
+        for size, channels in spec.sizes.items():
+            g, _ = spec.build(cfg, img_size=size)
+            assert (g.img_size, g.channels) == (size, channels), (name, size)
+
+
+def test_pages_draw_their_lists_from_the_registry():
+    en = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
+    at = AppTest.from_file("../app.py", default_timeout=90)
+    at.session_state["arch.tab"] = en["arch.tab.models"]
+    at.run()
+    assert not at.exception
+    names = [en[registry.get(m).locale_key] for m in registry.offered("arch")]
+    assert list(at.radio(key="arch.design").options) == names
+    at.switch_page("pages/2_train.py").run()
+    assert not at.exception
+    assert list(at.sidebar.selectbox(key="train.w.model").options) == [en[registry.get(m).locale_key] for m in PAGE_MODELS]
