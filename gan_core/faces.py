@@ -13,6 +13,7 @@ from pathlib import Path
 from .hub import ModelLoadError, load_model
 from .messages import Message
 from .models import GeneratorBase
+from .pipelines import load_generator
 
 CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
@@ -36,14 +37,6 @@ def default_source(key: str) -> str:
     return os.environ.get(FACE_MODELS[key].env, "").strip()
 
 
-def split_revision(source: str) -> tuple[str, str | None]:
-    """'owner/name@v1' -> ('owner/name', 'v1'); a local path keeps any '@' it really has."""
-    if "@" in source and not Path(source).exists():
-        name, rev = source.rsplit("@", 1)
-        return name, rev or None
-    return source, None
-
-
 def short(source: str) -> str:
     """A bundled folder relative to the repo (checkpoints/face-dcgan), anything else as given."""
     path = Path(source)
@@ -62,9 +55,8 @@ def load_face_model(key: str, source: str | None = None) -> Loaded:
     fm = FACE_MODELS[key]
     source = default_source(key) if source is None else source.strip()
     if source:
-        name, rev = split_revision(source)
         try:
-            return Loaded(load_model(name, revision=rev, expect=GeneratorBase), source)
+            return Loaded(load_generator(source), source)
         except ModelLoadError as e:
             note = e.message
         return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled), note)

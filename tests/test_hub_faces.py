@@ -15,7 +15,8 @@ from huggingface_hub import constants
 from safetensors.torch import load_file
 
 from gan_core import cli
-from gan_core.faces import FACE_MODELS, load_face_model, split_revision
+from gan_core.faces import FACE_MODELS, load_face_model
+from gan_core.pipelines import split_revision
 from gan_core.hub import ModelLoadError, load_model, save_model
 from gan_core.messages import Message
 from gan_core.models import DCGANGenerator64
@@ -153,6 +154,15 @@ def test_cli_interpolate_by_repo_id_in_a_fresh_process(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.strip().splitlines()[-1])["frames"] == 6
     assert out.read_bytes()[:6] == b"GIF89a"
+    # owner/name@revision, as the README shows it: the CLI splits the revision like the page does
+    strip = tmp_path / "strip.png"
+    r = subprocess.run([sys.executable, "-m", "gan_core", "interpolate", "someone/face-dcgan@main", "--frames", "3",
+                        "--out", str(strip)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert strip.read_bytes()[:4] == b"\x89PNG"
+    r = subprocess.run([sys.executable, "-m", "gan_core", "interpolate", "someone/face-dcgan@v9", "--frames", "3",
+                        "--out", str(strip)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "could not fetch 'someone/face-dcgan'" in r.stderr and "Traceback" not in r.stderr
 
 
 # ------------------------------------------------------------------ push (no network here: checks and errors)

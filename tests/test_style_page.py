@@ -26,7 +26,7 @@ def test_gatys_start_then_stop_keeps_the_best_image(at):
     at.slider(key="style.steps").set_value(500).run()  # more than one ~1 s chunk can do, even on a fast machine
     at.button(key="style.start").click().run()  # the fragment runs one chunk of ~1 s inline
     assert not at.exception, at.exception
-    run = at.session_state["style.run"]["run"]
+    run = at.session_state["style.run"].transfer
     assert 1 <= run.step_count < 500
     at.button(key="style.stop").click().run()
     assert not at.exception, at.exception

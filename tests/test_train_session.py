@@ -123,11 +123,12 @@ def test_every_page_model_ticks(data, model):
 
 def test_scores_feed_the_mode_collapse_meter(data):
     s = session(data)
-    s.score_n = 64
+    s.score_n, s.score_every_s = 64, 0.0  # a reading due at every tick
     s.start()
     s.tick()
-    scores = s.score()
-    assert len(scores["class_share"]) == 10 and 0 <= scores["confident_share"] <= 1
+    scores = s.scores
+    assert scores["n"] == 64 and len(scores["class_share"]) == 10 and 0 <= scores["confident_share"] <= 1
+    assert sum(scores["class_share"]) == pytest.approx(1.0, abs=1e-3)
     assert s.scores_step == s.trainer.iteration
 
 

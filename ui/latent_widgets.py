@@ -20,7 +20,7 @@ GRID_SEEDS = 16
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def get_model(key: str, source: str) -> Loaded:
-    return load_face_model(key, source)
+    return load_face_model(key, source)  # file or Hub reading and a model build: no heavy torch work
 
 
 def model_sources() -> dict[str, str]:

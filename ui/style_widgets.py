@@ -9,18 +9,17 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 
-from gan_core import compute
 from gan_core.device import get_device
 from gan_core.grid import png_bytes
 from gan_core.image_io import ImageLoadError, load_image
 from gan_core.messages import Message
-from gan_core.style import (GatysConfig, GatysTransfer, StyleModels, StyleWeightsError, resize_long_side,
-                            to_image, to_tensor)
+from gan_core.pipelines import StyleJob, adain_image
+from gan_core.style import GatysConfig, StyleModels, StyleWeightsError
 
 from .i18n import msg, t
 from .live import exclusive
+from .runtime import compute_runtime
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "style"
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"]
@@ -32,7 +31,7 @@ RUNNING = "style.running"
 
 @st.cache_resource(show_spinner=False)
 def style_models() -> StyleModels:
-    return StyleModels.load(get_device())
+    return StyleModels.load(get_device())  # reading ~95 MB of weights once per server: no heavy torch work
 
 
 def models_or_stop() -> StyleModels:
@@ -80,15 +79,9 @@ def image_picker(role: str, default: str) -> np.ndarray | None:
     return image
 
 
-def _prepare(image: np.ndarray, size: int):
-    return to_tensor(resize_long_side(Image.fromarray(image), size), get_device())
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def _adain(content: np.ndarray, style: np.ndarray, size: int, alpha: float, preserve_color: bool) -> np.ndarray:
-    models = style_models()
-    out = compute.run(models.adain, _prepare(content, size), _prepare(style, size), alpha, preserve_color)
-    return to_image(out)
+    return compute_runtime().run(adain_image, style_models(), content, style, size, alpha, preserve_color)
 
 
 def before_after(content: np.ndarray, result: np.ndarray, file_name: str, key: str) -> None:
@@ -130,17 +123,12 @@ def gatys_settings(size: int) -> tuple[GatysConfig, int, int]:
     gsize = min(size, GATYS_MAX_SIZE)
     if gsize < size:
         st.caption(t("style.size_capped", size=gsize))
-    cfg = GatysConfig(size=gsize, content_weight=cw, style_weight=sw, tv_weight=tw, init=init, optimizer=opt,
-                      lr=1.0 if opt == "lbfgs" else 0.02)
+    cfg = GatysConfig(size=gsize, content_weight=cw, style_weight=sw, tv_weight=tw, init=init, optimizer=opt)
     return cfg, steps, gsize
 
 
 def start_run(content: np.ndarray, style: np.ndarray, cfg: GatysConfig, steps: int) -> None:
-    models = style_models()
-    c, s = _prepare(content, cfg.size), _prepare(style, cfg.size)
-    init = compute.run(models.adain, c, s).clone() if cfg.init == "adain" else None
-    st.session_state[RUN] = {"run": compute.run(GatysTransfer, models.encoder, c, s, cfg, init_image=init),
-                             "steps": steps, "content": to_image(c)}
+    st.session_state[RUN] = compute_runtime().run(StyleJob, style_models(), content, style, cfg, steps)
     st.session_state[RUNNING] = True
 
 
@@ -148,7 +136,7 @@ def _stop() -> None:
     st.session_state[RUNNING] = False
 
 
-def loss_chart(run: GatysTransfer) -> go.Figure:
+def loss_chart(run) -> go.Figure:
     fig = go.Figure()
     steps = [p.step for p in run.history]
     for name in ("content", "style", "tv", "total"):
@@ -159,32 +147,32 @@ def loss_chart(run: GatysTransfer) -> go.Figure:
     return fig
 
 
-def gatys_live(chunk_seconds: float = 1.0) -> None:
+def gatys_live(chunk_seconds: float = 1.0) -> bool:
     """Body of the live fragment: do a chunk of steps, then draw progress, preview, curves and the result."""
-    state = st.session_state.get(RUN)
-    if state is None:
+    job: StyleJob | None = st.session_state.get(RUN)
+    if job is None:
         st.info(t("style.gatys_idle"))
-        return
-    run: GatysTransfer = state["run"]
+        return False
+    run = job.transfer
     running = st.session_state.get(RUNNING, False)
     if running:
-        with exclusive(run) as mine:
+        with exclusive(job) as mine:
             if mine:
-                compute.run(run.run, state["steps"], time_budget=chunk_seconds)  # see gan_core.compute
-        if run.step_count >= state["steps"] or run.error:
+                compute_runtime().run(job.advance, chunk_seconds)
+        if job.done:
             st.session_state[RUNNING] = running = False
     if run.error:
         st.error(t("style.diverged", error=msg(run.error)))
     st.button(t("style.stop"), on_click=_stop, disabled=not running, key="style.stop", type="primary")
-    st.progress(min(1.0, run.step_count / state["steps"]),
-                text=t("style.progress", step=run.step_count, steps=state["steps"], seconds=f"{run.elapsed:.1f}"))
+    st.progress(min(1.0, run.step_count / job.steps),
+                text=t("style.progress", step=run.step_count, steps=job.steps, seconds=f"{run.elapsed:.1f}"))
     if run.history:
         last = run.history[-1]
         a, b = st.columns([1, 2])
         a.image(run.current_image(), caption=t("style.current"), width="stretch")
         a.caption(t("style.loss_line", c=f"{last.content:.3g}", s=f"{last.style:.3g}", tv=f"{last.tv:.3g}"))
         b.plotly_chart(loss_chart(run), key="style.chart")
-        before_after(state["content"], run.best_image(), "gatys.png", "style.dl_gatys")
+        before_after(job.content, job.result(), "gatys.png", "style.dl_gatys")
     return running
 
 

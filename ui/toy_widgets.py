@@ -194,7 +194,7 @@ def _live_view() -> None:
         trainer: ToyTrainer = ss["toy.trainer"]
         if ss["toy.playing"] or ss.pop("toy.step_once", False):
             with exclusive(trainer) as mine:
-                if mine:
+                if mine:  # tiny nets, on one thread in this script thread (gan_core.compute, rule 3): a frame never queues behind a class's ticks
                     trainer.step(ss["toy.k"])
         o1, o2 = st.columns(2)
         surface = o1.toggle(t("arch.toy.show_surface"), value=True, key="toy.show_surface")

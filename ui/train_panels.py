@@ -199,6 +199,7 @@ def downloads_panel(sess: TrainSession) -> None:
             st.caption(t("train.downloads_wait"))
             return
         c1, c2 = st.columns(2)
+        # the zip is built in the script thread: copying weights to safetensors is I/O, not compute
         c1.download_button(t("train.download_g"), data=lambda: generator_download(tr, sess.start_cfg, sess.scores),
                            file_name=f"mnist-{tr.cfg.model}-generator.zip", mime="application/zip",
                            key="train.download_g", on_click="ignore", disabled=bool(sess.error))

@@ -7,6 +7,8 @@ import streamlit as st
 
 from gan_core.data import load_mnist, mnist_tensor
 
+from .runtime import compute_runtime
+
 
 @st.cache_resource(show_spinner=False)
 def mnist_train():
@@ -30,7 +32,7 @@ def digit_scorer_ready() -> bool:
     """Load the digit classifier and MNIST-test feature statistics before the first tick needs them."""
     from gan_core.metrics import load_classifier, mnist_test_stats
     load_classifier()
-    mnist_test_stats()
+    compute_runtime().run(mnist_test_stats)  # the classifier over 10k test digits, once per server
     return True
 
 
@@ -38,4 +40,4 @@ def digit_scorer_ready() -> bool:
 def memorization_baseline() -> float:
     """How far real unseen digits sit from their nearest training image (the yardstick for copies)."""
     from gan_core.memorization import baseline_distance
-    return baseline_distance(mnist_test(), mnist_train())
+    return compute_runtime().run(baseline_distance, mnist_test(), mnist_train())

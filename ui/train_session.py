@@ -157,7 +157,7 @@ class TrainSession:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return self.runtime.run(self._tick, user=self) if self.runtime else self._tick()
+            return self._compute(self._tick)
         finally:
             self._lock.release()
 
@@ -220,11 +220,6 @@ class TrainSession:
         self._sec_per_step = sec_per_step if s is None else 0.5 * s + 0.5 * sec_per_step
         self.k = int(min(self.max_k, max(1, self.tick_seconds / self._sec_per_step)))
 
-    def score(self) -> dict | None:
-        """Digit-classifier scores on score_n fresh samples: the mode-collapse meter."""
-        self._score_parts = []
-        return self._score_part(self.score_n)
-
     def _score_part(self, n: int) -> dict | None:
         """Classify up to n more of the reading's score_n samples; score once all are in.
 
@@ -264,7 +259,11 @@ class TrainSession:
         from gan_core.memorization import nearest_images
         if self.trainer is None or self.error:
             return None
-        x = self.trainer.fixed_samples()[:n]
-        dist, idx = nearest_images(x, train, k=k)
+        x = self._compute(self.trainer.fixed_samples)[:n]
+        dist, idx = self._compute(nearest_images, x, train, k=k)  # a pass over all 60k training digits
         self.memo = {"step": self.trainer.iteration, "samples": x, "dist": dist, "idx": idx}
         return self.memo
+
+    def _compute(self, fn, *args, **kwargs):
+        """fn on the app's compute thread when there is one, else here (headless)."""
+        return self.runtime.run(fn, *args, user=self, **kwargs) if self.runtime else fn(*args, **kwargs)
