@@ -55,8 +55,8 @@ def basics() -> None:
 def models() -> None:
     """Every model the registry offers here, drawn from the classes and preset the trainer uses."""
     c1, c2 = st.columns([4, 1])
-    pick = c1.radio(t("arch.models.pick"), ARCH_MODELS, format_func=lambda m: t(registry.get(m).locale_key),
-                    horizontal=True, key="arch.design")
+    names = {m: t(registry.get(m).locale_key) for m in ARCH_MODELS}  # translated now, in this run's language
+    pick = c1.radio(t("arch.models.pick"), ARCH_MODELS, format_func=names.get, horizontal=True, key="arch.design")
     spec = registry.get(pick)
     size = c2.radio(t("arch.models.size"), list(spec.sizes), format_func=lambda s: f"{s}×{s}", horizontal=True,
                     key=f"arch.size.{pick}")

@@ -88,6 +88,8 @@ def write(name: str, content: bytes | str):
     return edit
 
 
+EVIL = json.dumps({"architecture": "Evil"})
+
 REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
     "empty-file": (lambda tmp: load_image(b""), {"image.empty"}),
     "not-an-image": (lambda tmp: load_image(b"hello, I am a text file\n" * 20), {"image.unknown_format"}),
@@ -102,7 +104,7 @@ REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
                             {"hub.bad_config_json"}),
     "corrupt-safetensors": (lambda tmp: hub.load_model(model_folder(tmp, write("model.safetensors", b"\0" * 100))),
                             {"hub.corrupt_weights"}),
-    "unknown-architecture": (lambda tmp: hub.load_model(model_folder(tmp, write("config.json", '{"architecture": "Evil"}'))),
+    "unknown-architecture": (lambda tmp: hub.load_model(model_folder(tmp, write("config.json", EVIL))),
                              {"hub.unknown_architecture"}),
     "wrong-model-kind": (lambda tmp: hub.load_model(hub.save_model(MLPDiscriminator(hidden=8), tmp / "d"),
                                                     expect=GeneratorBase), {"hub.wrong_kind"}),

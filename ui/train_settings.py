@@ -66,7 +66,8 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     _seed_widgets(sess.cfg)
     sb = st.sidebar
     sb.subheader(t("train.settings"))
-    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=lambda m: t(registry.get(m).locale_key),
+    names = {m: t(registry.get(m).locale_key) for m in PAGE_MODELS}  # translated now, in this run's language
+    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=names.get,
                  on_change=_on_model_change, args=(sess,))
     c1, c2 = sb.columns(2)
     def num(col, name, step, **kw):
