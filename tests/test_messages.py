@@ -15,7 +15,10 @@ from PIL import Image
 from gan_core import data, hub, latent
 from gan_core.image_io import load_image
 from gan_core.messages import ENGLISH, GanError, Message, as_message, render
-from gan_core.models import GeneratorBase, MLPDiscriminator, MLPGenerator
+from gan_core.config import TrainConfig
+from gan_core.models import DCGANGenerator64, GeneratorBase, MLPDiscriminator, MLPGenerator
+from gan_core.pipelines import score_generator
+from gan_core.training import Trainer
 from ui.i18n import LOCALES, render_message, translate
 
 OTHER_LOCALES = sorted(p.stem for p in LOCALES.glob("*.json") if p.stem != "en")
@@ -116,6 +119,20 @@ REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
     "bad-interpolation-mode": (lambda tmp: latent.interpolate(torch.ones(8), -torch.ones(8), 4, "cubic"),
                                {"latent.bad_mode"}),
     "one-step-interpolation": (lambda tmp: latent.interpolate(torch.ones(8), -torch.ones(8), 1), {"latent.bad_steps"}),
+    # run configs (the page's upload, the CLI's flags) and training
+    "config-not-json": (lambda tmp: TrainConfig.from_json("{nope"), {"config.not_json"}),
+    "config-not-an-object": (lambda tmp: TrainConfig.from_json("[1, 2]"), {"config.not_object"}),
+    "config-unknown-key": (lambda tmp: TrainConfig.from_json('{"lr": 1}'), {"config.unknown_keys"}),
+    "config-wrong-type": (lambda tmp: TrainConfig.from_json('{"seed": "x"}'), {"config.wrong_type"}),
+    "config-out-of-range": (lambda tmp: TrainConfig.from_json('{"batch_size": 0}'), {"config.out_of_range"}),
+    "config-unknown-model": (lambda tmp: TrainConfig.preset("vae"), {"config.unknown_model"}),
+    "conditional-without-labels": (lambda tmp: Trainer(TrainConfig.preset("cdcgan"), torch.zeros(4, 1, 28, 28),
+                                                       device="cpu"), {"train.needs_labels"}),
+    "wrong-image-size": (lambda tmp: Trainer(TrainConfig.preset("dcgan"), torch.zeros(4, 3, 32, 32), device="cpu"),
+                         {"train.bad_img_size"}),
+    "ema-out-of-range": (lambda tmp: Trainer(TrainConfig.preset("mlp"), torch.zeros(4, 1, 28, 28),
+                                             device="cpu").enable_ema(1.5), {"config.ema_range"}),
+    "digit-scores-of-faces": (lambda tmp: score_generator(DCGANGenerator64(width=4)), {"metrics.not_digits"}),
 }
 
 
@@ -132,6 +149,27 @@ def test_each_refusal_is_coded_and_reaches_hebrew(case, tmp_path):
     hebrew = render_message(e, "he")
     assert hebrew != english and any("\u0590" <= ch <= "\u05ff" for ch in hebrew)
     assert as_message(e) == e.message
+
+
+def test_a_diverged_run_stops_with_a_message_in_the_users_language():
+    """NaN losses (the trainer) and runaway losses (the page's session) are messages, not sentences."""
+    from ui.train_session import TrainSession
+    t = Trainer(TrainConfig.preset("mlp", batch_size=8, width=16), torch.rand(64, 1, 28, 28) * 2 - 1, device="cpu")
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    t.step(2)
+    assert isinstance(t.error, Message) and t.error.code == "train.diverged"
+    assert any("\u0590" <= ch <= "\u05ff" for ch in render_message(t.error, "he"))
+    sess = TrainSession(torch.rand(64, 1, 28, 28) * 2 - 1, TrainConfig.preset("mlp", batch_size=8, width=16,
+                                                                               lr_g=1e9, lr_d=1e9))
+    sess.score_every_s = 1e9
+    sess.start()
+    for _ in range(20):
+        if sess.error:
+            break
+        sess.tick()
+    assert sess.error.code in ("train.diverged", "train.diverged_limit")
+    assert render_message(sess.error, "he") != render_message(sess.error, "en")
 
 
 def test_an_unknown_exception_still_becomes_a_message():
