@@ -1,14 +1,14 @@
 """GAN Playground: the entry point. Declares the pages, the language switcher and the device badge."""
 import streamlit as st
 
-from ui.i18n import current_lang, languages, t
+from ui.i18n import languages, pick_language, t
 from ui.layout import apply_direction, device_badge
 
 st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
 
 langs = languages()
-if "lang" not in st.session_state and st.query_params.get("lang") in langs:
-    st.session_state["lang"] = st.query_params["lang"]  # a shared link picks the language once: ?lang=he
+if "lang" not in st.session_state:  # once per session: a shared link (?lang=he), else the browser's language
+    st.session_state["lang"] = pick_language(st.query_params.get("lang"), st.context.locale)
 st.sidebar.selectbox("🌐 " + t("app.language"), list(langs), format_func=langs.get, key="lang")
 
 # Each file is named after its url path (2_train.py -> /train): Streamlit resolves the very first

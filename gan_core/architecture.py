@@ -87,14 +87,19 @@ def fmt_shape(shape: tuple) -> str:
     return "×".join(map(str, shape)) if shape else "1"
 
 
-def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, rankdir: str = "LR") -> str:
+WORDS = {"input": "input", "params": "{n} params", "view": "reshape"}  # a front end passes its language's
+
+
+def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, rankdir: str = "LR",
+           words: dict | None = None) -> str:
     """A Graphviz chain of the layers that hold weights or change the tensor's shape.
 
     Activations, dropout and norms are folded into the box before them, so the diagram shows
     the shape flow (e.g. 100 -> 512×4×4 -> ... -> 3×64×64) at a glance. `output` adds a last box
     when forward() reshapes after its last layer (the FNN generator's view to 1×28×28).
     """
-    boxes = [["input", fmt_shape(input_shape), 0]]
+    words = {**WORDS, **(words or {})}
+    boxes = [[words["input"], fmt_shape(input_shape), 0]]
     branch = None
     for r in rows:
         if r.name == "classes":  # the AC-GAN digit head: a second output beside the real/fake score
@@ -107,16 +112,17 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
             boxes[-1][0] += f" + {r.kind}"
             boxes[-1][2] += r.params
     if output is not None and fmt_shape(output) != boxes[-1][1]:
-        boxes.append(["view", fmt_shape(output), 0])
+        boxes.append([words["view"], fmt_shape(output), 0])
     lines = [f"digraph G {{ rankdir={rankdir}; bgcolor=transparent;",
              'node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];']
     for i, (kind, shape, params) in enumerate(boxes):
-        sub = f"\\n{params:,} params" if params else ""
+        sub = "\\n" + words["params"].format(n=f"{params:,}") if params else ""
         lines.append(f'n{i} [label="{kind}\\n{shape}{sub}"];')
     lines += [f"n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
     if branch is not None:  # from the features the score head reads, i.e. the box before it
         kind, shape, params = branch
-        lines += [f'b0 [label="{kind}\\n{shape}\\n{params:,} params"];', f"n{len(boxes) - 2} -> b0;"]
+        lines += [f'b0 [label="{kind}\\n{shape}\\n' + words["params"].format(n=f"{params:,}") + '"];',
+                  f"n{len(boxes) - 2} -> b0;"]
     return "\n".join(lines) + "}"
 
 

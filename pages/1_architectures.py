@@ -7,6 +7,7 @@ import streamlit as st
 from gan_core import registry
 from ui.arch_widgets import design, loss_source
 from ui.i18n import t
+from ui.layout import bidi
 from ui.toy_widgets import toy_gan
 
 # Formulas are the same in every language, so they live here and not in the locale files.
@@ -22,7 +23,7 @@ GP = (r"\mathcal{L}_f^{\text{GP}} = \mathcal{L}_f + \lambda\, \mathbb{E}_{\hat x
 PHASES_DOT = """digraph { rankdir=LR; bgcolor=transparent; node [fontname="Helvetica", fontsize=11];
 z [shape=circle, label="z"]; G [shape=box, style="rounded,filled", fillcolor="#f3e5f5", label="G"];
 f [shape=note, label="G(z)"]; x [shape=note, label="x"]; D [shape=box, style="rounded,filled", fillcolor="#e3f4e6", label="D"];
-o [shape=plaintext, label="real 1 / fake 0"]; z -> G -> f -> D; x -> D; D -> o; }"""
+o [shape=plaintext, label="%s"]; z -> G -> f -> D; x -> D; D -> o; }"""
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
 ARCH_MODELS = registry.offered("arch")
 
@@ -31,8 +32,8 @@ def saturation_figure() -> go.Figure:
     """G's two losses against D(G(z)): the minimax one is flat exactly where G is bad."""
     p = np.linspace(0.005, 0.995, 200)
     fig = go.Figure()
-    fig.add_scatter(x=p, y=np.log(1 - p), name="minimax  log(1 − D)")
-    fig.add_scatter(x=p, y=-np.log(p), name="non-saturating  −log D")
+    fig.add_scatter(x=p, y=np.log(1 - p), name=bidi(t("arch.basics.curve_minimax")))
+    fig.add_scatter(x=p, y=-np.log(p), name=bidi(t("arch.basics.curve_nonsat")))
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="D(G(z))",
                       legend=dict(orientation="h", y=1.15, x=0))
     return fig
@@ -40,7 +41,7 @@ def saturation_figure() -> go.Figure:
 
 def basics() -> None:
     st.markdown(t("arch.basics.gd"))
-    st.graphviz_chart(PHASES_DOT)
+    st.graphviz_chart(PHASES_DOT % t("arch.basics.real_fake"))
     st.markdown(t("arch.basics.phases"))
     st.latex(MINIMAX)
     st.latex(D_LOSS)

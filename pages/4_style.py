@@ -13,9 +13,9 @@ models_or_stop()
 
 left, right = st.columns(2)
 with left:
-    content = image_picker("content", default="Grace Hopper")
+    content = image_picker("content", default="grace_hopper")
 with right:
-    style = image_picker("style", default="Starry Night")
+    style = image_picker("style", default="starry_night")
 size = st.select_slider(t("style.size"), SIZES, value=256, key="style.size", help=t("style.size_help"))
 
 if content is None or style is None:

@@ -102,3 +102,40 @@ def test_language_from_the_url():
     at.query_params["lang"] = "he"
     at.run()
     assert at.session_state["lang"] == "he" and at.title[0].value == HE["arch.title"]
+
+
+def test_the_browser_language_picks_the_first_language_unless_the_link_says_otherwise():
+    from ui.i18n import pick_language
+    assert pick_language(None, "he-IL") == "he"
+    assert pick_language(None, "fr-FR") == "en" and pick_language(None, None) == "en"
+    assert pick_language("en", "he-IL") == "en"  # ?lang= wins over the browser
+    assert pick_language("xx", "he_IL") == "he"  # an unknown ?lang= is ignored
+    for lang in languages():
+        assert pick_language(None, f"{lang}-XX") == lang
+
+
+def test_translator_check_reports_what_a_translator_must_fix(tmp_path, monkeypatch, capsys):
+    from ui import i18n, locale_check
+    for lang in languages():
+        assert locale_check.report(lang)["missing"] == [] and locale_check.report(lang)["placeholders"] == [], lang
+    # a broken copy of Hebrew: one key gone, one extra, one English value, one placeholder renamed
+    he = json.loads((LOCALES / "he.json").read_text(encoding="utf-8"))
+    del he["train.start"]
+    he["train.no_such_key"] = "x"
+    he["train.pause"] = EN["train.pause"]
+    he["train.grid_caption"] = he["train.grid_caption"].replace("{step}", "{steps}")
+    folder = tmp_path / "locales"
+    folder.mkdir()
+    (folder / "en.json").write_text((LOCALES / "en.json").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "xx.json").write_text(json.dumps(he, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setattr(locale_check, "LOCALES", folder)
+    monkeypatch.setattr(i18n, "LOCALES", folder)
+    i18n._table.cache_clear()
+    try:
+        r = locale_check.report("xx")
+        assert r["missing"] == ["train.start"] and r["extra"] == ["train.no_such_key"]
+        assert "train.pause" in r["untranslated"] and r["placeholders"] == ["train.grid_caption"]
+        assert locale_check.main(["xx"]) == 1
+        assert "missing: train.start" in capsys.readouterr().out
+    finally:
+        i18n._table.cache_clear()

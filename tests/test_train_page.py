@@ -157,3 +157,31 @@ def test_chart_interval_from_the_environment(monkeypatch, text, expected):
             assert _chart_interval() == expected
     else:
         assert _chart_interval() == expected
+
+
+@pytest.mark.parametrize("content, code", [
+    (b'{"model": "mlp", "batch_size": 0}', "config.out_of_range"),
+    (b'{"model": "face-exercise"}', "config.not_here"),       # trains on image folders, not on this page
+    (b"{not json", "config.not_json"),
+    (b'{"model": "mlp", "modle": 1}', "config.unknown_keys"),
+    (b"[" * 200_000, "config.not_json"),                      # huge: refused before parsing
+])
+def test_run_config_upload_refusals_keep_the_settings(content, code):
+    """A bad config file is refused with its reason in words; nothing it said is half-applied."""
+    from gan_core.messages import ENGLISH
+    at = open_page(batch=24)
+    at.sidebar.file_uploader(key="train.upload").set_value(("run.json", content, "application/json")).run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.sidebar.error)
+    assert "run.json" in shown and ENGLISH[code].split("{")[0].strip(" '") in shown, shown
+    assert at.number_input(key="train.w.batch_size").value == 24 and sess(at).template.batch_size != 0
+
+
+def test_run_config_upload_applies_a_good_file():
+    at = open_page()
+    good = b'{"model": "dcgan", "batch_size": 40, "lr_g": 0.0005, "seed": 7}'
+    at.sidebar.file_uploader(key="train.upload").set_value(("good.json", good, "application/json")).run()
+    assert not at.exception and at.sidebar.success
+    assert at.selectbox(key="train.w.model").value == "dcgan"
+    assert (at.number_input(key="train.w.batch_size").value, at.number_input(key="train.w.seed").value) == (40, 7)
+    assert at.number_input(key="train.w.lr_g").value == pytest.approx(5e-4)

@@ -13,7 +13,7 @@ from .i18n import t
 
 
 @st.cache_data(show_spinner=False)
-def design_data(key: str, img_size: int) -> list[dict]:
+def design_data(key: str, img_size: int, words: tuple) -> list[dict]:
     """For the generator and the discriminator of a registry model: class name, rows, diagram, totals.
 
     Cached per model and size: a dummy forward pass is cheap, but the page offers several. Built in
@@ -27,7 +27,7 @@ def design_data(key: str, img_size: int) -> list[dict]:
         out.append({
             "cls": type(model).__name__,
             "rows": [vars(r) for r in rows],
-            "dot": to_dot(rows, tuple(x.shape[1:]), output_shape(model, x), rankdir="TB"),
+            "dot": to_dot(rows, tuple(x.shape[1:]), output_shape(model, x), rankdir="TB", words=dict(words)),
             "params": count_params(model),
             "in_shape": tuple(x.shape[1:]),
             "out_shape": output_shape(model, x),
@@ -55,7 +55,8 @@ def network_panel(info: dict, role_key: str) -> None:
 
 def design(key: str, img_size: int) -> None:
     """Generator and discriminator (a critic, for the WGANs) of a registry model, side by side."""
-    g, d = design_data(key, img_size)
+    words = tuple((w, t(f"arch.diagram.{w}")) for w in ("input", "params", "view"))  # the diagram in this language
+    g, d = design_data(key, img_size, words)
     c1, c2 = st.columns(2, gap="medium")
     with c1:
         network_panel(g, "arch.generator")

@@ -43,6 +43,16 @@ def translate(key: str, lang: str = DEFAULT, **fmt) -> str:
     return text.format(**fmt) if fmt else text
 
 
+def pick_language(query: str | None, browser: str | None) -> str:
+    """A session's first language: `?lang=` if it names one, else the browser's (uk-UA -> uk,
+    fa-IR -> fa, he-IL -> he), else English. The sidebar choice then holds for the session."""
+    available = languages()
+    if query in available:
+        return query
+    code = (browser or "").replace("_", "-").split("-")[0].lower()
+    return code if code in available else DEFAULT
+
+
 def current_lang() -> str:
     import streamlit as st
     return st.session_state.get("lang", DEFAULT)

@@ -43,8 +43,12 @@ def models_or_stop() -> StyleModels:
         st.stop()
 
 
+UPLOAD = "upload"  # the picker's last option: the user's own file
+
+
 def bundled(role: str) -> dict[str, Path]:
-    return {p.stem.replace("_", " ").title(): p for p in sorted((ASSETS / role).glob("*.jpg"))}
+    """File stem (e.g. "grace_hopper") -> path; the shown name is the locale key "style.image.<stem>"."""
+    return {p.stem: p for p in sorted((ASSETS / role).glob("*.jpg"))}
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -54,13 +58,13 @@ def _decode(data: bytes) -> tuple[np.ndarray, list[Message]]:
 
 
 def image_picker(role: str, default: str) -> np.ndarray | None:
-    """A bundled image or an upload -> uint8 RGB array, or None (with the reason shown) if unusable."""
+    """A bundled image (by file stem) or an upload -> uint8 RGB array, or None (with the reason shown) if unusable."""
     choices = bundled(role)
-    upload = t("style.upload_option")
-    options = [*choices, upload]
+    options = [*choices, UPLOAD]
+    names = {**{stem: t(f"style.image.{stem}") for stem in choices}, UPLOAD: t("style.upload_option")}
     pick = st.selectbox(t(f"style.{role}"), options, index=options.index(default) if default in options else 0,
-                        key=f"style.pick_{role}")
-    if pick == upload:
+                        key=f"style.pick_{role}", format_func=names.get)
+    if pick == UPLOAD:
         file = st.file_uploader(t("style.upload", role=t(f"style.{role}").lower()), type=UPLOAD_TYPES,
                                 key=f"style.upload_{role}")
         if file is None:

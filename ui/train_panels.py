@@ -18,6 +18,7 @@ from . import charts
 from .i18n import msg, t
 from .train_resources import memorization_baseline, mnist_train
 from .train_session import TrainSession
+from .train_settings import field_label
 
 # Above this Frechet distance (classifier features; real test digits score ~24, noise ~1400) the
 # samples are still blobs, which the classifier calls "8" with confidence: too early to cry collapse.
@@ -62,7 +63,7 @@ def controls(sess: TrainSession, pending: list[str]) -> None:
     elif sess.status == "capped":
         st.warning(t("train.capped", steps=f"{sess.max_steps:,}"))
     if pending:
-        st.warning(t("train.pending_reset", fields=", ".join(pending)))
+        st.warning(t("train.pending_reset", fields=", ".join(map(field_label, pending))))
 
 
 def live_panel(sess: TrainSession) -> None:
@@ -207,6 +208,6 @@ def downloads_panel(sess: TrainSession) -> None:
                            file_name=f"mnist-{tr.cfg.model}-config.json", mime="application/json",
                            key="train.download_cfg", on_click="ignore")
         if sess.changes:
-            st.caption(t("train.changes_note", changes="; ".join(f"{k} {a:g}→{b:g} @ {s}" if isinstance(a, float)
-                                                                 else f"{k} {a}→{b} @ {s}"
+            st.caption(t("train.changes_note", changes="; ".join(f"{field_label(k)} {a:g}→{b:g} @ {s}" if isinstance(a, float)
+                                                                 else f"{field_label(k)} {a}→{b} @ {s}"
                                                                  for s, k, a, b in sess.changes[-6:])))

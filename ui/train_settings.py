@@ -23,6 +23,12 @@ def _key(name: str) -> str:
     return f"train.w.{name}"
 
 
+def field_label(name: str) -> str:
+    """A TrainConfig field as the user knows it: its widget's label, else the field's name."""
+    label = t(f"train.{name}")
+    return name if label == f"train.{name}" else label
+
+
 def _seed_widgets(cfg: TrainConfig, force: bool = False) -> None:
     for name in WIDGET_FIELDS:
         if force or _key(name) not in st.session_state:
@@ -87,7 +93,7 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     if st.session_state[_key("balance")]:
         for name in ("d_acc_max", "g_success_max"):
             sb.slider(t(f"train.{name}"), *BOUNDS[name], step=0.01, key=_key(name))
-    sb.caption(t("train.live_note", live=", ".join(LIVE_FIELDS)))
+    sb.caption(t("train.live_note", live=", ".join(map(field_label, LIVE_FIELDS))))
     with sb.expander(t("train.upload_title")):
         st.file_uploader(t("train.upload"), type=["json"], key="train.upload", on_change=_on_upload, args=(sess,))
         msg = st.session_state.get(MESSAGE_KEY)
