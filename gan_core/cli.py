@@ -21,8 +21,13 @@ def _progress(total, desc, unit="step"):
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
 
 
+def english(message) -> str:
+    """A gan_core message (or error) as the CLI prints it: English, without the page's code quotes."""
+    return str(message).replace("`", "")
+
+
 def _fail(err: GanError) -> None:
-    sys.exit(f"error: {err}")
+    sys.exit(f"error: {english(err)}")
 
 
 def cmd_train(args):
@@ -70,7 +75,7 @@ def cmd_train(args):
     bar.close()
     if trainer.error:
         trainer.save(out)
-        sys.exit(f"error: {trainer.error} (last good state saved in {out})")
+        sys.exit(f"error: {english(trainer.error)} (last good state saved in {out})")
     summary = save_run(trainer, out, args.data, time.perf_counter() - t0, score_n=0 if args.no_score else 2000,
                        seed=args.seed)
     print(json.dumps(summary))
@@ -129,7 +134,7 @@ def cmd_push(args):
         read_config(folder)
         read_weights(folder)  # refuses pickles, checks the safetensors open
     except ModelLoadError as e:
-        sys.exit(f"error: {e}")
+        _fail(e)
     if not (folder / "README.md").exists() and not args.allow_no_card:
         sys.exit(f"error: {folder} has no README.md model card (data, steps, licence); write one or pass --allow-no-card")
     from huggingface_hub.utils import HFValidationError, validate_repo_id
@@ -177,7 +182,7 @@ def cmd_stylize(args):
         try:
             loaded = load_image(path, max_side=max(args.size, 512))
         except ImageLoadError as e:
-            sys.exit(f"error: {role} image {path}: {e}")
+            sys.exit(f"error: {role} image {path}: {english(e)}")
         for note in loaded.notes:
             print(f"{role}: {note}", file=sys.stderr)
         images[role] = loaded.image
@@ -215,7 +220,7 @@ def _bounded(name: str, kind: type):
         try:
             return check(name, kind(text))
         except ValueError as e:  # ConfigError is one too, with the bounds in its sentence
-            raise argparse.ArgumentTypeError(str(e) if isinstance(e, ConfigError) else f"not a {kind.__name__}: {text}")
+            raise argparse.ArgumentTypeError(english(e) if isinstance(e, ConfigError) else f"not a {kind.__name__}: {text}")
     parse.__name__ = kind.__name__  # argparse names the type in its "invalid ... value" message
     return parse
 

@@ -29,14 +29,23 @@ def resolve(source, revision: str | None = None) -> Path:
             raise ModelLoadError("hub.is_file", source=str(source))
         return path
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
+                                        OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
         return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW))
     except HFValidationError as e:
-        raise ModelLoadError("hub.bad_repo_id", source=str(source), detail=str(e)) from e
-    except Exception as e:  # offline, unknown repo, bad revision, gated...
-        raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}") from e
+        raise ModelLoadError("hub.bad_repo_id", source=str(source)) from e
+    except GatedRepoError as e:  # (a RepositoryNotFoundError too: test it first)
+        raise ModelLoadError("hub.gated", source=str(source)) from e
+    except RepositoryNotFoundError as e:
+        raise ModelLoadError("hub.repo_not_found", source=str(source)) from e
+    except RevisionNotFoundError as e:
+        raise ModelLoadError("hub.revision_not_found", source=str(source), revision=revision) from e
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError) as e:
+        raise ModelLoadError("hub.offline", source=str(source)) from e
+    except Exception as e:  # anything else the Hub says: its own words, as a technical detail
+        raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}"[:300]) from e
 
 
 def read_config(folder: Path) -> dict:

@@ -10,6 +10,8 @@ app and an engineer through the CLI. Engine code raises `GanError(code, **params
     render(err.message, lookup)   # any language: lookup("msg.hub.pickle_only") -> template or None
 
 A parameter may itself be a Message (a reason inside a reason); it is rendered in the same language.
+A library's own words (an exception's text, a JSON parser's complaint) are quoted as code, in
+backticks: no translator can reach them, and the page shows them as the technical detail they are.
 """
 from __future__ import annotations
 
@@ -22,11 +24,11 @@ ENGLISH = {
     "image.empty": "The file is empty (0 bytes).",
     "image.bomb": "The image is too large to open safely (over {megapixels} megapixels).",
     "image.unknown_format": "This is not an image we can read. Supported formats: {formats}.",
-    "image.damaged_header": "The image header is damaged ({kind}).",
+    "image.damaged_header": "The image header is damaged (`{kind}`).",
     "image.too_many_pixels": "The image is {width}x{height} pixels; the limit is {megapixels} megapixels.",
     "image.no_pixels": "The image has no pixels.",
     "image.out_of_memory": "The image needs too much memory to decode.",
-    "image.truncated": "The image data is damaged or truncated ({kind}: {detail}).",
+    "image.truncated": "The image data is damaged or truncated (`{kind}: {detail}`).",
     "image.too_small": "The image is too small or too thin ({width}x{height}); it needs at least {min_side} px on each side.",
     "image.no_such_file": "No such file: {path}",
     "image.file_too_large": "The file is {mb} MB; the limit is {limit_mb} MB.",
@@ -41,31 +43,35 @@ ENGLISH = {
     "image.note.cmyk": "converted from CMYK to RGB",
     # ---------------------------------------------------------------- models from folders and the Hub (gan_core.hub)
     "hub.is_file": "{source} is a file; expected a model folder with config.json and model.safetensors",
-    "hub.bad_repo_id": "{source!r} is neither a local folder nor a valid Hub repo id ({detail})",
-    "hub.fetch_failed": "could not fetch {source!r} from the Hugging Face Hub: {detail}",
+    "hub.bad_repo_id": "{source!r} is neither a local folder nor a valid Hub repo id (`owner/name`)",
+    "hub.fetch_failed": "could not fetch {source!r} from the Hugging Face Hub: `{detail}`",
+    "hub.offline": "could not fetch {source!r} from the Hugging Face Hub: no connection, and no copy in the local cache",
+    "hub.repo_not_found": "could not fetch {source!r} from the Hugging Face Hub: no such repo, or it is private",
+    "hub.revision_not_found": "could not fetch {source!r} from the Hugging Face Hub: it has no revision {revision!r}",
+    "hub.gated": "could not fetch {source!r} from the Hugging Face Hub: the repo is gated; accept its terms and log in",
     "hub.no_config": "{folder} has no config.json; not a gan_core model folder",
-    "hub.bad_config_json": "{folder}/config.json is not valid JSON: {detail}",
-    "hub.corrupt_weights": "weights in {folder} are corrupt or not safetensors: {detail}",
+    "hub.bad_config_json": "{folder}/config.json is not valid JSON: `{detail}`",
+    "hub.corrupt_weights": "weights in {folder} are corrupt or not safetensors: `{detail}`",
     "hub.pickle_only": "{folder} has only pickle weights ({files}); refusing to unpickle. Convert them to model.safetensors.",
     "hub.no_weights": "{folder} has no model.safetensors",
     "hub.unknown_architecture": "{folder}/config.json names architecture {architecture!r}; known: {known}",
     "hub.wrong_kind": "{source} holds a {architecture}, not a {expected}",
-    "hub.config_mismatch": "{folder}/config.json does not fit {architecture}: {detail}",
-    "hub.weights_mismatch": "weights in {folder} do not match {architecture}: {detail}",
+    "hub.config_mismatch": "{folder}/config.json does not fit {architecture}: `{detail}`",
+    "hub.weights_mismatch": "weights in {folder} do not match {architecture}: `{detail}`",
     # ---------------------------------------------------------------- run configs (gan_core.config)
-    "config.not_json": "not valid JSON: {detail}",
-    "config.not_object": "expected a JSON object of settings, got a {kind}",
-    "config.unknown_keys": "unknown keys {keys}; known keys are {known}",
-    "config.wrong_type": "{key!r} must be {kind}, got {value}",
-    "config.out_of_range": "{key!r} = {value} is outside the allowed range [{low}, {high}]",
-    "config.unknown_model": "unknown model {model!r}; choose one of {models}",
-    "config.not_here": "model {model!r} does not train on {data} here; choose one of {models}",
-    "config.ema_range": "EMA decay must be in (0, 1), got {value}",
+    "config.not_json": "not valid JSON: `{detail}`",
+    "config.not_object": "expected a JSON object of settings, got a `{kind}`",
+    "config.unknown_keys": "unknown keys `{keys}`; known keys are `{known}`",
+    "config.wrong_type": "`{key!r}` must be `{kind}`, got `{value}`",
+    "config.out_of_range": "`{key!r}` = `{value}` is outside the allowed range `[{low}, {high}]`",
+    "config.unknown_model": "unknown model `{model!r}`; choose one of `{models}`",
+    "config.not_here": "model `{model!r}` does not train on {data} here; choose one of `{models}`",
+    "config.ema_range": "EMA decay must be in `(0, 1)`, got `{value}`",
     # ---------------------------------------------------------------- training (gan_core.training)
     "train.diverged": "training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g}. Lower the learning rates or reset.",
     "train.diverged_limit": ("training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g} "
                              "(beyond ±{limit:g}). Lower the learning rates or reset."),
-    "train.failed": "training stopped: {kind}: {detail}",
+    "train.failed": "training stopped: `{kind}: {detail}`",
     "train.needs_labels": "model {model!r} is conditional and needs labelled data (one label per image, e.g. MNIST)",
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
     "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
@@ -92,7 +98,7 @@ ENGLISH = {
     "device.cuda": "CUDA: {name}",
     "device.mps": "Apple MPS",
     # ---------------------------------------------------------------- anything else
-    "error.unexpected": "unexpected error: {kind}: {detail}",
+    "error.unexpected": "unexpected error: `{kind}: {detail}`",
 }
 
 

@@ -28,21 +28,28 @@ ALLOWED = {
     "upsample", "maxpool2d", "identity", "unpool", "deconv", "maxpool", "conv", "batchnorm", "digitclassifier",
     "mlpgenerator", "mlpdiscriminator", "dcgangenerator28", "dcgandiscriminator28", "dcgangenerator64",
     "dcgandiscriminator64", "faceexercisegenerator", "faceexercisediscriminator",
-    "radford", "arjovsky", "gulrajani", "goodfellow", "karras", "huang", "belongie", "lecun", "cortes",
+    "radford", "arjovsky", "gulrajani", "goodfellow", "karras", "huang", "belongie", "lecun", "cortes", "karnewar",
+    "wang", "stylegan", "msg", "rmsprop", "bcewithlogits", "pickle", "hub",
     "soshnikov", "hopper", "hubble", "chelsea", "grace", "van", "gogh",
     "max", "min", "log", "exp", "sup", "argmax", "nan", "inf", "std", "psi", "lambda",
     "kib", "mib", "gib", "px",
 }
-NAMES = re.compile(r"Hugging Face|Grace Hopper|Van Gogh|DigiFace-1M")  # proper names of more than one word
+NAMES = re.compile(r"Hugging Face Hub|Hugging Face|Grace Hopper|Van Gogh|DigiFace-1M|Fréchet")  # proper names of more than one word
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{2,}")
 CODE_SPANS = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|https?://\S+|\{[^{}]*\}|\b[\w.-]+\.(?:py|json|md|png|jpg|gif)\b"
-                        r"|\b[\w.-]+/[\w.-]+(?:@[\w.-]+)?",  # a Hub repo id or a path: as typed, in any language
+                        r"|\b[\w.-]+/[\w.-]+(?:@[\w.-]+)?"  # a Hub repo id or a path: as typed, in any language
+                        r"|\$?\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b"  # an environment variable: GAN_FACE_DCGAN_REPO
+                        r"|\b[a-z]\w*_\w+\b",  # a Python identifier: gan_core, lr_g
                         re.S)
+
+
+ENUM = re.compile(r"[A-Z0-9_]+")  # a proto enum's name (ALIGN_START, CAPTION): not text
 
 
 def _strings(obj, key: str = "") -> list[str]:
     if isinstance(obj, str):
-        return [] if key in SKIP_KEYS else [obj]
+        skip = key in SKIP_KEYS or ENUM.fullmatch(obj) or obj.lstrip().startswith(("{", "["))  # enums, JSON data
+        return [] if skip else [obj]
     if isinstance(obj, dict):
         return [s for k, v in obj.items() for s in _strings(v, k)]
     if isinstance(obj, list):

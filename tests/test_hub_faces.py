@@ -83,7 +83,7 @@ def test_load_by_repo_id_through_hf_cache(hf_offline):
     assert load_face_model("dcgan", "someone/face-dcgan@v1").note is None
     with pytest.raises(ModelLoadError, match="could not fetch") as err:
         load_model("someone/face-dcgan", revision="v2")
-    assert err.value.code == "hub.fetch_failed" and err.value.params["source"] == "someone/face-dcgan"
+    assert err.value.code == "hub.offline" and err.value.params["source"] == "someone/face-dcgan"  # not in the cache
 
 
 def test_pickle_only_repo_and_folder_are_refused(tmp_path, hf_offline):
@@ -113,10 +113,11 @@ def test_wrong_shape_weights_are_refused(tmp_path):
 def test_offline_unknown_repo_falls_back_to_bundled(hf_offline):
     loaded = load_face_model("dcgan", "nobody/not-there")
     assert loaded.source == str(DCGAN) and isinstance(loaded.note, Message)
-    assert loaded.note.code == "hub.fetch_failed" and "could not fetch" in str(loaded.note)
+    assert loaded.note.code == "hub.offline" and "could not fetch" in str(loaded.note)
+    assert "no connection" in str(loaded.note) and "Error" not in str(loaded.note)  # our words, not the library's
     assert loaded.model.z_dim == 100
     assert load_face_model("dcgan", "").note is None  # empty = bundled, no Hub call at all
-    assert load_face_model("dcgan", "not a valid id!!").note.code in ("hub.bad_repo_id", "hub.fetch_failed")
+    assert load_face_model("dcgan", "not a valid id!!").note.code == "hub.bad_repo_id"
 
 
 def test_env_var_picks_the_repo(hf_offline, monkeypatch):

@@ -61,7 +61,7 @@ def test_fallback_reason_is_in_the_page_language(page):
     at.session_state["lang"] = "he"
     at.text_input(key="latent.src.dcgan").input("nobody/not-there").run()
     assert not at.exception
-    reason = translate("msg.hub.fetch_failed", "he").split("{")[0].strip()
+    reason = translate("msg.hub.offline", "he").split("{")[0].strip()
     warnings = [w.value for w in at.warning]
     assert any(reason in w and "nobody/not-there" in w for w in warnings), warnings
     assert not any("could not fetch" in w for w in warnings)

@@ -108,6 +108,7 @@ def adain_panel(content: np.ndarray, style: np.ndarray, size: int) -> None:
 
 # ---------------------------------------------------------------- Gatys
 
+INITS = ["content", "noise", "adain"]
 WEIGHTS = {"content": [0.1, 0.3, 1.0, 3.0, 10.0], "style": [1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6],
            "tv": [0.0, 1.0, 3.0, 10.0, 30.0, 100.0]}
 
@@ -119,8 +120,8 @@ def gatys_settings(size: int) -> tuple[GatysConfig, int, int]:
                           format_func=lambda v: f"{v:g}")
     tw = c3.select_slider(t("style.tv_weight"), WEIGHTS["tv"], value=10.0, key="style.tw")
     c1, c2, c3 = st.columns(3)
-    init = c1.radio(t("style.init"), ["content", "noise", "adain"], key="style.init", horizontal=True,
-                    format_func=lambda k: t(f"style.init_{k}"))
+    init = c1.radio(t("style.init"), INITS, key="style.init", horizontal=True,
+                    format_func={k: t(f"style.init_{k}") for k in INITS}.get)
     opt = c2.radio(t("style.optimizer"), ["lbfgs", "adam"], key="style.opt", horizontal=True,
                    format_func=lambda k: {"lbfgs": "L-BFGS", "adam": "Adam"}[k])
     steps = c3.slider(t("style.steps"), 10, 500, 100, 10, key="style.steps")
