@@ -185,7 +185,7 @@ def test_a_nested_message_is_rendered_in_the_same_language():
     outer = Message("error.unexpected", {"kind": "LatentError", "detail": inner})
     table = {"msg.error.unexpected": "OUTER {kind}: {detail}", "msg.latent.bad_psi": "INNER psi={psi}"}
     assert render(outer, table.get) == "OUTER LatentError: INNER psi=1.5"
-    assert render(outer) == f"unexpected error: LatentError: {ENGLISH['latent.bad_psi'].format(psi=1.5)}"
+    assert render(outer) == f"unexpected error: `LatentError: {ENGLISH['latent.bad_psi'].format(psi=1.5)}`"
     hebrew = render_message(outer, "he")
     assert render_message(inner, "he") in hebrew and render_message(inner, "en") not in hebrew
 

@@ -106,7 +106,7 @@ def test_live_lr_applies_and_seed_change_asks_for_reset():
     n = steps(at)
     at.number_input(key="train.w.seed").set_value(5).run()
     assert sess(at).trainer.cfg.seed == 0 and steps(at) > n, "the run goes on with its old seed"
-    assert any("seed" in w.value and "Reset" in w.value for w in at.warning)
+    assert any("Seed" in w.value and "Reset" in w.value for w in at.warning)  # the field by its label
 
 
 def test_switching_pages_keeps_settings_and_run():

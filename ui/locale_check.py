@@ -29,7 +29,7 @@ def placeholders(text: str) -> list[tuple]:
 def report(lang: str) -> dict:
     """{'missing': [...], 'extra': [...], 'untranslated': [...], 'placeholders': [...]} for one language."""
     english = {k: v for k, v in _table(DEFAULT).items() if not k.startswith("_")}
-    own = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    own = _table(DEFAULT) if lang == DEFAULT else json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
     own = {k: v for k, v in own.items() if not k.startswith("_")}
     return {
         "missing": sorted(set(english) - set(own)),
