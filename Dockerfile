@@ -13,6 +13,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 ENV OMP_WAIT_POLICY=PASSIVE \
     MALLOC_ARENA_MAX=2
 
+# A public classroom, not a developer tool: visitors may name Hub repos but never server paths
+# (GAN_PUBLIC, ui/runtime.py), see no Deploy button or developer menu, and no tracebacks.
+ENV GAN_PUBLIC=1 \
+    STREAMLIT_CLIENT_TOOLBAR_MODE=viewer \
+    STREAMLIT_CLIENT_SHOW_ERROR_DETAILS=false
+
 # The CPU wheel: the default PyPI torch drags in ~3 GB of CUDA libraries a CPU Space never uses.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 

@@ -50,13 +50,13 @@ class Loaded:
     note: Message | None = None  # why the requested source was not used (a "hub.*" message), if it was not
 
 
-def load_face_model(key: str, source: str | None = None) -> Loaded:
+def load_face_model(key: str, source: str | None = None, local: bool = True) -> Loaded:
     """`source` (folder, repo id or repo@revision; None -> env var; '' -> bundled), with fallback to the bundled folder."""
     fm = FACE_MODELS[key]
     source = default_source(key) if source is None else source.strip()
     if source:
         try:
-            return Loaded(load_generator(source), source)
+            return Loaded(load_generator(source, local=local), source)
         except ModelLoadError as e:
             note = e.message
         return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled), note)

@@ -15,25 +15,48 @@ from .messages import GanError
 from .models import ARCHITECTURES
 
 ALLOW = ["config.json", "*.safetensors", "model.safetensors.index.json", "README.md"]
+# What a model folder may cost before anything is read or built: the face DCGAN has 3.6 M
+# parameters (14 MB); these caps leave room for far bigger student models, and none for a
+# config that asks for gigabytes (a free Space has 16 GB, shared by a whole class).
+MAX_PARAMS = 50_000_000
+MAX_WEIGHT_BYTES = 400 * 2**20
+MAX_CONFIG_BYTES = 64 * 1024
 
 
 class ModelLoadError(GanError, RuntimeError):
     """A clear, user-facing reason (a "hub.*" code) why a model could not be loaded; str() is English."""
 
 
-def resolve(source, revision: str | None = None) -> Path:
-    """A local folder as is, else a Hub repo id downloaded (safetensors and config only) into the HF cache."""
+def resolve(source, revision: str | None = None, local: bool = True) -> Path:
+    """A local folder as is, else a Hub repo id downloaded (safetensors and config only) into the HF cache.
+
+    local=False (a public server): `source` must be a Hub repo id; the server's own files are never
+    looked at, so a visitor typing `/etc` learns nothing about them."""
+    if not local:
+        from huggingface_hub.utils import HFValidationError, validate_repo_id
+        try:
+            validate_repo_id(str(source))
+        except HFValidationError as e:
+            raise ModelLoadError("hub.bad_repo_id", source=str(source)) from e
+        return _download(source, revision)
     path = Path(os.path.expanduser(str(source)))
     if path.exists():
         if not path.is_dir():
             raise ModelLoadError("hub.is_file", source=str(source))
         return path
+    return _download(source, revision)
+
+
+def _download(source, revision: str | None) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
                                         OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
+        _check_remote_size(str(source), revision)
         return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW))
+    except ModelLoadError:
+        raise
     except HFValidationError as e:
         raise ModelLoadError("hub.bad_repo_id", source=str(source)) from e
     except GatedRepoError as e:  # (a RepositoryNotFoundError too: test it first)
@@ -48,19 +71,31 @@ def resolve(source, revision: str | None = None) -> Path:
         raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}"[:300]) from e
 
 
-def read_config(folder: Path) -> dict:
+def read_config(folder: Path, shown: str | None = None) -> dict:
+    """config.json as a dict. `shown`: how messages name the folder (the source the user typed,
+    never the Hugging Face cache path on the server)."""
+    shown = shown or str(folder)
     cfg_path = folder / "config.json"
     if not cfg_path.exists():
-        raise ModelLoadError("hub.no_config", folder=str(folder))
+        raise ModelLoadError("hub.no_config", folder=shown)
+    if cfg_path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ModelLoadError("hub.bad_config_json", folder=shown, detail=f"larger than {MAX_CONFIG_BYTES // 1024} KB")
     try:
-        return json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as e:
-        raise ModelLoadError("hub.bad_config_json", folder=str(folder), detail=str(e)) from e
+        cfg = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise ModelLoadError("hub.bad_config_json", folder=shown, detail=str(e)[:200]) from e
+    if not isinstance(cfg, dict):
+        raise ModelLoadError("hub.bad_config_json", folder=shown, detail=f"a {type(cfg).__name__}, not an object")
+    return cfg
 
 
-def read_weights(folder: Path) -> dict:
+def read_weights(folder: Path, shown: str | None = None) -> dict:
+    shown = shown or str(folder)
     single = folder / "model.safetensors"
     index = folder / "model.safetensors.index.json"
+    size = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+    if size > MAX_WEIGHT_BYTES:  # refused before a byte is read
+        raise ModelLoadError("hub.too_large", folder=shown, mb=round(size / 2**20), limit_mb=MAX_WEIGHT_BYTES // 2**20)
     try:
         if single.exists():
             return load_file(single)
@@ -70,37 +105,59 @@ def read_weights(folder: Path) -> dict:
                 state.update(load_file(folder / shard))
             return state
     except (SafetensorError, OSError, ValueError, KeyError) as e:
-        raise ModelLoadError("hub.corrupt_weights", folder=str(folder), detail=str(e)) from e
+        raise ModelLoadError("hub.corrupt_weights", folder=shown, detail=str(e)[:200]) from e
     pickles = [p.name for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")]
     if pickles:
-        raise ModelLoadError("hub.pickle_only", folder=str(folder), files=", ".join(pickles))
-    raise ModelLoadError("hub.no_weights", folder=str(folder))
+        raise ModelLoadError("hub.pickle_only", folder=shown, files=", ".join(pickles))
+    raise ModelLoadError("hub.no_weights", folder=shown)
 
 
-def load_model(source, revision: str | None = None, device=None, expect: type | None = None) -> torch.nn.Module:
-    """Build the class named in config.json and load its safetensors, strictly. Returns it in eval mode."""
-    folder = resolve(source, revision)
-    cfg = read_config(folder)
+def load_model(source, revision: str | None = None, device=None, expect: type | None = None,
+               local: bool = True) -> torch.nn.Module:
+    """Build the class named in config.json and load its safetensors, strictly. Returns it in eval mode.
+
+    The network is first built on the meta device (no memory): a config asking for more than
+    MAX_PARAMS parameters is refused before anything is allocated."""
+    folder = resolve(source, revision, local)
+    shown = str(source)
+    cfg = read_config(folder, shown)
     arch = cfg.pop("architecture", None)
     if arch not in ARCHITECTURES:
-        raise ModelLoadError("hub.unknown_architecture", folder=str(folder), architecture=arch,
+        raise ModelLoadError("hub.unknown_architecture", folder=shown, architecture=str(arch)[:80],
                              known=", ".join(sorted(ARCHITECTURES)))
     cls = ARCHITECTURES[arch]
     if expect is not None and not issubclass(cls, expect):
-        raise ModelLoadError("hub.wrong_kind", source=str(source), architecture=arch, expected=expect.__name__)
+        raise ModelLoadError("hub.wrong_kind", source=shown, architecture=arch, expected=expect.__name__)
     try:
-        model = cls(**cfg)
-    except TypeError as e:
-        raise ModelLoadError("hub.config_mismatch", folder=str(folder), architecture=arch, detail=str(e)) from e
-    state = read_weights(folder)
+        with torch.device("meta"):
+            n_params = sum(p.numel() for p in cls(**cfg).parameters())
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail=str(e)[:200]) from e
+    if n_params > MAX_PARAMS:
+        raise ModelLoadError("hub.too_many_params", folder=shown, architecture=arch, params=n_params, limit=MAX_PARAMS)
+    model = cls(**cfg)
+    state = read_weights(folder, shown)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:
         first = str(e).strip().splitlines()
-        raise ModelLoadError("hub.weights_mismatch", folder=str(folder), architecture=f"{arch}{tuple(cfg.items())}",
-                             detail=" ".join(first[:3])) from e
-    model.source = str(source)
+        raise ModelLoadError("hub.weights_mismatch", folder=shown, architecture=f"{arch}{tuple(cfg.items())}",
+                             detail=" ".join(first[:3])[:300]) from e
+    model.source = shown
     return model.to(device or "cpu").eval()
+
+
+def _check_remote_size(repo_id: str, revision: str | None) -> None:
+    """Online, ask the Hub for the repo's file list and sizes before downloading, and refuse one whose
+    weights exceed MAX_WEIGHT_BYTES. Offline (HF_HUB_OFFLINE) there is nothing to ask: the cached
+    files are checked by read_weights before they are read."""
+    from huggingface_hub import HfApi, constants
+    if constants.HF_HUB_OFFLINE:
+        return
+    info = HfApi().model_info(repo_id, revision=revision, files_metadata=True)
+    size = sum((f.size or 0) for f in info.siblings or [] if f.rfilename.endswith(".safetensors"))
+    if size > MAX_WEIGHT_BYTES:
+        raise ModelLoadError("hub.too_large", folder=repo_id, mb=round(size / 2**20), limit_mb=MAX_WEIGHT_BYTES // 2**20)
 
 
 def init_config(model: torch.nn.Module) -> dict:

@@ -57,6 +57,9 @@ ENGLISH = {
     "hub.unknown_architecture": "{folder}/config.json names architecture {architecture!r}; known: {known}",
     "hub.wrong_kind": "{source} holds a {architecture}, not a {expected}",
     "hub.config_mismatch": "{folder}/config.json does not fit {architecture}: `{detail}`",
+    "hub.too_many_params": ("{folder}/config.json asks for a {architecture} with {params:,} parameters; "
+                            "the limit here is {limit:,}"),
+    "hub.too_large": "the weights of {folder} take {mb} MB; the limit here is {limit_mb} MB",
     "hub.weights_mismatch": "weights in {folder} do not match {architecture}: `{detail}`",
     # ---------------------------------------------------------------- run configs (gan_core.config)
     "config.not_json": "not valid JSON: `{detail}`",

@@ -67,20 +67,22 @@ def generator_download(trainer, start_cfg, scores: dict | None, data: str = "mni
 # ---------------------------------------------------------------- generators
 
 
-def split_revision(source: str) -> tuple[str, str | None]:
-    """'owner/name@v1' -> ('owner/name', 'v1'); a local path keeps any '@' it really has."""
-    if "@" in source and not Path(source).exists():
+def split_revision(source: str, local: bool = True) -> tuple[str, str | None]:
+    """'owner/name@v1' -> ('owner/name', 'v1'); a local path keeps any '@' it really has (local=False:
+    never look at the server's files)."""
+    if "@" in source and not (local and Path(source).exists()):
         name, rev = source.rsplit("@", 1)
         return name, rev or None
     return source, None
 
 
-def load_generator(source: str, revision: str | None = None, device=None):
-    """A generator from a folder, a Hub repo id or `owner/name@revision` (an explicit revision wins)."""
+def load_generator(source: str, revision: str | None = None, device=None, local: bool = True):
+    """A generator from a folder, a Hub repo id or `owner/name@revision` (an explicit revision wins).
+    local=False: Hub repo ids only (a public server never reads a path a visitor typed)."""
     from .hub import load_model
     from .models import GeneratorBase
-    name, rev = split_revision(str(source))
-    return load_model(name, revision=revision or rev, device=device, expect=GeneratorBase)
+    name, rev = split_revision(str(source), local)
+    return load_model(name, revision=revision or rev, device=device, expect=GeneratorBase, local=local)
 
 
 def sample_images(G, n: int, seed: int = 0) -> np.ndarray:

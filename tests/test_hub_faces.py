@@ -20,29 +20,11 @@ from gan_core.pipelines import split_revision
 from gan_core.hub import ModelLoadError, load_model, save_model
 from gan_core.messages import Message
 from gan_core.models import DCGANGenerator64
+from gan_devkit.hub_cache import COMMIT, populate_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 DCGAN = ROOT / "checkpoints" / "face-dcgan"
 FIXTURE = ROOT / "tests" / "fixtures" / "face_dcgan_reference.safetensors"
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-def populate_cache(cache: Path, repo_id: str, folder: Path, commit: str = COMMIT, refs=("main",)) -> Path:
-    """Lay `folder` out as the Hub's cache does: blobs/<sha256>, snapshots/<commit>/<file> -> blob, refs/<name>."""
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snap = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True, exist_ok=True)
-    snap.mkdir(parents=True, exist_ok=True)
-    for f in sorted(folder.iterdir()):
-        if f.is_file():
-            data = f.read_bytes()
-            blob = repo / "blobs" / hashlib.sha256(data).hexdigest()
-            blob.write_bytes(data)
-            (snap / f.name).symlink_to(os.path.relpath(blob, snap))
-    (repo / "refs").mkdir(exist_ok=True)
-    for ref in refs:
-        (repo / "refs" / ref).write_text(commit)
-    return snap
 
 
 @pytest.fixture

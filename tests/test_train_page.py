@@ -3,6 +3,7 @@
 (AppTest has no browser timer, so run_every never fires by itself; a rerun executes the fragment,
 which ticks when the session is running or a Step was asked for - the same code the timer calls.)
 """
+import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -185,3 +186,123 @@ def test_run_config_upload_applies_a_good_file():
     assert at.selectbox(key="train.w.model").value == "dcgan"
     assert (at.number_input(key="train.w.batch_size").value, at.number_input(key="train.w.seed").value) == (40, 7)
     assert at.number_input(key="train.w.lr_g").value == pytest.approx(5e-4)
+
+
+# ---------------------------------------------------------------- downloads, timeline, cap, meter
+
+@pytest.fixture
+def media(monkeypatch):
+    from gan_devkit.apptest_media import record_media
+    return record_media(monkeypatch)
+
+
+def test_downloads_give_the_live_generator_and_the_start_config(media, tmp_path):
+    import io
+    import zipfile
+
+    from gan_core.hub import load_model
+    from gan_core.training import TrainConfig
+    at = open_page()
+    at.button(key="train.step").click().run()
+    at.button(key="train.step").click().run()
+    # a live change after the start: the config download is the run's START config, not the current one
+    at.number_input(key="train.w.lr_g").set_value(3e-3).run()
+    s = sess(at)
+    assert s.trainer.cfg.lr_g == pytest.approx(3e-3) and s.start_cfg.lr_g != pytest.approx(3e-3)
+    cfg_bytes = media.download("mnist-mlp-config.json")
+    assert TrainConfig.from_json(cfg_bytes) == s.start_cfg
+
+    blob = media.download("mnist-mlp-generator.zip")  # the page's own deferred callable, as a click runs it
+    with zipfile.ZipFile(io.BytesIO(blob)) as z:
+        z.extractall(tmp_path)
+    G = load_model(tmp_path / "mnist-mlp")
+    tr = s.trainer
+    assert tr.generator is tr.G_ema, "the mlp preset samples from the EMA copy"
+    with torch.no_grad():
+        assert torch.equal(G(tr.fixed_z), tr.fixed_samples()), "the zip holds the generator the page shows"
+        assert not torch.equal(G(tr.fixed_z), tr.G.eval()(tr.fixed_z)), "... the EMA copy, not the raw G"
+    tr.G.train()
+
+
+def test_timeline_shows_the_chosen_step_and_the_gif_has_every_snapshot(media):
+    import io
+
+    from PIL import Image
+
+    from gan_core.grid import make_grid
+    from ui.i18n import t
+    at = open_page()
+    for _ in range(3):
+        at.button(key="train.step").click().run()
+    snaps = sess(at).trainer.snapshots
+    steps_ = [s for s, _ in snaps]
+    assert len(snaps) >= 3 and steps_[0] == 0
+    slider = at.select_slider(key="train.timeline")
+    assert slider.value == steps_[-1]
+    earlier = steps_[1]
+    slider.set_value(earlier).run()
+    assert not at.exception
+    shown = [(img.captions[0], img.value[0]) for img in at.image if img.captions]
+    caption = t("train.grid_caption", step=earlier)
+    urls = [u for c, u in shown if c == caption]
+    assert len(urls) == 1, shown  # the live grid names the newest step, the timeline the chosen one
+    pixels = media.pixels(urls[0])
+    expected = make_grid(dict(snaps)[earlier], nrow=8)
+    assert pixels.shape[:2] == expected.shape[:2]
+    assert np.array_equal(pixels if pixels.ndim == 2 else pixels[..., 0], expected)
+    assert not np.array_equal(expected, make_grid(snaps[-1][1], nrow=8))
+
+    gif = Image.open(io.BytesIO(media.download("gan-training.gif")))
+    assert gif.n_frames == len(snaps)
+
+
+def test_step_cap_stops_exactly_at_the_cap_with_a_warning(monkeypatch):
+    from ui.i18n import t
+    cap = 7
+    monkeypatch.setattr(TrainSession, "max_steps", cap)
+    monkeypatch.setattr(TrainSession, "score_n", 50)
+    at = open_page()
+    at.button(key="train.start").click().run()
+    for _ in range(cap + 2):
+        if sess(at).status == "capped":
+            break
+        at.run()
+    s = sess(at)
+    assert s.status == "capped" and not s.running
+    assert steps(at) == cap and s.columns["step"][-1] == cap, "the last tick stops at the cap, not past it"
+    assert s.scores is not None and s.scores_step == cap, "the reading at the cap is the final one"
+    assert any(t("train.capped", steps=f"{cap:,}") == w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.button(key="train.start").disabled and at.button(key="train.step").disabled
+    at.run()
+    assert steps(at) == cap and sess(at).status == "capped"
+
+
+def _scores(frechet, covered):
+    """A reading shaped like gan_core.metrics.scores_from_features's, spread evenly over `covered` digits."""
+    share = [round(1 / covered, 4) if d < covered else 0.0 for d in range(10)]
+    return {"n": 500, "class_share": share, "confident_share": 0.9, "classes_covered": covered,
+            "min_class_share": min(share), "max_class_share": max(share), "frechet": frechet}
+
+
+@pytest.mark.parametrize("frechet, covered, kind", [
+    (1000.0, 1, "info"),      # blobs (the classifier calls them all "8"): too early, no false alarm
+    (50.0, 5, "error"),       # digits, but only 5 classes: collapse, with the count
+    (50.0, 10, "success"),
+])
+def test_mode_collapse_meter_shows_the_right_verdict(frechet, covered, kind):
+    from gan_core.messages import Message
+    from ui.i18n import msg, t
+    at = open_page()
+    at.button(key="train.step").click().run()
+    sess(at).scores = _scores(frechet, covered)
+    sess(at).scores_step = 1
+    at.run()
+    assert not at.exception
+    verdicts = {"info": t("train.meter_early"), "success": t("train.meter_ok"),
+                "error": "⚠️ " + msg(Message("metrics.collapse", {"covered": covered}))}
+    assert str(covered) in verdicts["error"]
+    boxes = {"info": [e.value for e in at.info], "error": [e.value for e in at.error],
+             "success": [e.value for e in at.success]}
+    shown = {k for k, texts in boxes.items() for text in texts if text == verdicts[k] or text.startswith("⚠️")}
+    assert shown == {kind}, boxes
+    assert verdicts[kind] in boxes[kind], boxes

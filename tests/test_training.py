@@ -82,6 +82,51 @@ def test_skipped_turn_leaves_weights(small_data):
     assert all(torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
 
 
+def _balanced(small_data, d_acc_max, g_success_max):
+    """A trainer with the rule on, window 1, thresholds set outside the settings' bounds on purpose,
+    its window already filled by one iteration."""
+    t = Trainer(tiny("mlp", balance=True, balance_window=1), small_data, device="cpu")
+    t.cfg.d_acc_max, t.cfg.g_success_max = d_acc_max, g_success_max
+    t.step(1)  # window fills
+    return t
+
+
+def _snap(net):
+    return [p.detach().clone() for p in net.parameters()]
+
+
+def _unchanged(before, net):
+    return all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_balance_rule_skips_g_when_g_is_too_good(small_data):
+    # G's success is always above -1 and D's accuracy never above 2: only G's turn is skipped
+    t = _balanced(small_data, d_acc_max=2.0, g_success_max=-1.0)
+    g0, d0 = _snap(t.G), _snap(t.D)
+    out = t.step(3)
+    assert [(m["skipped_d"], m["skipped_g"]) for m in out] == [(0, 1)] * 3
+    assert _unchanged(g0, t.G)
+    assert not _unchanged(d0, t.D)
+
+
+def test_balance_rule_with_loose_thresholds_skips_nothing(small_data):
+    t = _balanced(small_data, d_acc_max=2.0, g_success_max=2.0)
+    g0, d0 = _snap(t.G), _snap(t.D)
+    out = t.step(3)
+    assert [(m["skipped_d"], m["skipped_g"]) for m in out] == [(0, 0)] * 3
+    assert not _unchanged(g0, t.G) and not _unchanged(d0, t.D)
+
+
+def test_balance_rule_never_skips_both_d_goes_first(small_data):
+    # both nets "too good": the rule skips D only (skip_g and not skip_d), so G still learns
+    t = _balanced(small_data, d_acc_max=-1.0, g_success_max=-1.0)
+    g0, d0 = _snap(t.G), _snap(t.D)
+    out = t.step(3)
+    assert [(m["skipped_d"], m["skipped_g"]) for m in out] == [(1, 0)] * 3
+    assert _unchanged(d0, t.D)
+    assert not _unchanged(g0, t.G)
+
+
 def test_nan_stops_with_clear_error(small_data):
     t = Trainer(tiny("dcgan"), small_data, device="cpu")
     t.step(1)

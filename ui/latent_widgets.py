@@ -13,20 +13,20 @@ from gan_core.hub import ModelLoadError
 from gan_core.pipelines import latent_frames
 
 from .i18n import msg, t
-from .runtime import compute_runtime
+from .runtime import compute_runtime, public_mode
 
 GRID_SEEDS = 16
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def get_model(key: str, source: str) -> Loaded:
-    return load_face_model(key, source)  # file or Hub reading and a model build: no heavy torch work
+def get_model(key: str, source: str, local: bool) -> Loaded:
+    return load_face_model(key, source, local)  # file or Hub reading and a model build: no heavy torch work
 
 
 def model_sources() -> dict[str, str]:
     """Text boxes for each model's source (Hub repo id, repo@revision or folder; empty = bundled)."""
     with st.expander(t("latent.sources"), expanded=False):
-        st.caption(t("latent.sources_help"))
+        st.caption(t("latent.sources_help_public" if public_mode() else "latent.sources_help"))
         cols = st.columns(len(FACE_MODELS))
         return {k: c.text_input(t("latent.source_of", model=fm.label), value=default_source(k), key=f"latent.src.{k}",
                                 placeholder=t("latent.source_placeholder", env=fm.env))
@@ -39,7 +39,7 @@ def load_models(sources: dict[str, str]) -> dict[str, Loaded]:
     for key, src in sources.items():
         try:
             with st.spinner(t("latent.loading", model=FACE_MODELS[key].label)):
-                loaded = get_model(key, src)
+                loaded = get_model(key, src, not public_mode())
         except ModelLoadError as e:
             st.warning(t("latent.missing", model=FACE_MODELS[key].label, reason=msg(e)))
             continue
@@ -52,7 +52,7 @@ def load_models(sources: dict[str, str]) -> dict[str, Loaded]:
 @st.cache_data(show_spinner=False, max_entries=128)
 def frames(key: str, source: str, spec: tuple, psi: float) -> np.ndarray:
     """uint8 (N, 64, 64, 3): the model's images for the spec (see gan_core.latent.latent_batch), truncated by psi."""
-    return compute_runtime().run(latent_frames, get_model(key, source).model, spec, psi)
+    return compute_runtime().run(latent_frames, get_model(key, source, not public_mode()).model, spec, psi)
 
 
 def seed_grid(key: str, source: str, base: int, psi: float, ncols: int = 8) -> list[int]:
