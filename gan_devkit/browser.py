@@ -83,6 +83,47 @@ def wait_health(base_url: str, proc: subprocess.Popen | None = None, timeout: fl
     raise TimeoutError(f"{base_url}/_stcore/health did not answer ok within {timeout:.0f} s")
 
 
+def start_streamlit_with_args(extra_args: list[str], script: str = "app.py", cwd: Path = ROOT,
+                              port: int | None = None, log_path: Path | None = None,
+                              python: str = sys.executable, env: dict | None = None, scheme: str = "http"):
+    """start_streamlit plus extra `streamlit run` flags (e.g. --server.sslCertFile ...); returns
+    (proc, base_url) with `scheme` ("https" when the flags turn TLS on). Do not repeat a flag that
+    streamlit_cmd already passes (port, address, headless...)."""
+    port = port or free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    proc = subprocess.Popen(streamlit_cmd(script, port, python) + list(extra_args), cwd=cwd, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "GAN_DEVICE": os.environ.get("GAN_DEVICE", "cpu"), **(env or {})})
+    return proc, f"{scheme}://127.0.0.1:{port}"
+
+
+def unverified_ssl_context():
+    """An SSL context that accepts any certificate: for a self-signed test server only."""
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def wait_health_insecure(base_url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
+                         poll: float = 0.05) -> float:
+    """wait_health for an https:// server with a self-signed certificate (no verification)."""
+    ctx = unverified_ssl_context()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2, context=ctx) as r:
+                if r.read().strip() == b"ok":
+                    return time.perf_counter() - t0
+        except OSError:
+            pass
+        time.sleep(poll)
+    raise TimeoutError(f"{base_url}/_stcore/health did not answer ok within {timeout:.0f} s")
+
+
 def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
     """SIGTERM the server's process group (only the group we started), then SIGKILL if it lingers."""
     if proc.poll() is not None:

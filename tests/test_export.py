@@ -1,6 +1,5 @@
 """Run config JSON round trip and validation (one bounds table); the card; the zipped generator loads back."""
 import io
-import json
 import zipfile
 
 import pytest

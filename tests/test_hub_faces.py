@@ -1,7 +1,6 @@
 """Face checkpoints and the Hub path: exact conversion, load by folder and by repo id through
 huggingface_hub's real cache code (HF_HUB_OFFLINE + a populated cache, no mocks), pickle refusal,
 wrong shapes, offline fallback, sharded saves, and the push command's checks."""
-import hashlib
 import json
 import os
 import shutil

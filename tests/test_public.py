@@ -7,7 +7,6 @@ import resource
 import string
 
 import pytest
-import torch
 from huggingface_hub import constants
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

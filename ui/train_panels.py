@@ -160,7 +160,13 @@ def history_panel(sess: TrainSession) -> None:
             st.caption(t("train.history_wait"))
             return
         steps = [s for s, _ in snaps]
-        step = st.select_slider(t("train.timeline"), options=steps, value=steps[-1], key="train.timeline")
+        # Follow the newest snapshot unless the student moved back in time: a keyed slider keeps its
+        # value when its options change, so value=steps[-1] alone left it at the first step it showed.
+        shown = st.session_state.get("train.timeline")
+        if shown is None or shown not in steps or shown == st.session_state.get("train.timeline_newest"):
+            st.session_state["train.timeline"] = steps[-1]
+        st.session_state["train.timeline_newest"] = steps[-1]
+        step = st.select_slider(t("train.timeline"), options=steps, key="train.timeline")
         st.image(make_grid(dict(snaps)[step], nrow=8), caption=t("train.grid_caption", step=step), width=360)
         st.download_button(t("train.gif"), data=lambda: gif_bytes([make_grid(f, nrow=8) for _, f in snaps], scale=2),
                            file_name="gan-training.gif", mime="image/gif", key="train.gif",

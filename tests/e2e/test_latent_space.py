@@ -24,7 +24,8 @@ def test_face_interpolation(page, goto, assert_no_exception, screenshot):
     goto("latent")
     assert_no_exception()
     page.get_by_text(EN["latent.grid"]).wait_for()
-    assert page.locator('[data-testid="stMain"] img').count() >= 16 + 2   # grid + one strip per model
+    # grid + one strip per model; on a busy machine the <img> tags arrive a moment after the run ends
+    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stMain\"] img').length >= n", arg=16 + 2)
     before = image_srcs(page)
     assert number_value(page, EN["latent.seed_a"]) == "0"
 
