@@ -79,6 +79,12 @@ ENGLISH = {
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
     "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
     "train.bad_data_shape": "data must be (N, C, H, W), got {shape}",
+    "train.batch_not_divisible": ("the batch size {batch} is the global batch of {world} processes and must divide "
+                                  "evenly among them; choose a multiple of {world}"),
+    # ---------------------------------------------------------------- several processes (gan_core.distributed)
+    "dist.no_gpu": "process {rank} would use GPU {local_rank}, but this machine has {count}; start at most {count} processes per machine",
+    "dist.lost": ("process {rank} of {world} lost the others at step {step}: a process died, hung past the timeout, "
+                  "or the network dropped (`{detail}`)"),
     # ---------------------------------------------------------------- data (gan_core.data)
     "data.folder_not_found": "image folder not found: {root}",
     "data.no_images": "no readable images under {root} ({skipped} unreadable files skipped)",

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import losses, registry
+from . import distributed, losses, registry
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import get_device
@@ -32,7 +32,14 @@ def build_models(cfg: TrainConfig, channels: int, img_size: int):
 class Trainer:
     """Owns G, D, their optimizers, the data tensor, the metric history and the snapshots."""
 
-    def __init__(self, cfg: TrainConfig, data: torch.Tensor, device=None, labels: torch.Tensor | None = None):
+    def __init__(self, cfg: TrainConfig, data: torch.Tensor, device=None, labels: torch.Tensor | None = None,
+                 sync_bn: bool = False, as_ranks: int = 1):
+        """Under torchrun (a process group, see gan_core.distributed) `data` is this rank's shard, G and D
+        train inside DDP, `sync_bn` makes BatchNorm use the global batch, and each rank draws
+        batch_size / world_size samples and noise from its own stream (seed + rank).
+
+        `as_ranks` > 1 (tests, one process): draw each batch as that many ranks would, from their
+        shards of `data` with their seeds, joined: the single-process twin of a torchrun run."""
         self.cfg = cfg
         self.device = torch.device(device) if device else get_device()
         if data.ndim != 4:
@@ -40,13 +47,18 @@ class Trainer:
         if cfg.num_classes and (labels is None or len(labels) != len(data)):
             raise GanError("train.needs_labels", model=cfg.model)
         self.labels = torch.as_tensor(labels).long().to(self.device) if cfg.num_classes else None
-        torch.manual_seed(cfg.seed)
+        self.rank, self.world = distributed.rank(), distributed.world_size()
+        if cfg.batch_size % (self.world * as_ranks):  # --batch-size is the global batch
+            raise GanError("train.batch_not_divisible", batch=cfg.batch_size, world=self.world * as_ranks)
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
         self.G, self.D = build_models(cfg, data.shape[1], data.shape[-1])
         self.G.to(self.device)
         self.D.to(self.device)
         if cfg.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
+        if sync_bn and distributed.active():
+            self.G, self.D = distributed.sync_batchnorm(self.G), distributed.sync_batchnorm(self.D)
         if cfg.loss == "wgan-clip":  # the WGAN paper: momentum-based optimizers destabilise clipping
             self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=cfg.lr_g)
             self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=cfg.lr_d)
@@ -56,8 +68,17 @@ class Trainer:
         # Samples come from an EMA of G's weights when enabled: it averages out the oscillation
         # of the two-player game, so digits look clean many steps earlier.
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema else None
+        # What the training passes call: G and D (D's heads as one forward), under torchrun in DDP.
+        # self.G and self.D stay the plain modules: what is saved, sampled and averaged into the EMA.
+        self._heads = distributed.Heads(self.D)
+        self._g, self._d = self.G, self._heads
+        if distributed.active():
+            self._g, self._d = distributed.wrap(self.G, self.device), distributed.wrap(self._heads, self.device)
+            torch.manual_seed(cfg.seed + self.rank)  # dropout masks and the penalty's mixing differ per rank
         self.data = data.to(self.device)
-        self.rng = torch.Generator().manual_seed(cfg.seed)
+        self.rng = torch.Generator().manual_seed(cfg.seed + self.rank)
+        self._streams = self._make_streams(as_ranks)
+        self.local_batch = cfg.batch_size // (self.world * len(self._streams))  # per stream
         self.fixed_z = self.G.sample_z(cfg.n_fixed, torch.Generator().manual_seed(cfg.seed + 1), self.device)
         self.iteration = 0
         self.elapsed = 0.0           # seconds spent inside step()
@@ -84,7 +105,7 @@ class Trainer:
                 m["diverged"] = True
             self.history.append(m)
             out.append(m)
-            if self.error is None and self.iteration % self.cfg.snapshot_every == 0:
+            if self.error is None and self.iteration % self.cfg.snapshot_every == 0 and self.rank == 0:
                 self.snapshot()
         return out
 
@@ -96,7 +117,10 @@ class Trainer:
             raise ValueError("give steps, seconds or both")
         start = self.elapsed
         while not self.error:
-            if (steps is not None and self.iteration >= steps) or (seconds is not None and self.elapsed - start >= seconds):
+            out_of_time = seconds is not None and self.elapsed - start >= seconds
+            if seconds is not None and self.world > 1:  # every rank stops at the same step, or one waits forever
+                out_of_time = distributed.agree(out_of_time, self.device)
+            if (steps is not None and self.iteration >= steps) or out_of_time:
                 break
             done = self.step(chunk if steps is None else min(chunk, steps - self.iteration))
             if on_chunk is not None:

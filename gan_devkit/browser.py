@@ -152,6 +152,19 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+def launch_chromium_profile(playwright, user_data_dir, prefs: dict | None = None, **context_kwargs):
+    """A persistent (regular, not off-the-record) Chromium profile in user_data_dir, with `prefs`
+    written as its initial Default/Preferences, e.g. {"profile": {"cookie_controls_mode": 0}} to
+    allow third-party cookies (1 blocks them). Returns the BrowserContext; close() ends the browser."""
+    import json
+    profile = Path(user_data_dir) / "Default"
+    profile.mkdir(parents=True, exist_ok=True)
+    if prefs:
+        (profile / "Preferences").write_text(json.dumps(prefs), encoding="utf-8")
+    return playwright.chromium.launch_persistent_context(str(user_data_dir), executable_path=CHROMIUM,
+                                                         headless=True, args=CHROMIUM_ARGS, **context_kwargs)
+
+
 # --- driving Streamlit -------------------------------------------------------------------------
 
 APP = '[data-testid="stApp"]'
