@@ -44,7 +44,8 @@ COPY --chown=user . .
 RUN pip install --no-deps --user -e .
 
 EXPOSE 8501
-# enableXsrfProtection=false: the Space shows the app in an iframe on huggingface.co, where the
-# browser drops Streamlit's XSRF cookie and every file upload fails with 403 otherwise
-# (huggingface.co/docs/hub/spaces-cookie-limitations). Uploads are capped at 10 MB.
+# enableXsrfProtection=false: the Space shows the app in an iframe on huggingface.co, where Streamlit's
+# XSRF cookie is a third-party cookie; even as SameSite=None (server.xsrfCookieSameSite) browsers that
+# block third-party cookies drop it and every upload fails with 403 (tests/e2e/test_xsrf_iframe.py).
+# What that exposes and why it is acceptable: docs/deploy.md. Uploads are capped at 10 MB.
 CMD ["python", "-m", "streamlit", "run", "app.py", "--server.address", "0.0.0.0", "--server.port", "8501", "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10", "--server.enableXsrfProtection", "false", "--server.fileWatcherType", "none"]

@@ -90,7 +90,7 @@ def start_streamlit_with_args(extra_args: list[str], script: str = "app.py", cwd
     (proc, base_url) with `scheme` ("https" when the flags turn TLS on). Do not repeat a flag that
     streamlit_cmd already passes (port, address, headless...)."""
     port = port or free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115 (open while the server runs)
     proc = subprocess.Popen(streamlit_cmd(script, port, python) + list(extra_args), cwd=cwd, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True,
                             env={**os.environ, "GAN_DEVICE": os.environ.get("GAN_DEVICE", "cpu"), **(env or {})})
