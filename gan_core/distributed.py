@@ -78,8 +78,14 @@ def init(timeout_s: float = DEFAULT_TIMEOUT_S, device=None) -> torch.device:
 
 
 def cleanup() -> None:
-    """Leave the process group (at the end of a run; a no-op outside one)."""
+    """Leave the process group at the end of a run, all ranks together (a no-op outside one).
+
+    Drop the DDP wrappers first (Trainer.close()): they hold the group, and a gloo group freed only
+    at interpreter exit can abort the process there (std::terminate), failing a finished job."""
     if active():
+        import gc
+        gc.collect()
+        dist.barrier()  # no rank tears down its connections while another still finishes (rank 0 saving)
         dist.destroy_process_group()
 
 
@@ -114,18 +120,40 @@ class Heads(nn.Module):
         return self.D.forward_with_classes(x) if classes else self.D(x)
 
 
-class CPUSyncBatchNorm(nn.SyncBatchNorm):
-    """nn.SyncBatchNorm for ranks on the CPU (gloo): torch's refuses CPU tensors.
+class _AllReduceSum(torch.autograd.Function):
+    """The sum over ranks, differentiable: each rank's input feeds every rank's output, so the gradient
+    of an input is the sum of all ranks' output gradients (torch.distributed.nn's, now deprecated)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = x.clone()
+        dist.all_reduce(x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = grad.clone()
+        dist.all_reduce(grad)
+        return grad
+
+
+class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """SyncBatchNorm for ranks on the CPU (gloo): torch's nn.SyncBatchNorm refuses CPU tensors, and DDP
+    refuses it on CPU modules.
 
     In training, the mean and variance are those of the GLOBAL batch, all ranks' samples together,
-    through torch.distributed.nn's differentiable all-reduce (so the backward is synchronised too);
+    through a differentiable all-reduce (so the backward is synchronised too);
     in eval mode, or outside a process group, it is plain BatchNorm. Same weights and buffers as
     BatchNorm, so a saved model loads into the plain architecture."""
 
+    def _check_input_dim(self, x):
+        if x.dim() < 2:
+            raise ValueError(f"expected at least 2-D input (N, C, ...), got {x.dim()}-D")
+
     def forward(self, x):
-        if x.is_cuda or not (self.training and active()):
+        if not (self.training and active()):
             return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        all_reduce = _AllReduceSum.apply
         dims = [0, *range(2, x.dim())]
         shape = [1, -1] + [1] * (x.dim() - 2)
         sums = all_reduce(torch.cat([x.sum(dims), x.new_tensor([x.numel() // x.shape[1]])]))  # + the sample count
@@ -143,12 +171,17 @@ class CPUSyncBatchNorm(nn.SyncBatchNorm):
 
 
 def sync_batchnorm(module: nn.Module) -> nn.Module:
-    """Every BatchNorm in `module` computes its statistics over all ranks' samples (nn.SyncBatchNorm;
-    on the CPU, CPUSyncBatchNorm). Convert before building optimizers: the weights stay the same tensors."""
-    module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
-    for m in module.modules():
-        if type(m) is nn.SyncBatchNorm and next((p.device for p in m.parameters()), torch.device("cpu")).type == "cpu":
-            m.__class__ = CPUSyncBatchNorm  # same fields, a forward that runs on the CPU
+    """Every BatchNorm in `module` computes its statistics over all ranks' samples: nn.SyncBatchNorm on
+    GPUs, CPUSyncBatchNorm on the CPU. Convert before building optimizers; the weights stay the same tensors."""
+    if next(module.parameters()).device.type != "cpu":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, CPUSyncBatchNorm):
+        bn = CPUSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+        for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+            setattr(bn, name, getattr(module, name))
+        return bn.train(module.training)
+    for name, child in module.named_children():
+        module.add_module(name, sync_batchnorm(child) if any(True for _ in child.parameters()) else child)
     return module
 
 

@@ -17,7 +17,8 @@ MNIST_NOTE = "MNIST 60k training images (Y. LeCun and C. Cortes, CC BY-SA 3.0), 
 
 
 def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, data: str = "mnist",
-                  scores: dict | None = None, wall: float | None = None, where: str = "gan_core") -> str:
+                  scores: dict | None = None, wall: float | None = None, where: str = "gan_core",
+                  processes: int = 1) -> str:
     """The README that travels with the weights (the Hub's convention: English): data, how trained, how to load, limits."""
     mnist = data == "mnist"
     tags = "[gan, mnist, gan-playground]" if mnist else "[gan, gan-playground]"
@@ -26,7 +27,9 @@ def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, dat
     lines += ["---", f"# {cfg.model} generator trained with {where}", "",
               f"- Data: {MNIST_NOTE if mnist else data}.",
               f"- Training: {steps} steps, batch {cfg.batch_size}, {seconds:.1f} s of training"
-              + (f" ({wall:.1f} s wall)" if wall is not None else "") + f" on {device}.",
+              + (f" ({wall:.1f} s wall)" if wall is not None else "") + f" on {device}"
+              + (f" x {processes} processes (torchrun, DistributedDataParallel; world_size {processes}, "
+                 f"{cfg.batch_size // processes} samples per process)" if processes > 1 else "") + ".",
               f"- Latent: {cfg.z_dim}-d standard normal noise; output in [-1, 1] (tanh).",
               "- Load: `from gan_core.hub import load_model; G = load_model('this-folder'); G.generate(64)`.",
               f"- Run config (reproduce with `TrainConfig.from_json` or the app's config upload): `{json.dumps(asdict(cfg))}`"]

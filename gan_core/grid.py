@@ -32,9 +32,12 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
 
 
 def gif_bytes(frames: list[np.ndarray], duration_ms: int = 120, scale: int = 1, loop: int = 0) -> bytes:
-    """An animated GIF of uint8 frames (each (H,W) or (H,W,3))."""
+    """An animated GIF of uint8 frames (each (H,W) or (H,W,3)); frames of different sizes (a grid
+    that grew rows) are padded with black to the largest, never cropped."""
     if not frames:
         raise ValueError("a GIF needs at least one frame")
+    h, w = max(f.shape[0] for f in frames), max(f.shape[1] for f in frames)
+    frames = [np.pad(f, ((0, h - f.shape[0]), (0, w - f.shape[1])) + ((0, 0),) * (f.ndim - 2)) for f in frames]
     pil = [to_pil(f, scale).convert("RGB") for f in frames]
     buf = io.BytesIO()
     pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration_ms, loop=loop)

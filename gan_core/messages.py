@@ -68,6 +68,7 @@ ENGLISH = {
     "config.wrong_type": "`{key!r}` must be `{kind}`, got `{value}`",
     "config.out_of_range": "`{key!r}` = `{value}` is outside the allowed range `[{low}, {high}]`",
     "config.unknown_model": "unknown model `{model!r}`; choose one of `{models}`",
+    "config.bad_choice": "`{key!r}` = `{value!r}` is not one of `{choices}`",
     "config.not_here": "model `{model!r}` does not train on {data} here; choose one of `{models}`",
     "config.ema_range": "EMA decay must be in `(0, 1)`, got `{value}`",
     # ---------------------------------------------------------------- training (gan_core.training)
@@ -79,6 +80,9 @@ ENGLISH = {
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
     "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
     "train.bad_data_shape": "data must be (N, C, H, W), got {shape}",
+    # ---------------------------------------------------------------- sampling (gan_core.pipelines)
+    "sample.not_conditional": "this generator is not conditional: it cannot be asked for a digit (a `cdcgan` can)",
+    "sample.bad_digit": "digit {digit} is not one this generator draws: choose 0 to {high}",
     "train.batch_not_divisible": ("the batch size {batch} is the global batch of {world} processes and must divide "
                                   "evenly among them; choose a multiple of {world}"),
     # ---------------------------------------------------------------- several processes (gan_core.distributed)

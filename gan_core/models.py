@@ -1,9 +1,11 @@
-"""The networks: the seed slides' FNN GAN, DCGANs for 28x28 and 64x64, and WGAN critics.
+"""The networks: the seed slides' FNN GAN (line for line, and tuned), DCGANs for 28x28 and 64x64,
+and WGAN critics.
 
 Every generator maps z of shape (N, z_dim) to images (N, C, H, W) in [-1, 1] and exposes
 `z_dim`, `channels` and `img_size`. Every discriminator / critic returns one raw score per image
-(a logit): the sigmoid of the slides lives inside BCEWithLogits in losses.py (same maths, no
-overflow), and a WGAN critic needs the raw score anyway.
+(a logit): the sigmoid lives inside BCEWithLogits in losses.py (same maths, no overflow), and a
+WGAN critic needs the raw score anyway. The one exception is SlidesDiscriminator, which ends in
+the deck's sigmoid and returns D(x), a probability, for nn.BCELoss.
 
 All classes save and load as Hugging Face folders (config.json + model.safetensors) through
 PyTorchModelHubMixin; `gan_core.hub` loads any of them by the `architecture` key it writes.
@@ -25,19 +27,65 @@ class GeneratorBase(nn.Module):
         return torch.randn(n, self.z_dim, generator=generator, device="cpu").to(device)
 
     @torch.no_grad()
-    def generate(self, n: int, seed: int = 0) -> torch.Tensor:
-        """n images from a seeded noise batch, in eval mode, as float in [-1, 1] on the CPU."""
+    def generate(self, n: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """n images from a seeded noise batch, in eval mode, as float in [-1, 1] on the CPU.
+        `labels` (n,): the digits a conditional generator draws (None: its default)."""
         was_training = self.training
         self.eval()
         z = self.sample_z(n, torch.Generator().manual_seed(seed))
-        out = self(z).float().cpu()
+        out = (self(z) if labels is None else self(z, labels.to(z.device))).float().cpu()
         self.train(was_training)
         return out
 
 
-# ---------------------------------------------------------------- the seed slides' FNN GAN
+# ---------------------------------------------------------------- the seed slides' FNN GAN, line for line
+class SlidesGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
+    """The deck's `Generator`: fc1 64 -> 256, fc2 256 -> 256, out 256 -> 784 (28*28), leaky_relu after
+    fc1 and fc2 (PyTorch's default slope, 0.01, as the deck's F.leaky_relu), tanh on the output.
+    The 784 numbers come back shaped as 1x28x28 images, like every generator here."""
+
+    def __init__(self, z_dim: int = 64, hidden: int = 256):
+        super().__init__()
+        self.z_dim, self.channels, self.img_size = z_dim, 1, 28
+        self.fc1 = nn.Linear(z_dim, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, 784)  # 28*28 = 784
+        self.leaky_relu = nn.LeakyReLU()   # negative_slope=0.01, the default of F.leaky_relu
+        self.tanh = nn.Tanh()
+
+    def forward(self, x):
+        x = self.leaky_relu(self.fc1(x))
+        x = self.leaky_relu(self.fc2(x))
+        x = self.tanh(self.out(x))
+        return x.view(-1, 1, 28, 28)
+
+
+class SlidesDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
+    """The deck's `discriminator`: fc1 784 -> 256, fc2 256 -> 256, out 256 -> 1, leaky_relu (0.01) after
+    fc1 and fc2, and a sigmoid: it returns D(x), the probability that x is real, for nn.BCELoss
+    (losses.slides_d_loss). The deck flattens the images with view(-1, 28*28); here Flatten does."""
+
+    def __init__(self, hidden: int = 256):
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.fc1 = nn.Linear(28 * 28, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, 1)
+        self.leaky_relu = nn.LeakyReLU()   # negative_slope=0.01
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x):
+        x = self.flatten(x)
+        x = self.leaky_relu(self.fc1(x))
+        x = self.leaky_relu(self.fc2(x))
+        x = self.sigmoid(self.out(x))
+        return x.squeeze(1)
+
+
+# ---------------------------------------------------------------- the tuned FNN GAN (registry "mlp")
 class MLPGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
-    """z(64) -> 256 -> 256 -> 784 tanh, exactly as the slides (ReLU hidden units)."""
+    """The tuned FNN: z(64) -> 256 -> 256 -> 784 tanh, the slides' sizes with ReLU hidden units (the
+    slides: leaky_relu, slope 0.01) and optional dropout. SlidesGenerator is the deck's own."""
 
     def __init__(self, z_dim: int = 64, hidden: int = 256, img_size: int = 28, channels: int = 1, dropout: float = 0.0):
         super().__init__()
@@ -54,7 +102,8 @@ class MLPGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
 
 
 class MLPDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
-    """784 -> 256 -> 256 -> 1 with LeakyReLU(0.2), as the slides; sigmoid folded into the loss."""
+    """The tuned FNN's D: 784 -> 256 -> 256 -> 1, the slides' sizes with LeakyReLU(0.2) (the slides: 0.01),
+    no sigmoid (it returns a logit; the sigmoid is folded into BCEWithLogits) and optional dropout."""
 
     def __init__(self, hidden: int = 256, img_size: int = 28, channels: int = 1, dropout: float = 0.0):
         super().__init__()
@@ -217,8 +266,8 @@ class FaceExerciseGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
 
 
 ARCHITECTURES = {cls.__name__: cls for cls in (
-    MLPGenerator, MLPDiscriminator, DCGANGenerator28, DCGANDiscriminator28, DCGANGenerator64, DCGANDiscriminator64,
-    FaceExerciseGenerator, FaceExerciseDiscriminator,
+    SlidesGenerator, SlidesDiscriminator, MLPGenerator, MLPDiscriminator, DCGANGenerator28, DCGANDiscriminator28,
+    DCGANGenerator64, DCGANDiscriminator64, FaceExerciseGenerator, FaceExerciseDiscriminator,
 )}
 
 

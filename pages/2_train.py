@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.runtime import compute_runtime
-from ui.train_panels import controls, downloads_panel, history_panel, live_panel, memorization_panel
+from ui.train_panels import controls, downloads_panel, history_panel, live_panel, memorization_panel, real_fake_panel
 from ui.train_resources import digit_scorer_ready, mnist_train, mnist_train_labels
 from ui.train_session import TrainSession
 from ui.train_settings import settings_panel
@@ -25,6 +25,7 @@ sess: TrainSession = st.session_state["train.session"]
 pending = sess.update_config(settings_panel(sess))
 controls(sess, pending)
 live_slot = st.container()
+real_fake_panel(sess)
 history_panel(sess)
 memorization_panel(sess)
 downloads_panel(sess)

@@ -50,8 +50,13 @@ def test_sample_png_and_npy(trained, root, tmp_path):
 
 def test_score_prints_json(trained, root):
     out, _ = trained
-    s = json.loads(cli("score", out, "--n", 200, cwd=root).stdout)
-    assert s["n"] == 200 and len(s["class_share"]) == 10 and 0 <= s["confident_share"] <= 1
+    s = json.loads(cli("score", out, "--n", 200, "--seed", 3, cwd=root).stdout)
+    assert s["n"] == 200 and len(s["class_share"]) == 10 and sum(s["class_share"]) == pytest.approx(1, abs=1e-3)
+    # the numbers are the run's generator scored on those 200 seeded samples, not just numbers in range
+    from gan_core.pipelines import load_generator, score_generator
+    here = score_generator(load_generator(str(out)), 200, seed=3)
+    assert s["class_share"] == here["class_share"] and s["classes_covered"] == here["classes_covered"]
+    assert s["confident_share"] == pytest.approx(here["confident_share"]) and s["frechet"] == pytest.approx(here["frechet"], rel=1e-4)
 
 
 def test_resume_continues(trained, root, tmp_path):

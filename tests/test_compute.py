@@ -117,15 +117,25 @@ def test_recent_users_count_until_their_window_passes(rt):
 
 
 def test_release_thread_pool_frees_and_torch_still_works():
+    import os
+    import time
+
     import torch
+    openmp = "OpenMP" in torch.__config__.parallel_info()
+
+    def threads():  # this process's threads (Linux); None elsewhere
+        return len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+    n_torch = torch.get_num_threads()
     x = torch.rand(512, 512)
     (x @ x).sum()  # a parallel op: this thread now owns an OpenMP team (where torch uses OpenMP)
+    with_team = threads()
     released = compute.release_thread_pool()
-    assert released in (True, False)
-    if "OpenMP" in torch.__config__.parallel_info():
-        assert released, "torch runs on OpenMP here, so its runtime should have been found"
+    assert released is openmp, "True exactly where torch runs on OpenMP (its runtime must be found)"
+    if openmp and with_team is not None and n_torch > 1:
+        time.sleep(0.05)
+        assert threads() < with_team, "the OpenMP worker threads are gone"
     assert torch.allclose((x @ x).sum(), (x @ x).sum())  # the team comes back on the next op
-    assert torch.get_num_threads() >= 1
+    assert torch.get_num_threads() == n_torch, "releasing the pool does not change the thread count"
 
 
 def test_two_runtimes_have_their_own_thread_and_queue():

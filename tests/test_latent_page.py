@@ -65,3 +65,79 @@ def test_fallback_reason_is_in_the_page_language(page):
     warnings = [w.value for w in at.warning]
     assert any(reason in w and "nobody/not-there" in w for w in warnings), warnings
     assert not any("could not fetch" in w for w in warnings)
+
+
+# ---------------------------------------------------------------- the pictures follow the controls
+# st.image stores its bytes under a hash of their content, so equal URLs mean equal pictures.
+
+def strips(at) -> list[str]:
+    """The URL of each model's strip (the uncaptioned images: the interpolation or the walk)."""
+    out = [img.value[0] for img in at.image if img.captions == [""]]
+    assert len(out) == 2, [img.captions for img in at.image]
+    return out
+
+
+def changed(before: list[str], after: list[str]) -> bool:
+    """Every model's picture changed (both models draw the same path)."""
+    return all(a != b for a, b in zip(before, after, strict=True))
+
+
+def test_interpolation_strips_follow_every_control_and_only_them(page):
+    at = page
+    first = strips(at)
+    at.run()
+    assert strips(at) == first, "a rerun with nothing changed draws the same strips"
+    moves = [(lambda: at.slider(key="latent.steps").set_value(6), "steps"),
+             (lambda: at.radio(key="latent.mode").set_value("lerp"), "lerp/slerp"),
+             (lambda: at.slider(key="latent.psi").set_value(0.5), "truncation"),
+             (lambda: at.number_input(key="latent.seed_a").set_value(5), "seed A"),
+             (lambda: at.number_input(key="latent.seed_b").set_value(9), "seed B")]
+    seen = [first]
+    for move, what in moves:
+        before = strips(at)
+        move().run()
+        assert not at.exception
+        assert changed(before, strips(at)), f"the strips ignore {what}"
+        seen.append(strips(at))
+    assert len({tuple(s) for s in seen}) == len(seen)
+    # back to the first settings: the first pictures again
+    at.slider(key="latent.steps").set_value(16)
+    at.radio(key="latent.mode").set_value("slerp")
+    at.slider(key="latent.psi").set_value(1.0)
+    at.number_input(key="latent.seed_a").set_value(0)
+    at.number_input(key="latent.seed_b").set_value(1).run()
+    assert strips(at) == first
+
+
+def test_walk_strips_follow_the_walk_seed(page):
+    at = page
+    at.session_state["latent.tab"] = at.tabs[1].label
+    at.run()
+    first = strips(at)
+    at.run()
+    assert strips(at) == first
+    at.number_input(key="latent.walk_seed").set_value(8).run()
+    assert changed(first, strips(at)), "the walk ignores its seed"
+    at.slider(key="latent.walk_legs").set_value(3).run()
+    assert not at.exception and len(set(strips(at)) & set(first)) == 0
+
+
+def test_arithmetic_result_follows_its_seeds(page):
+    at = page
+    at.session_state["latent.tab"] = at.tabs[2].label
+    at.run()
+    math_rows = lambda: [img.value for img in at.image if img.captions == ["A", "B", "C", "A − B + C"]]
+    first = math_rows()
+    assert len(first) == 2 and all(len(r) == 4 for r in first)
+    at.run()
+    assert math_rows() == first
+    for key in ("latent.arith_a", "latent.arith_b", "latent.arith_c"):
+        before = math_rows()
+        at.number_input(key=key).set_value(at.number_input(key=key).value + 100).run()
+        after = math_rows()
+        slot = "abc".index(key[-1])
+        for row_before, row_after in zip(before, after):
+            assert row_after[slot] != row_before[slot], f"{key}: its picture did not change"
+            assert row_after[3] != row_before[3], f"{key}: A − B + C ignores it"
+            assert [u for i, u in enumerate(row_after[:3]) if i != slot] == \
+                [u for i, u in enumerate(row_before[:3]) if i != slot], f"{key} moved another seed's picture"

@@ -5,6 +5,7 @@ from PIL import Image
 
 from gan_core.style import (AdaIN, GatysConfig, GatysTransfer, StyleModels, _mean_std, adain, content_loss, gram,
                             match_color, resize_long_side, style_loss, to_image, to_tensor, tv_loss)
+from gan_devkit.colour_stats import colour_gaps, colour_stats
 
 
 @pytest.fixture(scope="module")
@@ -158,9 +159,33 @@ def test_adain_alpha_zero_and_cached_stats(models, pair):
 
 
 def test_match_color_matches_mean_and_covariance():
-    src, tgt = torch.rand(1, 3, 16, 16) * 0.5, torch.rand(1, 3, 16, 16) * 0.3 + 0.4
+    # correlated channels with different spreads, so the covariance is not just a scaled identity
+    g = torch.Generator().manual_seed(0)
+    n = torch.rand(1, 6, 32, 32, generator=g)
+    src = torch.cat([0.4 * n[:, :1] + 0.1 * n[:, 1:2], 0.2 * n[:, :1] + 0.2 * n[:, 2:3] + 0.2, 0.3 * n[:, 1:2]], 1)
+    tgt = torch.cat([0.2 * n[:, 3:4] + 0.4, 0.15 * n[:, 4:5] - 0.1 * n[:, 3:4] + 0.45, 0.1 * n[:, 5:6] + 0.2 * n[:, 4:5] + 0.3], 1)
     out = match_color(src, tgt)
-    assert torch.allclose(out.mean((2, 3)), tgt.mean((2, 3)), atol=0.02)
+    (m_out, c_out), (m_tgt, c_tgt), (_, c_src) = colour_stats(out), colour_stats(tgt), colour_stats(src)
+    assert torch.allclose(m_out, m_tgt, atol=0.02)
+    assert torch.allclose(c_out, c_tgt, atol=3e-4), (c_out, c_tgt)
+    assert (c_src - c_tgt).abs().max() > 10 * (c_out - c_tgt).abs().max()  # it moved the covariance, not by luck
+    assert out.shape == src.shape and torch.corrcoef(torch.stack([out[0].flatten(), src[0].flatten()]))[0, 1] > 0.5
+
+
+@pytest.mark.parametrize("style_file", ["starry_night.jpg", "hubble_deep_field.jpg"])
+def test_adain_preserve_color_keeps_the_contents_colours(models, root, style_file):
+    """"Keep the photo's colours": the result's mean colour and its colour covariance sit nearer the
+    content's than without the option (raw RGB covariance also holds the style's contrast: with
+    Starry Night it is no nearer, so the covariance compared is the chroma one)."""
+    def load(p):
+        return to_tensor(resize_long_side(Image.open(root / "assets/style" / p).convert("RGB"), 64))
+    content, style = load("content/chelsea.jpg"), load(f"style/{style_file}")
+    a = AdaIN(models.encoder, models.decoder, precision="fp32")
+    plain, kept = a(content, style), a(content, style, preserve_color=True)
+    (mean_plain, cov_plain), (mean_kept, cov_kept) = colour_gaps(plain, content), colour_gaps(kept, content)
+    assert mean_kept < 0.5 * mean_plain, (mean_kept, mean_plain)
+    assert cov_kept < 0.85 * cov_plain, (cov_kept, cov_plain)
+    assert (kept - content).abs().mean() > 0.03, "still a stylisation, not the content copied through"
 
 
 def test_to_image_roundtrip():

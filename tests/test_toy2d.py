@@ -79,3 +79,41 @@ def test_balance_skips_the_too_good_net():
 def test_mode_collapse_preset_differs_only_in_balance():
     diff = {k for k, v in vars(MODE_COLLAPSE).items() if getattr(ToyConfig(), k) != v}
     assert diff == {"lr_d", "std"}
+
+
+def test_play_trains_on_every_rerun_and_pause_stops_it(root):
+    """The Architectures page's toy tab (AppTest): each rerun of a playing fragment is one tick of K
+    iterations; Pause (the same button) stops the ticks; Step is one tick that leaves it paused."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.i18n import translate
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.session_state["arch.tab"] = translate("arch.tab.toy", "en")
+    at.run()
+    assert not at.exception and at.session_state["toy.playing"] is False
+    iteration = lambda: at.session_state["toy.trainer"].iteration
+    k = at.session_state["toy.k"]
+    at.run()
+    assert iteration() == 0, "not playing: a rerun does not train"
+    assert at.button(key="toy.b.play").label == translate("arch.toy.play", "en")
+
+    at.button(key="toy.b.play").click().run()
+    assert at.session_state["toy.playing"] is True
+    assert at.button(key="toy.b.play").label == translate("arch.toy.pause", "en")
+    n = iteration()
+    at.run()
+    assert iteration() == n + k, "playing: each rerun is one tick of K iterations"
+    assert at.metric[0].value == str(n + k)
+
+    at.button(key="toy.b.play").click().run()
+    assert at.session_state["toy.playing"] is False
+    n = iteration()
+    at.run()
+    at.run()
+    assert iteration() == n, "paused: reruns do not train"
+    at.button(key="toy.b.step").click().run()
+    assert iteration() == n + k and at.session_state["toy.playing"] is False
+    at.run()
+    assert iteration() == n + k and not at.exception

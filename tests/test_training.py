@@ -1,5 +1,6 @@
 import json
 import math
+import time
 
 import pytest
 import torch
@@ -34,18 +35,23 @@ def test_step_returns_metrics_and_changes_weights(model, small_data):
     t = Trainer(tiny(model), small_data, device="cpu")
     g0 = [p.detach().clone() for p in t.G.parameters()]
     d0 = [p.detach().clone() for p in t.D.parameters()]
+    t0 = time.perf_counter()
     out = t.step(3)
+    wall = time.perf_counter() - t0
     assert len(out) == 3 and t.iteration == 3 and t.history == out
+    assert [m["step"] for m in out] == [1, 2, 3]
     for m in out:
         assert KEYS <= set(m)
-        assert 0 <= m["d_real_acc"] <= 1 and 0 <= m["g_success"] <= 1
+        for k in ("d_real_acc", "d_fake_acc", "g_success"):  # a share of the batch of 16, not any number in [0, 1]
+            assert 0 <= m[k] <= 1 and m[k] * 16 == round(m[k] * 16), (k, m[k])
         assert math.isfinite(m["d_loss"]) and math.isfinite(m["g_loss"])
     assert math.isnan(out[0]["wasserstein"]) == (model in ("mlp", "dcgan"))
     assert any(not torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
     assert [s for s, _ in t.snapshots] == [2]
     assert t.snapshots[0][1].shape == (8, 28, 28)
-    assert t.steps_per_second > 0
+    # elapsed is the time inside the iterations (not the snapshot): within the measured wall time
+    assert 0 < t.elapsed <= wall and t.steps_per_second == pytest.approx(3 / t.elapsed)
 
 
 def test_wgan_clip_keeps_weights_small(small_data):

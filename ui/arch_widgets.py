@@ -61,7 +61,7 @@ def design(key: str, img_size: int) -> None:
     with c1:
         network_panel(g, "arch.generator")
     with c2:
-        network_panel(d, "arch.critic" if registry.get(key).loss != "bce" else "arch.discriminator")
+        network_panel(d, "arch.critic" if registry.get(key).wgan else "arch.discriminator")
 
 
 def loss_source(*names: str) -> None:

@@ -79,6 +79,8 @@ def live_panel(sess: TrainSession) -> None:
     """
     shown = _state(sess)
     left, right = st.columns([2, 3])
+    with left:
+        _digit_picker(sess)  # outside the fragment: a choice reruns the page once, never the tick
 
     @st.fragment(run_every=TICK_INTERVAL_S if sess.running else None)
     def _live():
@@ -111,6 +113,43 @@ def _draw_live(sess: TrainSession) -> None:
     if grid is not None:
         st.image(make_grid(grid, nrow=8), caption=t("train.grid_caption", step=sess.trainer.snapshots[-1][0]),
                  width="stretch", clamp=True)
+
+
+DRAW_KEY = "train.draw"
+
+
+def _digit_picker(sess: TrainSession) -> None:
+    """"Now draw a 7": the digits a conditional model's live grid draws (the fixed noise, new labels)."""
+    cfg = sess.trainer.cfg if sess.trainer else sess.cfg
+    if not cfg.num_classes:
+        return
+    if DRAW_KEY not in st.session_state:  # Streamlit forgets a widget on another page; the session does not
+        st.session_state[DRAW_KEY] = sess.draw
+    options = ["mixed", "rows", "random", *range(cfg.num_classes)]
+    # on_change: applied before the rerun, so the panels drawn above this one show the new digits too
+    choice = st.selectbox(t("train.draw"), options, key=DRAW_KEY, help=t("train.draw_help"),
+                          on_change=lambda: sess.set_draw(st.session_state[DRAW_KEY]),
+                          format_func=lambda o: t("train.draw.digit", digit=o) if isinstance(o, int) else t(f"train.draw.{o}"))
+    sess.set_draw(choice)
+
+
+def real_fake_panel(sess: TrainSession) -> None:
+    """A real MNIST batch beside the newest fakes, grids of the same size: D's two inputs, side by side.
+    The real digits are indexed from the shared MNIST tensor (the fakes' digits, for a conditional
+    model); redrawn with the curves' clock, no training work."""
+    with st.expander(t("train.real_fake_title")):
+        @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
+        def _pair():
+            fake, real = sess.latest_grid_images(), sess.real_grid_images()
+            if fake is None or real is None:
+                st.caption(t("train.real_fake_wait"))
+                return
+            c1, c2 = st.columns(2)
+            c1.image(make_grid(real, nrow=8), caption=t("train.real_caption", n=len(real)), width="stretch", clamp=True)
+            c2.image(make_grid(fake, nrow=8), caption=t("train.fake_caption", n=len(fake), step=sess.trainer.snapshots[-1][0]),
+                     width="stretch", clamp=True)
+
+        _pair()
 
 
 def _draw_curves(sess: TrainSession) -> None:

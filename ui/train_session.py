@@ -15,7 +15,9 @@ import torch
 
 from gan_core import registry
 from gan_core.compute import ComputeRuntime
+from gan_core.data import to_uint8
 from gan_core.messages import GanError, Message, as_message
+from gan_core.pipelines import digit_labels
 from gan_core.training import TrainConfig, Trainer
 
 # The models this page offers (the registry's digit models for the training page), the default first.
@@ -56,6 +58,8 @@ class TrainSession:
         # Streamlit's fast reruns can start a new script thread while the old one is still inside
         # tick(): the lock keeps two threads from training (or resetting) the same model at once.
         self._lock = threading.Lock()
+        self.draw = "mixed"  # what a conditional model's live grid draws (see set_draw); kept across resets
+        self._real: tuple | None = None  # (key, uint8 images) of the real batch beside the fakes
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -88,6 +92,7 @@ class TrainSession:
             self.start_cfg = replace(self.cfg)
             labels = self.labels if self.cfg.num_classes else None
             self.trainer = Trainer(replace(self.cfg), self.data, self.device, labels=labels)
+            self.trainer.fixed_labels = self._draw_labels(self.trainer)
             self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
             self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
         return self.trainer
@@ -243,6 +248,57 @@ class TrainSession:
         self.scores_step = self.trainer.iteration
         self._last_score = time.perf_counter()
         return self.scores
+
+    # ------------------------------------------------------------------ "now draw a 7"
+    def set_draw(self, draw) -> None:
+        """What a conditional model's live grid draws: a digit 0-9, "rows" (a row per digit), "random" or
+        "mixed" (each digit in turn). The snapshots take it from the next one on (one per tick while
+        running); a paused run's newest snapshot is redrawn at once: a forward pass, no training."""
+        self.draw = draw
+        tr = self.trainer
+        if tr is None or not tr.cfg.num_classes:
+            return
+        labels = self._draw_labels(tr)
+        if (labels is None and tr.fixed_labels is None) or (
+                labels is not None and tr.fixed_labels is not None and torch.equal(labels, tr.fixed_labels)):
+            return
+        tr.fixed_labels = labels
+        if not self.running and not self.error and self._lock.acquire(blocking=False):
+            try:
+                self._compute(tr.snapshot)  # same step: replaces the newest snapshot
+            finally:
+                self._lock.release()
+
+    def _draw_labels(self, tr: Trainer) -> torch.Tensor | None:
+        if not tr.cfg.num_classes:
+            return None
+        return digit_labels(self.draw, tr.cfg.n_fixed, tr.cfg.num_classes, seed=tr.cfg.seed)
+
+    def real_grid_images(self) -> np.ndarray | None:
+        """uint8 real digits, as many as the newest fake snapshot, to show beside it: for a conditional
+        model the very digits the fakes are asked for, else a random batch. Indexed from the shared
+        training tensor with the run's seed (so they hold still while the fakes change); no training work."""
+        tr = self.trainer
+        if tr is None or not tr.snapshots:
+            return None
+        n = len(tr.snapshots[-1][1])
+        want = None
+        if tr.cfg.num_classes and self.labels is not None:
+            want = tr.fixed_labels if tr.fixed_labels is not None else torch.arange(n) % tr.cfg.num_classes
+            n = len(want)  # the labels of the next snapshot, if it is one behind
+        key = (n, tr.cfg.seed, None if want is None else tuple(want.tolist()))
+        if self._real is None or self._real[0] != key:
+            order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(tr.cfg.seed))
+            if want is None:
+                idx = order[:n]
+            else:
+                labels = torch.as_tensor(self.labels)[order]
+                idx = torch.empty(n, dtype=torch.long)
+                for c in want.unique().tolist():
+                    where = (want == c).nonzero().squeeze(1)
+                    idx[where] = order[(labels == c).nonzero().squeeze(1)[:len(where)]]
+            self._real = (key, to_uint8(self.data[idx]))
+        return self._real[1]
 
     # ------------------------------------------------------------------ views
     def arrays(self) -> dict:

@@ -83,7 +83,7 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "lr_g", 1e-5, format="%.1e")
     num(c2, "lr_d", 1e-5, format="%.1e")
     num(c1, "batch_size", 16)
-    is_wgan = registry.get(st.session_state[_key("model")]).loss != "bce"
+    is_wgan = registry.get(st.session_state[_key("model")]).wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
