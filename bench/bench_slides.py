@@ -21,6 +21,8 @@ import os
 import statistics
 import time
 
+import torch
+
 from gan_core.data import mnist_tensor
 from gan_core.device import describe, get_device
 from gan_core.metrics import score_digits
@@ -63,12 +65,17 @@ def main():
     ap.add_argument("--burst", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", help="comma-separated rungs of the ladder (default: all)")
+    ap.add_argument("--threads", type=int, help="torch threads (1 on a machine shared with other work: two threads "
+                    "on oversubscribed cores mostly wait for each other)")
     args = ap.parse_args()
+    device = get_device()  # sets torch's threads to the CPUs available: --threads goes after it
+    if args.threads:
+        torch.set_num_threads(args.threads)
     rows = args.only.split(",") if args.only else list(LADDER)
     data = mnist_tensor("train")
     trainers = {name: Trainer(TrainConfig.preset(LADDER[name][0], seed=args.seed, **LADDER[name][1]), data) for name in rows}
-    out = {"device": str(describe(get_device())), "steps": None if args.budget else args.steps, "budget_s": args.budget,
-           "seed": args.seed, "load_before": round(os.getloadavg()[0], 2), "steps_per_second": {}, "results": {}}
+    out = {"device": str(describe(device)), "steps": None if args.budget else args.steps, "budget_s": args.budget,
+           "seed": args.seed, "threads": torch.get_num_threads(), "load_before": round(os.getloadavg()[0], 2), "steps_per_second": {}, "results": {}}
     for name, v in speeds(trainers, args.rounds, args.burst).items():
         out["steps_per_second"][name] = round(v, 1)
     for name in rows:

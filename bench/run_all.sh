@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 out=artifacts/bench
 mkdir -p "$out"
 benches=(bench_toy2d bench_train_speed bench_time_to_digits bench_train_page bench_latent bench_style
-         bench_cold_start bench_concurrency)
+         bench_cold_start bench_concurrency bench_ddp)
 for b in "${benches[@]}"; do
   [ $# -gt 0 ] && [[ "$b" != *"$1"* ]] && continue
   echo "== $b ($(date +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"

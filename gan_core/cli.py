@@ -31,9 +31,9 @@ def _fail(err: GanError) -> None:
 
 
 def cmd_train(args):
+    from . import distributed
     from .pipelines import load_training_data, save_run
     from .training import TrainConfig, Trainer
-    from . import distributed
     if args.steps is None and args.time_budget is None:
         sys.exit("train: give --steps N or --time-budget SECONDS")
     # Under torchrun: join its process group; each rank reads its shard, rank 0 alone speaks and writes
@@ -45,10 +45,11 @@ def cmd_train(args):
     shard = (distributed.rank(), distributed.world_size()) if distributed.active() else None
     data = load_training_data(args.data, args.img_size, args.channels, shard=shard)
     for note in data.notes:
-        say(english(note) + (f" (rank 0's shard: every {shard[1]}th image)" if shard else ""))
+        say(english(note) + (f" (rank 0's shard: 1 image in {shard[1]})" if shard else ""))
     out = Path(args.out)
     resume = args.resume and (out / "trainer_state.pt").exists()
-    if args.resume and distributed.world_size() > 1 and distributed.agree(resume, device) != (not distributed.agree(not resume, device)):
+    # some processes see a run there and others do not (agree() answers alike on every rank)
+    if args.resume and distributed.world_size() > 1 and distributed.agree(resume, device) and distributed.agree(not resume, device):
         sys.exit(f"error: --resume: {out} holds a run on some machines and not on others; "
                  "every process must see the run folder (a shared disk, or a copy on each machine)")
     if resume:

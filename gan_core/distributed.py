@@ -10,6 +10,7 @@ around them, so that the Trainer stays readable:
     active(), rank(), world_size(), is_main()
     shard(items, rank, world)  this rank's part of the data: items rank, rank + world, ... (tensors, file lists)
     wrap(module, device)       DDP around a module
+    Heads(D)                   D's logit and (AC-GAN) class head as one forward(): DDP syncs what goes through forward
     sync_batchnorm(module)     BatchNorm -> nn.SyncBatchNorm (with a CPU version: torch's runs on GPUs only)
     mean(tensor), agree(flag)  small collectives, so every rank takes the same decisions (metrics, time budget)
     lost(err)                  the GanError a front end shows when another rank is gone
@@ -60,16 +61,16 @@ def init(timeout_s: float = DEFAULT_TIMEOUT_S, device=None) -> torch.device:
     """
     from .device import available_cpus, get_device
     device = torch.device(device) if device else get_device()
-    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if device.type == "cuda":
         if local_rank >= torch.cuda.device_count():
-            raise GanError("dist.no_gpu", rank=int(os.environ.get("RANK", 0)), local_rank=local_rank,
+            raise GanError("dist.no_gpu", rank=int(os.environ.get("RANK", "0")), local_rank=local_rank,
                            count=torch.cuda.device_count())
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:
         device = torch.device("cpu")  # gloo moves CPU tensors only (no MPS)
-        torch.set_num_threads(max(1, available_cpus() // int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
+        torch.set_num_threads(max(1, available_cpus() // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))))
     if not active():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                                 timeout=datetime.timedelta(seconds=timeout_s),

@@ -214,7 +214,8 @@ class Trainer:
             return [(self.data, self.labels, self.rng)]
         if distributed.active():
             raise ValueError("as_ranks is the one-process twin of a torchrun run; not inside one")
-        cut = lambda t, r: None if t is None else distributed.shard(t, r, as_ranks)  # noqa: E731
+        def cut(t, r):
+            return None if t is None else distributed.shard(t, r, as_ranks)
         return [(cut(self.data, r), cut(self.labels, r), self.rng if r == 0 else torch.Generator().manual_seed(self.cfg.seed + r))
                 for r in range(as_ranks)]
 
@@ -272,7 +273,7 @@ class Trainer:
         skip_d, skip_g = self._skip()
         gan_step = self._bce_iteration if self.cfg.loss in losses.BCE_FAMILIES else self._wgan_iteration
         stats = gan_step(skip_d, skip_g)
-        stats = torch.stack([s.float() for s in stats])
+        stats = torch.stack([s.float().to(self.device) for s in stats])  # (the NaN slot is made on the CPU)
         if self.world > 1:  # the ranks' mean: every rank logs, and decides (balance rule, NaN), on the same numbers
             stats = distributed.mean(stats)
         m = dict(zip(("d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein"),

@@ -26,6 +26,11 @@ f [shape=note, label="G(z)"]; x [shape=note, label="x"]; D [shape=box, style="ro
 o [shape=plaintext, label="%s"]; z -> G -> f -> D; x -> D; D -> o; }"""
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
 ARCH_MODELS = registry.offered("arch")
+# Measured by bench/bench_slides.py (docs/benchmarks.md): the ladder from the slides' code to the tuned
+# mlp, every rung trained to the same number of steps on a shared 2-core CPU, seed 0; `speed` is mlp's
+# steps/s over the slides' (interleaved bursts). The page only quotes these numbers.
+SLIDES_BENCH = dict(steps=3000, speed="?",
+                    conf=dict(slides="?", lr="?", ema="?", mlp="?"), classes=dict(slides="?", lr="?", ema="?", mlp="?"))
 
 
 def saturation_figure() -> go.Figure:
@@ -61,13 +66,17 @@ def models() -> None:
     spec = registry.get(pick)
     size = c2.radio(t("arch.models.size"), list(spec.sizes), format_func=lambda s: f"{s}×{s}", horizontal=True,
                     key=f"arch.size.{pick}")
-    if spec.family == "mlp":
+    if spec.family == "slides":
+        p, b = spec.preset, SLIDES_BENCH
+        st.markdown(t("arch.slides.body", lr=p["lr_g"], batch=p["batch_size"], steps=f"{b['steps']:,}", speed=b["speed"],
+                      **{f"conf_{k}": v for k, v in b["conf"].items()}, **{f"classes_{k}": v for k, v in b["classes"].items()}))
+    elif spec.family == "mlp":
         p = spec.preset
         st.markdown(t("arch.mlp.body", lr=p["lr_g"], beta1=p["beta1"], batch=p["batch_size"]))
     elif spec.family == "face":
         st.markdown(t("arch.face.body"))
         st.code(FACE_CLI, language="bash")
-    elif spec.loss == "bce":
+    elif not spec.wgan:
         st.markdown(t("arch.dcgan.body"))
     else:
         st.markdown(t("arch.wgan.body"))
@@ -76,8 +85,10 @@ def models() -> None:
         st.markdown(t("arch.wgangp.body"))
         st.latex(GP)
     design(pick, size)
-    if spec.loss != "bce":
+    if spec.wgan:
         loss_source("wgan_d_loss", "wgan_g_loss", "clip_weights", "gradient_penalty")
+    elif spec.loss == "bce-sigmoid":
+        loss_source("slides_d_loss", "slides_g_loss")
 
 
 def toy() -> None:

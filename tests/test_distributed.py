@@ -12,7 +12,7 @@ gloo adds the halves; one process sums all at once), so each gradient differs by
 Adam divides each gradient element by its own running size, which turns that into larger absolute
 differences where a gradient is near zero (a Linear feeding a BatchNorm, whose mean gradient BN
 cancels). Measured after these few steps: 4e-8 for the MLP (no BatchNorm), 5e-6 with SyncBatchNorm,
-1e-6 for the WGAN-GP; the tolerances below are 20x-30x that, and at most a tenth of one Adam step
+2e-6 for the WGAN-GP; the tolerances below are 20x-50x that, and at most a tenth of one Adam step
 (lr 1e-3). Runs that are not the same differ by far more: the MLP on other batches by 1e-2, the
 DCGAN with per-rank BatchNorm (no --sync-bn) by 9e-2.
 """
@@ -50,7 +50,7 @@ SYNC_BN_ATOL = 1e-4   # SyncBatchNorm (and the penalty's run, whose G has it): m
 def torchrun(*args, cwd, check=True, timeout=180):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "gan_core", *map(str, args)]
-    r = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=timeout, check=False)
     if check and r.returncode:
         raise AssertionError(f"exit {r.returncode}\n{r.stdout}\n{r.stderr[-4000:]}")
     return r
@@ -75,6 +75,16 @@ def saved_weights(out: pathlib.Path) -> dict:
 
 def twin_weights(t: Trainer) -> dict:
     return {"G": t.G.state_dict(), "G exported": t.generator.state_dict(), "D": t.D.state_dict()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """This process's twins run on one thread, as each rank does: on 2 busy cores a 2-thread process
+    waits at every op's OpenMP barrier (docs/performance.md), and the sums are split alike."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +181,7 @@ def test_a_two_process_checkpoint_resumes_on_one_process(mlp_run, root, mnist, t
     assert resumed.saved_world == 2 and resumed.world == 1 and resumed.local_batch == 32 and resumed.iteration == 5
     assert max_diff(resumed.G.state_dict(), saved_weights(out)["G"]) == 0
     r = subprocess.run([sys.executable, "-m", "gan_core", "train", "--steps", "8", "--resume", "--no-score", "--out", str(run)],
-                       cwd=root, env=ENV, capture_output=True, text=True, timeout=120)
+                       cwd=root, env=ENV, capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
     assert "resuming" in r.stderr and "(saved at world size 2, now 1)" in r.stderr
     state = torch.load(run / "trainer_state.pt", weights_only=True)

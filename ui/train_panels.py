@@ -126,10 +126,10 @@ def _digit_picker(sess: TrainSession) -> None:
     if DRAW_KEY not in st.session_state:  # Streamlit forgets a widget on another page; the session does not
         st.session_state[DRAW_KEY] = sess.draw
     options = ["mixed", "rows", "random", *range(cfg.num_classes)]
+    names = {o: t("train.draw.digit", digit=o) if isinstance(o, int) else t(f"train.draw.{o}") for o in options}  # now
     # on_change: applied before the rerun, so the panels drawn above this one show the new digits too
-    choice = st.selectbox(t("train.draw"), options, key=DRAW_KEY, help=t("train.draw_help"),
-                          on_change=lambda: sess.set_draw(st.session_state[DRAW_KEY]),
-                          format_func=lambda o: t("train.draw.digit", digit=o) if isinstance(o, int) else t(f"train.draw.{o}"))
+    choice = st.selectbox(t("train.draw"), options, key=DRAW_KEY, help=t("train.draw_help"), format_func=names.get,
+                          on_change=lambda: sess.set_draw(st.session_state[DRAW_KEY]))
     sess.set_draw(choice)
 
 
