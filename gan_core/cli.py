@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import registry
-from .config import BOUNDS, ConfigError, check
+from .config import BOUNDS, CHOICES, ConfigError, check
 from .messages import GanError
 from .style import DEFAULT_LR
 
@@ -64,7 +64,8 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema")}
+        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema",
+                                                   "optimizer", "batching")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -278,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
                            if name == "batch-size" else ""))
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
+    t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
+    t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")

@@ -1,8 +1,5 @@
 """"Now draw a 7": the digits a conditional generator is asked for, on the CLI and on the training page,
 and a real batch beside the fakes."""
-import json
-import os
-import sys
 
 import numpy as np
 import pytest
@@ -113,13 +110,11 @@ def test_unconditional_models_ignore_the_choice_and_get_a_random_real_batch(data
     assert s.real_grid_images().shape == (64, 28, 28)
 
 
-# The quality check trains the real model on MNIST: 400 cdcgan steps took 136 s on this project's shared
-# 2-core CPU (2.5-3 steps/s under load; bench figures on a quiet machine: ~33/s), far over a unit test's
-# ~40 s, so it runs on request only. Measured there: the picked digit 88.8% (7), 96.2% (3), 91.4% (0) at
-# 400 steps; at 800 steps it is the assertion below.
-@pytest.mark.skipif(os.environ.get("GAN_QUALITY_TESTS") != "1",
-                    reason="trains cdcgan on MNIST for 800 steps (minutes on 2 CPU cores): set GAN_QUALITY_TESTS=1")
-@pytest.mark.parametrize("digit", [7, 3])
+# The real model on MNIST, trained headless in the test: 600 cdcgan steps take ~15 s on this project's
+# 2-core CPU when it is quiet (400 steps: 8 s; minutes when other jobs share the cores). Measured per
+# digit on seed 0: at 400 steps "7" is only 88.8% sevens, at 500 steps 97.3%, at 600 steps 99.0%
+# ("0": 98.3%; the weakest digit, "8", 83%).
+@pytest.mark.parametrize("digit", [7, 0])
 def test_a_trained_conditional_model_draws_the_picked_digit(digit, trained_cdcgan):
     from gan_core.metrics import score_digits
     G = trained_cdcgan.generator
@@ -132,7 +127,7 @@ def trained_cdcgan():
     from gan_core.data import load_mnist, mnist_tensor
     t = Trainer(TrainConfig.preset("cdcgan", seed=0), mnist_tensor("train"), device="cpu",
                 labels=torch.tensor(load_mnist("train")[1]).long())
-    t.run(steps=800, chunk=50)
+    t.run(steps=600, chunk=50)
     assert t.error is None
     return t
 

@@ -152,3 +152,13 @@ def test_cli_trains_saves_loads_and_samples_slides(root, tmp_path):
     assert a.shape == (6, 28, 28) and a.dtype == np.uint8
     r = cli("sample", out, "--digit", 7, "--out", tmp_path / "seven.png", cwd=root, check=False)
     assert r.returncode != 0 and "not conditional" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_optimizer_and_batching_flags(root, tmp_path):
+    out = tmp_path / "sgd"
+    cli("train", "--model", "slides", "--steps", 3, "--batch-size", 10, "--optimizer", "sgd", "--batching", "random",
+        "--no-score", "--out", out, cwd=root)
+    cfg = torch.load(out / "trainer_state.pt", weights_only=True)["config"]
+    assert (cfg["optimizer"], cfg["batching"]) == ("sgd", "random")
+    r = cli("train", "--model", "slides", "--steps", 3, "--optimizer", "rmsprop", "--out", out, cwd=root, check=False)
+    assert r.returncode == 2 and "invalid choice" in r.stderr
