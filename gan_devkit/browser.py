@@ -58,23 +58,18 @@ def streamlit_cmd(script: str = "app.py", port: int = 8501, python: str = sys.ex
 def start_streamlit(script: str = "app.py", cwd: Path = ROOT, port: int | None = None,
                     log_path: Path | None = None, python: str = sys.executable, env: dict | None = None):
     """Popen of `streamlit run` in its own process group; returns (proc, base_url)."""
-    port = port or free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    proc = subprocess.Popen(streamlit_cmd(script, port, python), cwd=cwd, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "GAN_DEVICE": os.environ.get("GAN_DEVICE", "cpu"), **(env or {})})
-    return proc, f"http://127.0.0.1:{port}"
+    return start_streamlit_with_args([], script, cwd, port, log_path, python, env)
 
 
 def wait_health(base_url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
-                poll: float = 0.05) -> float:
+                poll: float = 0.05, context=None) -> float:
     """Block until /_stcore/health answers "ok"; returns the time it took."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
         try:
-            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2, context=context) as r:
                 if r.read().strip() == b"ok":
                     return time.perf_counter() - t0
         except OSError:
@@ -109,19 +104,7 @@ def unverified_ssl_context():
 def wait_health_insecure(base_url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0,
                          poll: float = 0.05) -> float:
     """wait_health for an https:// server with a self-signed certificate (no verification)."""
-    ctx = unverified_ssl_context()
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < timeout:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2, context=ctx) as r:
-                if r.read().strip() == b"ok":
-                    return time.perf_counter() - t0
-        except OSError:
-            pass
-        time.sleep(poll)
-    raise TimeoutError(f"{base_url}/_stcore/health did not answer ok within {timeout:.0f} s")
+    return wait_health(base_url, proc, timeout, poll, context=unverified_ssl_context())
 
 
 def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:

@@ -1,22 +1,11 @@
 """The CLI end to end, in a subprocess as a person would run it."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ENV = {**os.environ, "GAN_DEVICE": "cpu"}
-
-
-def cli(*args, cwd, check=True):
-    r = subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=cwd, env=ENV,
-                       capture_output=True, text=True, timeout=300)
-    if check and r.returncode:
-        raise AssertionError(f"exit {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
+from gan_devkit.cli_run import cli
 
 
 @pytest.fixture(scope="module")

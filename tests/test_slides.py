@@ -1,8 +1,5 @@
 """The `slides` model is the deck's FNN GAN line for line: its modules, its loss, its loop."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,6 +12,7 @@ from gan_core.config import ConfigError, TrainConfig, check
 from gan_core.hub import load_model
 from gan_core.models import MLPGenerator, SlidesDiscriminator, SlidesGenerator
 from gan_core.training import Trainer
+from gan_devkit.cli_run import cli
 
 
 def test_the_module_structure_is_the_decks():
@@ -126,15 +124,6 @@ def test_sgd_option_and_word_settings_are_checked():
         check("batching", "shuffle")
 
 
-ENV = {**os.environ, "GAN_DEVICE": "cpu"}
-
-
-def cli(*args, cwd, check=True):
-    r = subprocess.run([sys.executable, "-m", "gan_core", *map(str, args)], cwd=cwd, env=ENV,
-                       capture_output=True, text=True, timeout=300)
-    if check and r.returncode:
-        raise AssertionError(f"exit {r.returncode}\n{r.stdout}\n{r.stderr}")
-    return r
 
 
 def test_cli_trains_saves_loads_and_samples_slides(root, tmp_path):

@@ -1,5 +1,4 @@
 """The per-session run object behind the training page, without Streamlit."""
-import math
 from dataclasses import replace
 
 import pytest
