@@ -22,4 +22,7 @@ def test_dry_run_on_the_cpu_measures_both_sides():
         m = r[side]
         assert m["train_steps_per_s"] > 0 and m["gatys_s"] > 0 and m["adain_s"] > 0
         assert m["gatys_evals"] == 3
-    assert 0.2 < r["speedup_train"] < 5, "the same device twice: the ratio is about 1"
+    # the same device twice: about 1. A 0.5 s window on a shared 2-core machine swings a few-fold
+    # (measured up to 7x right after the browser suite); a side measured on the wrong device or in
+    # the wrong unit is off by orders of magnitude
+    assert 0.1 < r["speedup_train"] < 10

@@ -36,12 +36,18 @@ def base_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """One Playwright driver for the whole session: its sync API cannot be started twice at once."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = harness.launch_chromium(p)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    b = harness.launch_chromium(playwright)
+    yield b
+    b.close()
 
 
 @pytest.fixture(scope="session")
