@@ -11,13 +11,13 @@ if "lang" not in st.session_state:  # once per session: a shared link (?lang=he)
     st.session_state["lang"] = pick_language(st.query_params.get("lang"), st.context.locale)
 st.sidebar.selectbox("🌐 " + t("app.language"), list(langs), format_func=langs.get, key="lang")
 
-# Each file is named after its url path (2_train.py -> /train): Streamlit resolves the very first
-# request to a fresh server against the pages/ file names, before st.navigation has run.
+# The page files live in views/, not pages/: a folder called pages/ switches on Streamlit's older
+# multipage discovery, which answers a deep link opened first on a fresh server without app.py.
 pages = [
-    st.Page("pages/1_architectures.py", title=t("nav.architectures"), icon="🧩", url_path="architectures", default=True),
-    st.Page("pages/2_train.py", title=t("nav.train"), icon="🏋️", url_path="train"),
-    st.Page("pages/3_latent.py", title=t("nav.latent"), icon="🧭", url_path="latent"),
-    st.Page("pages/4_style.py", title=t("nav.style"), icon="🖌️", url_path="style"),
+    st.Page("views/1_architectures.py", title=t("nav.architectures"), icon="🧩", url_path="architectures", default=True),
+    st.Page("views/2_train.py", title=t("nav.train"), icon="🏋️", url_path="train"),
+    st.Page("views/3_latent.py", title=t("nav.latent"), icon="🧭", url_path="latent"),
+    st.Page("views/4_style.py", title=t("nav.style"), icon="🖌️", url_path="style"),
 ]
 page = st.navigation(pages)
 apply_direction()

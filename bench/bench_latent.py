@@ -65,7 +65,7 @@ def bench_page(repeats: int) -> dict:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
     os.chdir(ROOT)
-    page = str(ROOT / "pages" / "3_latent.py")
+    page = str(ROOT / "views" / "3_latent.py")
     cold = timed(lambda: AppTest.from_file(page, default_timeout=300).run())  # loads the models once
     draws, cpu = [], []
     for _ in range(repeats):

@@ -40,7 +40,7 @@ def gentle_apptest_polling(interval: float = 0.02) -> None:
 def start_page(model: str):
     """An AppTest of the page with `model` selected, Start pressed and the tick size settled."""
     from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(str(ROOT / "pages" / "2_train.py"), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / "views" / "2_train.py"), default_timeout=300)
     at.run()
     at.selectbox(key="train.w.model").set_value(model).run()
     at.button(key="train.start").click().run()  # first tick: builds the trainer, measures a step

@@ -43,6 +43,7 @@ CODE_SPANS = re.compile(r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|https?://\S+|\{[^{}]*\}|
                         re.S)
 
 
+STYLE_BLOCK = re.compile(r"<style>.*?</style>", re.S)
 ENUM = re.compile(r"[A-Z0-9_]+")  # a proto enum's name (ALIGN_START, CAPTION): not text
 
 
@@ -95,10 +96,16 @@ def visible_texts(at) -> list[str]:
 
 
 def english_words(texts, allowed=ALLOWED) -> dict[str, str]:
-    """Latin-script words of 3+ letters not in `allowed` -> the text they were found in (for the report)."""
+    """Latin-script words of 3+ letters not in `allowed` -> the text they were found in (for the report).
+    A text that is exactly a language's own name ("English" in the language menu) is a name, not prose."""
+    from ui.i18n import languages
+    own_names = set(languages().values())
     found = {}
     for text in texts:
-        for word in LATIN_WORD.findall(CODE_SPANS.sub(" ", NAMES.sub(" ", text))):
+        if text in own_names:
+            continue
+        prose = STYLE_BLOCK.sub(" ", text)  # CSS in an st.html/markdown block is drawn, not read
+        for word in LATIN_WORD.findall(CODE_SPANS.sub(" ", NAMES.sub(" ", prose))):
             if word.lower() not in allowed and not any(c.isdigit() for c in word):
                 found.setdefault(word, text[:120])
     return found

@@ -138,7 +138,7 @@ def test_training_page_picker_and_real_next_to_fake(monkeypatch):
     from ui.i18n import t
     monkeypatch.setattr(TrainSession, "score_every_s", 1e9)
     monkeypatch.setattr(TrainSession, "tick_seconds", 0.15)
-    at = AppTest.from_file("../pages/2_train.py", default_timeout=180)
+    at = AppTest.from_file("../views/2_train.py", default_timeout=180)
     at.run()
     assert at.session_state["train.w.model"] == "cdcgan"  # the default model is the conditional one
     for name, value in (("batch_size", 8), ("width", 8)):

@@ -39,7 +39,7 @@ def test_direction_flags():
 
 
 def test_every_arch_key_used_in_code_exists():
-    code = "".join((ROOT / p).read_text() for p in ("pages/1_architectures.py", "ui/toy_widgets.py", "ui/arch_widgets.py"))
+    code = "".join((ROOT / p).read_text() for p in ("views/1_architectures.py", "ui/toy_widgets.py", "ui/arch_widgets.py"))
     used = set(re.findall(r"""t\(\s*["'](arch\.[\w.\-]+)["']""", code))
     from gan_core.toy2d import LOSSES, SHAPES
     used |= {f"arch.toy.shape.{s}" for s in SHAPES} | {f"arch.toy.loss.{s}" for s in LOSSES}

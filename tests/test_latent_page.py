@@ -4,7 +4,7 @@ import pytest
 from huggingface_hub import constants
 from streamlit.testing.v1 import AppTest
 
-PAGE = "pages/3_latent.py"
+PAGE = "views/3_latent.py"
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def states(root, lang: str):
                 yield f"arch.models.{model}", visible_texts(at)
         yield f"arch.{tab}", visible_texts(at)
 
-    at.switch_page("pages/2_train.py").run()
+    at.switch_page("views/2_train.py").run()
     yield "train.idle", visible_texts(at)
     at.sidebar.file_uploader(key="train.upload").set_value(BAD_CONFIG).run()
     yield "train.bad_config", visible_texts(at)
@@ -63,11 +63,11 @@ def states(root, lang: str):
     at.button(key="train.pause").click().run()
     yield "train.paused", visible_texts(at)
 
-    at.switch_page("pages/3_latent.py").run()
+    at.switch_page("views/3_latent.py").run()
     at.text_input(key="latent.src.dcgan").set_value("nobody/not-there").run()
     yield "latent.fallback", visible_texts(at)
 
-    at.switch_page("pages/4_style.py").run()
+    at.switch_page("views/4_style.py").run()
     yield "style.adain", visible_texts(at)
     at.selectbox(key="style.pick_content").set_value("upload").run()
     at.file_uploader(key="style.upload_content").set_value(BAD_IMAGE).run()

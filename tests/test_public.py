@@ -90,7 +90,7 @@ def test_the_public_latent_page_never_reads_a_typed_path(root, offline, monkeypa
     monkeypatch.setenv("GAN_PUBLIC", "1")
     monkeypatch.delenv("GAN_FACE_DCGAN_REPO", raising=False)
     monkeypatch.delenv("GAN_FACE_WGAN_REPO", raising=False)
-    at = AppTest.from_file(str(root / "pages" / "3_latent.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(root / "views" / "3_latent.py"), default_timeout=120).run()
     at.text_input(key="latent.src.wgan-gp").input(typed).run()
     assert not at.exception
     shown = " ".join(w.value for w in at.warning)

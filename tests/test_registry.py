@@ -59,6 +59,6 @@ def test_pages_draw_their_lists_from_the_registry():
     assert not at.exception
     names = [en[registry.get(m).locale_key] for m in registry.offered("arch")]
     assert list(at.radio(key="arch.design").options) == names
-    at.switch_page("pages/2_train.py").run()
+    at.switch_page("views/2_train.py").run()
     assert not at.exception
     assert list(at.sidebar.selectbox(key="train.w.model").options) == [en[registry.get(m).locale_key] for m in PAGE_MODELS]

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 @pytest.fixture
 def at(root, monkeypatch):
     monkeypatch.chdir(root)
-    at = AppTest.from_file(str(root / "pages" / "4_style.py"), default_timeout=120)
+    at = AppTest.from_file(str(root / "views" / "4_style.py"), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
     return at

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.train_session import PAGE_MODELS, TrainSession
 
-PAGE = "../pages/2_train.py"
+PAGE = "../views/2_train.py"
 
 
 @pytest.fixture(autouse=True)
@@ -113,15 +113,15 @@ def test_live_lr_applies_and_seed_change_asks_for_reset():
 def test_switching_pages_keeps_settings_and_run():
     at = AppTest.from_file("../app.py", default_timeout=180)
     at.run()
-    at.switch_page("pages/2_train.py").run()
+    at.switch_page("views/2_train.py").run()
     at.selectbox(key="train.w.model").set_value("mlp").run()
     at.number_input(key="train.w.lr_d").set_value(3e-4).run()
     at.button(key="train.start").click().run()
     at.button(key="train.pause").click().run()
     n = steps(at)
-    at.switch_page("pages/1_architectures.py").run()
+    at.switch_page("views/1_architectures.py").run()
     assert "train.w.lr_d" not in at.session_state, "Streamlit drops the state of widgets it did not draw"
-    at.switch_page("pages/2_train.py").run()
+    at.switch_page("views/2_train.py").run()
     assert at.number_input(key="train.w.lr_d").value == pytest.approx(3e-4)
     assert at.selectbox(key="train.w.model").value == "mlp"
     assert steps(at) == n and sess(at).status == "paused" and not at.warning and not at.exception

@@ -65,9 +65,10 @@ def test_language_switch_to_hebrew(page, goto, assert_no_exception, screenshot):
 
 
 def test_a_deep_link_works_as_the_first_request_to_a_fresh_server(browser):
-    """A bookmarked /train opened first after the server starts (the classroom morning): Streamlit
-    resolves that first request against the pages/ file names, so each file is named after its url
-    path (pages/2_train.py -> /train); otherwise the class got a "Page not found" modal."""
+    """A bookmarked /train opened first after the server starts (the classroom morning). With the
+    pages in a folder called `pages/`, Streamlit's older multipage discovery answered that first
+    request by running the page file alone: no app.py, so no language switcher, no page list, no
+    device badge. The pages live in `views/`, so app.py's st.navigation is always the entry."""
     if harness.os.environ.get("E2E_BASE_URL"):
         pytest.skip("needs a server this test starts itself")
     proc, url = harness.start_streamlit(log_path=harness.ARTIFACTS / "e2e-deeplink.log")
@@ -78,6 +79,9 @@ def test_a_deep_link_works_as_the_first_request_to_a_fresh_server(browser):
             pg = ctx.new_page()
             harness.goto(pg, url, "train")  # raises on the "Page not found" modal
             assert pg.locator('[data-testid="stMain"] h1').first.inner_text() == EN["nav.train"]
+            # app.py ran: its sidebar has the language switcher and all four pages
+            assert pg.get_by_text(EN["app.language"], exact=False).count() >= 1
+            assert harness.sidebar_nav_links(pg).count() == len(PAGES)
         finally:
             ctx.close()
     finally:
