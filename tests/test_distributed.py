@@ -139,6 +139,29 @@ def test_two_processes_equal_one_process_with_the_same_global_batch(mlp_run, mni
     assert max_diff(ddp["G"], plain.G.state_dict()) > 100 * EXACT_ATOL
 
 
+def test_two_nodes_on_one_host_train_the_same_run_as_one_node(mlp_run, root, tmp_path):
+    """The docs' two-machine command (c10d rendezvous, one torchrun per node), with both "nodes" on
+    localhost: the ranks meet at the endpoint and train exactly the run one torchrun of 2 processes does."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "two-nodes"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+           "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "two-nodes",
+           "-m", "gan_core", "train", "--model", "mlp", "--steps", "5", "--batch-size", "32", "--width", "32",
+           "--seed", "3", "--no-score", "--out", str(out)]
+    nodes = [subprocess.Popen(cmd, cwd=root, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(n.communicate(timeout=180), n.returncode) for n in nodes]
+    assert [rc for _, rc in results] == [0, 0], results
+    printed = [json.loads(o) for (o, _), _ in results if o.strip()]
+    assert len(printed) == 1 and printed[0]["world_size"] == 2  # one global rank 0 across both nodes
+    two_nodes, one_node = saved_weights(out), saved_weights(mlp_run[0])
+    for name in one_node:
+        assert max_diff(two_nodes[name], one_node[name]) < EXACT_ATOL, name
+
+
 def test_sync_batchnorm_run_equals_one_process(root, mnist, tmp_path):
     out = tmp_path / "dcgan"
     torchrun("train", "--model", "dcgan", "--steps", 4, "--batch-size", 16, "--width", 8, "--seed", 2, "--sync-bn",
