@@ -25,7 +25,7 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 # Requirements before the code so that editing a page does not reinstall everything.
 # The test and bench packages (pytest, playwright, opencv-python-headless) stay out of the image.
 COPY requirements.txt /tmp/requirements.txt
-RUN grep -vE '^(pytest|playwright|opencv-python-headless)\b' /tmp/requirements.txt > /tmp/requirements-space.txt \
+RUN grep -vE '^(pytest|playwright|opencv-python-headless|matplotlib)\b' /tmp/requirements.txt > /tmp/requirements-space.txt \
  && pip install -r /tmp/requirements-space.txt
 
 # Spaces run the container as uid 1000; the app must own its files.

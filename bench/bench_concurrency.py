@@ -13,7 +13,6 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,25 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EN = json.loads((ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
 STEPS = EN["train.steps"]
 TICK_TARGET_S = 2.0
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.5):
-        super().__init__(daemon=True)
-        self.pid, self.every, self.samples, self._halt = pid, every, [], threading.Event()
-
-    def run(self):
-        t0 = time.perf_counter()
-        while not self._halt.is_set():
-            self.samples.append((time.perf_counter() - t0, harness.rss_mb(self.pid)))
-            self._halt.wait(self.every)
-
-    def stop(self):
-        self._halt.set()
-        self.join()
-
-    def window(self, t_from: float, t_to: float) -> list[float]:
-        return [m for t, m in self.samples if t_from <= t <= t_to]
 
 
 def open_train_page(browser, url):
@@ -83,7 +63,7 @@ def tick_stats(changes: list[tuple[float, int]], t_start: float, t_end: float) -
             "p95_s": round(gaps[min(len(gaps) - 1, int(0.95 * len(gaps)))], 3), "max_s": round(gaps[-1], 3)}
 
 
-def train_together(browser, url, n: int, seconds: float, rss: RssSampler, isolation: bool) -> dict:
+def train_together(browser, url, n: int, seconds: float, rss: harness.RssSampler, isolation: bool) -> dict:
     sessions = [open_train_page(browser, url) for _ in range(n)]
     pages = [p for _, p in sessions]
     now = [p.evaluate("performance.now()") / 1000 for p in pages]
@@ -159,7 +139,7 @@ def main() -> None:
     try:
         harness.wait_health(url, proc)
         rss_t0 = time.perf_counter()
-        rss = RssSampler(proc.pid)
+        rss = harness.RssSampler(proc.pid)
         rss.start()
         with sync_playwright() as p:
             browser = harness.launch_chromium(p)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Re-measure every figure of docs/benchmarks.md, one bench after another, on a quiet machine.
 # Each bench prints its table and one JSON line; the whole output goes to artifacts/bench/NAME.log.
-#   bash bench/run_all.sh            # all of them (about 20 minutes on 2 cores)
+#   bash bench/run_all.sh            # all of them (about an hour on 2 cores; mutation_score needs .[dev])
 #   bash bench/run_all.sh toy2d      # the ones whose name contains a word
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/bench
 mkdir -p "$out"
 benches=(bench_toy2d bench_train_speed bench_time_to_digits bench_train_page bench_latent bench_style
-         bench_cold_start bench_concurrency bench_ddp)
+         bench_cold_start bench_concurrency bench_classroom bench_ddp bench_image_models bench_vae_vs_gan bench_slides
+         mutation_score)  # mutation testing of the engine core, ~10 min (docs/testing.md)
 for b in "${benches[@]}"; do
   [ $# -gt 0 ] && [[ "$b" != *"$1"* ]] && continue
   echo "== $b ($(date +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"

@@ -12,6 +12,8 @@ from torch import nn
 from . import registry
 from .config import TrainConfig
 from .models import DCGANDiscriminator28, GeneratorBase, MLPDiscriminator, SlidesDiscriminator
+from .progressive import Growing, ProgressiveDiscriminator
+from .vae import VAEEncoder
 
 
 @dataclass
@@ -22,10 +24,15 @@ class Layer:
     params: int        # parameters owned by this layer
 
 
-def design(model: str, img_size: int | None = None):
+def design(model: str, img_size: int | None = None, resolution: int | None = None):
     """(generator, discriminator/critic) of a registry model, built exactly as the trainer builds it:
-    the model's preset config, at `img_size` (default: the model's first size)."""
-    return registry.get(model).build(TrainConfig.preset(model), img_size=img_size)
+    the model's preset config, at `img_size` (default: the model's first size). `resolution`: a
+    progressive model as it stands at that phase of its growth (7, 14 or 28; default grown)."""
+    nets = registry.get(model).build(TrainConfig.preset(model), img_size=img_size)
+    for net in nets:
+        if resolution is not None and isinstance(net, Growing):
+            net.set_resolution(resolution)
+    return nets
 
 
 def dummy_input(model: nn.Module, batch: int = 2, img_size: int | None = None, channels: int | None = None) -> torch.Tensor:
@@ -39,7 +46,8 @@ def dummy_input(model: nn.Module, batch: int = 2, img_size: int | None = None, c
 
 
 def _default_size(model: nn.Module) -> int:
-    return {DCGANDiscriminator28: 28, MLPDiscriminator: 28, SlidesDiscriminator: 28}.get(type(model), 64)
+    return {DCGANDiscriminator28: 28, MLPDiscriminator: 28, SlidesDiscriminator: 28, VAEEncoder: 28,
+            ProgressiveDiscriminator: 28}.get(type(model), 64)
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import registry
 from .config import BOUNDS, CHOICES, ConfigError, check
+from .datasets import NAMES as DATASET_NAMES
 from .messages import GanError
 from .style import DEFAULT_LR
 
@@ -65,7 +66,7 @@ def cmd_train(args):
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
         overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema",
-                                                   "optimizer", "batching")}
+                                                   "optimizer", "batching", "phase_steps")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -90,7 +91,9 @@ def cmd_train(args):
         else:
             bar.n = min(round(trainer.elapsed - start), bar.total)
             bar.refresh()
-        bar.set_postfix(step=trainer.iteration, d=f"{done[-1]['d_loss']:.3f}", g=f"{done[-1]['g_loss']:.3f}")
+        last = done[-1]  # a GAN's two losses, or the VAE's -ELBO
+        bar.set_postfix(step=trainer.iteration, **({"d": f"{last['d_loss']:.3f}", "g": f"{last['g_loss']:.3f}"} if "d_loss" in last
+                                                   else {"loss": f"{last['loss']:.1f}"}))
         if args.save_every and time.perf_counter() - last_save > args.save_every:
             trainer.save(out)  # rank 0 writes, the others return at once: no rank waits for another here
             last_save = time.perf_counter()
@@ -137,6 +140,18 @@ def cmd_sample(args):
 def cmd_score(args):
     from .pipelines import score_generator
     print(json.dumps(score_generator(_generator(args), args.n, args.seed)))
+
+
+def cmd_notebook(args):
+    """A run folder as a Jupyter notebook that trains it again in plain PyTorch (see gan_core.notebook)."""
+    from .notebook import dumps, from_run
+    out = Path(args.out)
+    if out.suffix.lower() != ".ipynb":
+        sys.exit(f"error: --out must end in .ipynb, not {out.suffix!r}")
+    text = dumps(from_run(args.run))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(json.dumps({"out": str(out), "run": str(args.run)}))
 
 
 def cmd_interpolate(args):
@@ -262,16 +277,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Playground: train, sample and score GANs.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    t = sub.add_parser("train", help="train a GAN on MNIST or an image folder",
+    t = sub.add_parser("train", help="train a GAN on MNIST, Fashion-MNIST, the emoji demo set, a .zip or a folder",
                        epilog="On several GPUs or machines, one run: torchrun --nproc_per_node N -m gan_core train ... "
                               "(see docs/distributed.md)")
     t.add_argument("--model", choices=registry.offered("cli"), default=registry.DEFAULT_MODEL)
-    t.add_argument("--data", default="mnist", help="'mnist' or a folder of images (searched recursively)")
+    t.add_argument("--data", default="mnist",
+                   help=f"a bundled dataset ({', '.join(DATASET_NAMES)}), a .zip of images (read with the app's upload "
+                        "limits: see docs/data.md) or a folder of images (searched recursively)")
     t.add_argument("--steps", type=int)
     t.add_argument("--time-budget", type=float, help="train for this many seconds instead of --steps")
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
-    t.add_argument("--img-size", type=int, choices=[28, 64], help="image size for folder data (default 64)")
-    t.add_argument("--channels", type=int, choices=[1, 3], default=3, help="channels for folder data")
+    t.add_argument("--img-size", type=int, choices=[28, 32, 64], help="image size (default: the dataset's own; 64 for a zip or folder)")
+    t.add_argument("--channels", type=int, choices=[1, 3], help="1 grey, 3 RGB (default: the dataset's own; 3 for a zip or folder)")
     for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
                       ("n-critic", int), ("dropout", float)):
         t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
@@ -281,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
+    t.add_argument("--phase-steps", type=_bounded("phase_steps", int),
+                   help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
@@ -310,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--revision")
     c.set_defaults(func=cmd_score)
+
+    n = sub.add_parser("notebook", help="a run folder as a Jupyter notebook that trains it again in plain PyTorch")
+    n.add_argument("run", help="a folder written by `python -m gan_core train` (an MNIST model)")
+    n.add_argument("--out", required=True, help="the notebook file, .ipynb")
+    n.set_defaults(func=cmd_notebook)
 
     i = sub.add_parser("interpolate", help="interpolate between two seeds' faces: a PNG strip or a GIF")
     i.add_argument("source", help="generator folder or Hub repo id")

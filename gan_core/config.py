@@ -42,6 +42,7 @@ class TrainConfig:
     ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
     optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)
     batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
+    phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
 
     def __post_init__(self):
         from .registry import MODELS
@@ -123,6 +124,7 @@ BOUNDS = {
     "max_snapshots": (2, 10_000),
     "num_classes": (0, 10),
     "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
+    "phase_steps": (0, 1_000_000),
 }
 # The allowed values of every setting that is a word, checked like BOUNDS.
 CHOICES = {

@@ -20,12 +20,13 @@ def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, dat
                   scores: dict | None = None, wall: float | None = None, where: str = "gan_core",
                   processes: int = 1) -> str:
     """The README that travels with the weights (the Hub's convention: English): data, how trained, how to load, limits."""
-    mnist = data == "mnist"
-    tags = "[gan, mnist, gan-playground]" if mnist else "[gan, gan-playground]"
+    from .datasets import DATASETS
+    bundled = DATASETS.get(data)  # a bundled dataset says where it comes from and its licence
+    tags = f"[gan, {data}, gan-playground]" if bundled else "[gan, gan-playground]"
     lines = ["---", "library_name: gan-playground", f"tags: {tags}"]
-    lines += ["license: cc-by-sa-3.0", "datasets: [mnist]"] if mnist else []
+    lines += [f"license: {bundled.licence}", f"datasets: [{'fashion_mnist' if data == 'fashion' else data}]"] if bundled else []
     lines += ["---", f"# {cfg.model} generator trained with {where}", "",
-              f"- Data: {MNIST_NOTE if mnist else data}.",
+              f"- Data: {(MNIST_NOTE if data == 'mnist' else bundled.card) if bundled else data}.",
               f"- Training: {steps} steps, batch {cfg.batch_size}, {seconds:.1f} s of training"
               + (f" ({wall:.1f} s wall)" if wall is not None else "") + f" on {device}"
               + (f" x {processes} processes (torchrun, DistributedDataParallel; world_size {processes}, "

@@ -51,6 +51,11 @@ def _download(source, revision: str | None) -> Path:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
                                         OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
+    try:  # huggingface_hub >= 2's HTTP library: its "no network" errors are not builtin ConnectionErrors
+        from httpx2 import ConnectError, TimeoutException
+        unreachable = (ConnectError, TimeoutException)
+    except ImportError:
+        unreachable = ()
 
     try:
         _check_remote_size(str(source), revision)
@@ -65,7 +70,7 @@ def _download(source, revision: str | None) -> Path:
         raise ModelLoadError("hub.repo_not_found", source=str(source)) from e
     except RevisionNotFoundError as e:
         raise ModelLoadError("hub.revision_not_found", source=str(source), revision=revision) from e
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError) as e:
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError, *unreachable) as e:
         raise ModelLoadError("hub.offline", source=str(source)) from e
     except Exception as e:  # anything else the Hub says: its own words, as a technical detail
         raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}"[:300]) from e
@@ -154,7 +159,8 @@ def _check_remote_size(repo_id: str, revision: str | None) -> None:
     from huggingface_hub import HfApi, constants
     if constants.HF_HUB_OFFLINE:
         return
-    info = HfApi().model_info(repo_id, revision=revision, files_metadata=True)
+    # (with a timeout: huggingface_hub's API calls have none, and a dead network would hang the page)
+    info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, timeout=constants.HF_HUB_ETAG_TIMEOUT)
     size = sum((f.size or 0) for f in info.siblings or [] if f.rfilename.endswith(".safetensors"))
     if size > MAX_WEIGHT_BYTES:
         raise ModelLoadError("hub.too_large", folder=repo_id, mb=round(size / 2**20), limit_mb=MAX_WEIGHT_BYTES // 2**20)

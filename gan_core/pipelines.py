@@ -4,7 +4,7 @@ Models know nothing about loops, files or front ends; these functions compose th
 `gan_core.cli` and the app's `ui/` are thin adapters over them: no default, loop or conversion is
 written twice. What a person reads comes back as data or a GanError with a message code.
 
-    train data  -> load_training_data()      a run's end -> save_run() / generator_download()
+    train data  -> load_training_data()      (a bundled dataset, a .zip or a folder)  a run's end -> save_run() / generator_download()
     a generator -> load_generator(), sample_images(), score_generator(), latent_frames()
     the digits  -> digit_labels()            what a conditional generator is asked to draw
     style       -> adain_image(), StyleJob (Gatys: advance in chunks, stop any time, keep the best)
@@ -25,21 +25,50 @@ class TrainingData:
     images: torch.Tensor                 # (N, C, H, W) in [-1, 1]
     labels: torch.Tensor | None = None   # (N,) digit labels when the data has them (MNIST)
     notes: list[Message] = field(default_factory=list)
+    name: str = "mnist"                  # a gan_core.datasets name, else what the user gave (zip, folder)
+    kind: str = "digits"                 # "digits" or "images": which models the registry offers for it
+    skipped: list = field(default_factory=list)  # (file, Message why) of what was not read
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(image size, channels)."""
+        return self.images.shape[-1], self.images.shape[1]
 
 
-def load_training_data(spec: str, img_size: int | None = None, channels: int = 3,
-                       shard: tuple[int, int] | None = None) -> TrainingData:
-    """'mnist' -> MNIST train with its labels; a folder path -> its images, resized and counted.
+def load_training_data(spec: str, img_size: int | None = None, channels: int | None = None,
+                       shard: tuple[int, int] | None = None, limits=None) -> TrainingData:
+    """A bundled dataset's name (gan_core.datasets: 'mnist', 'fashion', 'demo'), a .zip of images or a
+    folder -> the images at img_size x img_size with `channels` (the dataset's own by default; 64 px RGB
+    for zips and folders), with labels for MNIST. A zip is read under uploads.UploadLimits `limits`.
     shard=(rank, world): only items rank, rank + world, ... (a torchrun rank's part; a folder's other
     files are never opened)."""
-    from .data import load_image_folder, load_mnist, mnist_tensor
+    from .data import load_image_folder, to_model_range
+    from .datasets import DATASETS, load_dataset
     from .distributed import shard as cut
-    if spec == "mnist":
-        images, labels = mnist_tensor("train"), torch.from_numpy(load_mnist("train")[1].astype("int64"))
-        return TrainingData(*((cut(images, *shard), cut(labels, *shard)) if shard else (images, labels)))
-    folder = load_image_folder(spec, size=img_size or 64, channels=channels, shard=shard)
-    return TrainingData(folder.tensor, None, [Message("data.read", {"read": len(folder.paths),
-                                                                    "skipped": len(folder.skipped), "root": spec})])
+    if spec in DATASETS:
+        d = DATASETS[spec]
+        images, labels = load_dataset(spec, img_size, channels)
+        x = to_model_range(images)
+        y = torch.from_numpy(labels.astype("int64")) if labels is not None and d.kind == "digits" else None
+        if shard:
+            x, y = cut(x, *shard), (cut(y, *shard) if y is not None else None)
+        return TrainingData(x, y, name=spec, kind=d.kind)
+    size, channels = img_size or 64, channels or 3
+    path = Path(spec)
+    if path.suffix.lower() == ".zip" or (path.is_file() and path.open("rb").read(4) == b"PK\x03\x04"):
+        from .uploads import read_zip
+        found = read_zip(path, size, channels, limits)
+        images, skipped = to_model_range(found.images), found.skipped
+        if shard:
+            images = cut(images, *shard)
+    elif path.is_dir() or len(path.parts) > 1:  # a path: a missing folder says so (load_image_folder)
+        folder = load_image_folder(spec, size=size, channels=channels, shard=shard)
+        images, skipped = folder.tensor, folder.skipped
+    else:  # a bare word that names nothing: list what it could have been
+        from .data import DataError
+        raise DataError("data.unknown", spec=spec, names=", ".join(DATASETS))
+    return TrainingData(images, None, [Message("data.read", {"read": len(images), "skipped": len(skipped), "root": spec})],
+                        name=path.name, kind="images", skipped=skipped)
 
 
 def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score_n: int = 2000, seed: int = 0) -> dict:
@@ -51,7 +80,7 @@ def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score
     from .grid import make_grid, to_pil
     out = Path(out)
     scores = None
-    if score_n and tuple(trainer.data.shape[1:]) == (1, 28, 28):
+    if score_n and data == "mnist" and tuple(trainer.data.shape[1:]) == (1, 28, 28):  # the classifier knows digits only
         scores = score_generator(trainer.generator, score_n, seed)
     card = training_card(trainer.cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data,
                          scores, wall, processes=trainer.world)
@@ -61,13 +90,26 @@ def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score
             "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores, "world_size": trainer.world}
 
 
+def generator_card(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> str:
+    """The model card of a live run's generator, with the config it started from."""
+    from .device import describe
+    from .export import training_card
+    return training_card(start_cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data, scores,
+                         where="the GAN Playground app")
+
+
 def generator_download(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> bytes:
     """The generator of a live run as a zipped Hugging Face folder, with the card of the config it started from."""
-    from .device import describe
-    from .export import generator_zip, training_card
-    card = training_card(start_cfg, trainer.iteration, trainer.elapsed, str(describe(trainer.device)), data, scores,
-                         where="the GAN Playground app")
-    return generator_zip(trainer.generator, card, f"{data}-{trainer.cfg.model}")
+    from .export import generator_zip
+    return generator_zip(trainer.generator, generator_card(trainer, start_cfg, scores, data),
+                         f"{Path(data).stem}-{trainer.cfg.model}")
+
+
+def save_generator(trainer, start_cfg, scores: dict | None, data: str, folder) -> Path:
+    """The generator of a live run as a Hugging Face folder on disk (a session's own folder: the latent
+    page then loads it like any other source, through hub.load_model's safetensors-only path)."""
+    from .hub import save_model
+    return save_model(trainer.generator, folder, generator_card(trainer, start_cfg, scores, data))
 
 
 # ---------------------------------------------------------------- generators

@@ -11,6 +11,8 @@ from .messages import GanError
 from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
                      FaceExerciseDiscriminator, FaceExerciseGenerator, MLPDiscriminator, MLPGenerator,
                      SlidesDiscriminator, SlidesGenerator)
+from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
+from .vae import VAEDecoder, VAEEncoder
 
 FRONT_ENDS = ("cli", "train", "arch")  # the command line, the training page, the Architectures page
 
@@ -20,10 +22,11 @@ class ModelSpec:
     name: str
     family: str                  # how the pair is built: a key of BUILDERS
     loss: str                    # "bce" (non-saturating on logits, AC-GAN when conditional), "bce-sigmoid" (the
-                                 # slides' loop: see losses.BCE_FAMILIES), "wgan-clip" or "wgan-gp"
+                                 # slides' loop: see losses.BCE_FAMILIES), "wgan-clip", "wgan-gp" or "elbo" (the
+                                 # VAE: not a GAN, see gan_core.vae)
     preset: dict                 # TrainConfig defaults for this model (measured in bench/)
     sizes: dict                  # image size -> channels it is offered at; the first is the default
-    data: str = "digits"         # "digits" (MNIST) or "images" (a folder of pictures)
+    data: tuple = ("digits",)    # the data kinds it trains on: "digits" (MNIST), "images" (see gan_core.datasets)
     front_ends: tuple = FRONT_ENDS
     about: str = ""              # one line for developers (the UI's text lives in the locale files)
 
@@ -35,6 +38,19 @@ class ModelSpec:
     def wgan(self) -> bool:
         """A Wasserstein model: its second network is a critic (raw scores), not a discriminator."""
         return self.loss.startswith("wgan")
+
+    @property
+    def adversarial(self) -> bool:
+        """A GAN: G against a discriminator or critic. False for the VAE, whose second network is an encoder
+        (no D to score an image, no turns to balance or to step one at a time)."""
+        return self.loss != "elbo"
+
+    @property
+    def roles(self) -> tuple[str, str]:
+        """What build()'s two networks are: ("generator", "discriminator" or "critic") or ("decoder", "encoder")."""
+        if not self.adversarial:
+            return "decoder", "encoder"
+        return "generator", "critic" if self.wgan else "discriminator"
 
     @property
     def locale_key(self) -> str:
@@ -56,6 +72,8 @@ class ModelSpec:
         if img_size not in self.sizes:
             raise GanError("train.bad_img_size", model=self.name, size=img_size,
                            sizes=" or ".join(map(str, self.sizes)))
+        if cfg.num_classes and (self.family != "dcgan" or img_size != 28 or self.loss != "bce"):
+            raise GanError("train.conditional_28_only")  # the other builders would ignore the labels
         return BUILDERS[self.family](cfg, channels, img_size, self.loss)
 
 
@@ -71,11 +89,9 @@ def _slides(cfg, channels, img_size, loss):
 def _dcgan(cfg, channels, img_size, loss):
     # A WGAN critic has no batch norm: the gradient penalty is per sample, and clipping fights it.
     norm = "batch" if loss == "bce" else "none"
-    if cfg.num_classes and (img_size != 28 or loss != "bce"):
-        raise GanError("train.conditional_28_only")
-    if img_size == 28:
-        return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes),
-                DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes))
+    if img_size in (28, 32):
+        return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes, img_size=img_size),
+                DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes, img_size=img_size))
     return DCGANGenerator64(cfg.z_dim, cfg.width, channels), DCGANDiscriminator64(cfg.width, channels, norm)
 
 
@@ -85,8 +101,17 @@ def _face(cfg, channels, img_size, loss):
             FaceExerciseDiscriminator(cfg.width, channels, img_size, dropout=cfg.dropout))
 
 
-BUILDERS = {"slides": _slides, "mlp": _mlp, "dcgan": _dcgan, "face": _face}
-DCGAN_SIZES = {28: 1, 64: 3}  # MNIST digits; 64x64 RGB pictures (faces)
+def _vae(cfg, channels, img_size, loss):
+    return VAEDecoder(cfg.z_dim, cfg.width, channels), VAEEncoder(cfg.z_dim, cfg.width, channels)
+
+
+def _progressive(cfg, channels, img_size, loss):
+    return ProgressiveGenerator(cfg.z_dim, cfg.width, channels), ProgressiveDiscriminator(cfg.width, channels)
+
+
+BUILDERS = {"slides": _slides, "mlp": _mlp, "dcgan": _dcgan, "face": _face, "vae": _vae, "progressive": _progressive}
+DCGAN_SIZES = {28: 1, 32: 3, 64: 3}  # MNIST digits; small and 64x64 RGB pictures (faces); each takes grey or RGB
+IMAGE_DATA = ("digits", "images")  # models that train on MNIST and on any picture set
 
 SPECS = {s.name: s for s in (
     # The app's default: the one that gives recognizable digits fastest on a 2-core CPU.
@@ -104,15 +129,23 @@ SPECS = {s.name: s for s in (
     # EMA of G (measured in bench/, see bench/bench_slides.py for slides vs mlp).
     ModelSpec("mlp", "mlp", "bce", sizes={28: 1}, about="the tuned FNN GAN (the slides' sizes, tuned)",
               preset=dict(z_dim=64, width=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=100, n_critic=1, ema=0.99)),
-    ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, about="unconditional DCGAN",
+    ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="unconditional DCGAN",
               preset=dict(z_dim=100, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
                           bf16=True, ema=0.99)),
-    ModelSpec("wgan-gp", "dcgan", "wgan-gp", sizes=DCGAN_SIZES, about="Wasserstein GAN with gradient penalty",
+    ModelSpec("wgan-gp", "dcgan", "wgan-gp", sizes=DCGAN_SIZES, data=IMAGE_DATA,
+              about="Wasserstein GAN with gradient penalty",
               preset=dict(z_dim=100, width=64, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, batch_size=64, n_critic=5)),
-    ModelSpec("wgan", "dcgan", "wgan-clip", sizes=DCGAN_SIZES, about="Wasserstein GAN with weight clipping",
+    ModelSpec("wgan", "dcgan", "wgan-clip", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="Wasserstein GAN with weight clipping",
               preset=dict(z_dim=100, width=64, lr_g=5e-5, lr_d=5e-5, beta1=0.5, batch_size=64, n_critic=5)),
-    # The face-GAN exercise (64x64 RGB folders): dropout in both nets, as the exercise asks.
-    ModelSpec("face-exercise", "face", "bce", sizes={64: 3}, data="images", front_ends=("cli", "arch"),
+    # Progressive growing on MNIST: 7x7, fade-in 14x14, 14x14, fade-in 28x28 (phase_steps each), then 28x28.
+    ModelSpec("progressive", "progressive", "bce", sizes={28: 1}, about="progressive growing 7 -> 14 -> 28 with fade-in",
+              preset=dict(z_dim=100, width=16, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1, ema=0.99,
+                          phase_steps=300)),
+    # Not a GAN: the lesson's point of comparison ("VAE results are blurry"), its decoder DCGAN's G in shape.
+    ModelSpec("vae", "vae", "elbo", sizes={28: 1}, about="a small convolutional VAE (ELBO), to race against a GAN",
+              preset=dict(z_dim=16, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.9, beta2=0.999, batch_size=64, n_critic=1)),
+    # The face-GAN exercise (64x64 RGB folders; 32 px for a faster class run): dropout in both nets, as it asks.
+    ModelSpec("face-exercise", "face", "bce", sizes={64: 3, 32: 3}, data=("images",),
               about="the face exercise's Conv+MaxPool / Unpool+Deconv design",
               preset=dict(z_dim=100, width=32, lr_g=2e-4, lr_d=2e-4, beta1=0.5, batch_size=64, n_critic=1, dropout=0.3)),
 )}
@@ -129,5 +162,5 @@ def get(name: str) -> ModelSpec:
 
 def offered(front_end: str, data: str | None = None) -> tuple[str, ...]:
     """Names of the models `front_end` offers (for `data`, if given), the default first."""
-    names = [s.name for s in SPECS.values() if front_end in s.front_ends and (data is None or s.data == data)]
+    names = [s.name for s in SPECS.values() if front_end in s.front_ends and (data is None or data in s.data)]
     return tuple(sorted(names, key=lambda n: n != DEFAULT_MODEL))

@@ -10,13 +10,14 @@ import json
 import math
 import time
 from collections import deque
-from dataclasses import asdict
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import distributed, losses, registry
+from . import distributed, losses, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import get_device
@@ -31,6 +32,42 @@ def build_models(cfg: TrainConfig, channels: int, img_size: int):
 
 def _join(parts: list[torch.Tensor]) -> torch.Tensor:
     return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
+LOSS_KEYS = ("d_loss", "g_loss", "loss")  # a GAN's two losses, or the VAE's -ELBO: NaN/inf in any stops a run
+TURNS = ("d", "g")  # a half-step: D's turn alone, or G's
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A fixed batch to judge D on before and after a half-step: the same real images and noise every time."""
+    x: torch.Tensor                # (N, C, H, W) real images
+    z: torch.Tensor                # (N, z_dim) noise for G
+    y: torch.Tensor | None = None  # (N,) the digits a conditional G draws
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """D's outputs on a Probe. scale "probability": D(x), the chance "real" (a BCE model's D); "critic": a
+    WGAN critic's raw score, with no fixed zero or range (only differences mean something)."""
+    real: np.ndarray   # (N,) D on the real images
+    fake: np.ndarray   # (N,) D on G's images of the noise
+    scale: str
+
+    @property
+    def gap(self) -> float:
+        """How far apart D holds real and fake: its D step widens this, G's step narrows it."""
+        return float(self.real.mean() - self.fake.mean())
+
+
+@dataclass(frozen=True)
+class HalfStep:
+    """What one turn moved: the Verdict on the same Probe before and after it, and the iteration's metrics."""
+    turn: str          # "d" or "g"
+    step: int          # the iteration it was
+    before: Verdict
+    after: Verdict
+    metrics: dict
 
 
 class Trainer:
@@ -89,7 +126,9 @@ class Trainer:
         self._epochs = [torch.empty(0, dtype=torch.long) for _ in self._streams]  # batching="epochs": what is left
         self.fixed_labels: torch.Tensor | None = None  # digits a conditional G draws in the snapshots (None: in turn)
         self.fixed_z = self.G.sample_z(cfg.n_fixed, torch.Generator().manual_seed(cfg.seed + 1), self.device)
+        self.spec = registry.get(cfg.model)
         self.iteration = 0
+        self._grow()                 # progressive growing: the schedule's first resolution
         self.elapsed = 0.0           # seconds spent inside step()
         self.history: list[dict] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
@@ -98,19 +137,24 @@ class Trainer:
         self._recent_g = deque(maxlen=cfg.balance_window)
 
     # ------------------------------------------------------------------ public
-    def step(self, n: int = 1) -> list[dict]:
-        """Run up to n iterations; stops early (and sets .error) if a loss turns NaN/inf."""
+    def step(self, n: int = 1, turn: str | None = None) -> list[dict]:
+        """Run up to n iterations; stops early (and sets .error) if a loss turns NaN/inf.
+        `turn` "d" or "g": only that net's turn runs (the other is logged as skipped), see half_step()."""
+        if turn not in (None, *TURNS):
+            raise ValueError(f"turn must be one of {TURNS} or None, not {turn!r}")
         out = []
         for _ in range(n):
             if self.error:
                 break
             t0 = time.perf_counter()
-            m = self._iteration()
+            m = self._iteration(turn)
             self.elapsed += time.perf_counter() - t0
             self.iteration += 1
             m["step"] = self.iteration
-            if not all(math.isfinite(m[k]) for k in ("d_loss", "g_loss")):
-                self.error = Message("train.diverged", {"step": self.iteration, "d_loss": m["d_loss"], "g_loss": m["g_loss"]})
+            self._grow()
+            if not all(math.isfinite(m[k]) for k in LOSS_KEYS if k in m):
+                self.error = (Message("train.diverged", {"step": self.iteration, "d_loss": m["d_loss"], "g_loss": m["g_loss"]})
+                              if self.spec.adversarial else Message("train.diverged_vae", {"step": self.iteration, "loss": m["loss"]}))
                 m["diverged"] = True
             self.history.append(m)
             out.append(m)
@@ -134,6 +178,57 @@ class Trainer:
             done = self.step(chunk if steps is None else min(chunk, steps - self.iteration))
             if on_chunk is not None:
                 on_chunk(done)
+
+    # ------------------------------------------------------------------ half-steps (GAN Lab's idea)
+    def half_step(self, turn: str, probe: Probe) -> HalfStep:
+        """One turn alone, judged on a fixed batch before and after: "d" is D's turn of one iteration (one
+        update; a WGAN critic's n_critic), "g" is G's (one update through a frozen D). It counts as an
+        iteration whose other turn is skipped (skipped_g / skipped_d in its metrics), so the step counter,
+        the curves and the snapshots show it; the balance rule does not apply to it."""
+        before = self.judge(probe)
+        done = self.step(1, turn=turn)
+        return HalfStep(turn, self.iteration, before, self.judge(probe), done[0] if done else {})
+
+    def make_probe(self, n: int = 64, seed: int | None = None) -> Probe:
+        """n real images and n noise vectors from a stream of their own (default seed + 3): drawing them
+        changes nothing in the training's random stream. A conditional G gets each digit in turn."""
+        gen = torch.Generator().manual_seed(self.cfg.seed + 3 if seed is None else seed)
+        idx = torch.randperm(len(self.data), generator=gen)[:n].to(self.data.device)
+        z = self.G.sample_z(len(idx), gen, self.device)
+        y = torch.arange(len(idx), device=self.device) % self.cfg.num_classes if self.cfg.num_classes else None
+        return Probe(self.data[idx], z, y)
+
+    @torch.no_grad()
+    def judge(self, probe: Probe) -> Verdict:
+        """D on the probe's real images and on G's images of its noise. G is the trained G (not its EMA):
+        the one D plays against. Both nets run as in a training step (BatchNorm on this batch), but with
+        dropout off and BatchNorm's running statistics put back: judging is repeatable and changes nothing."""
+        with self._judging(), self._autocast():
+            fake = self.G(probe.z, probe.y) if probe.y is not None else self.G(probe.z)
+            real_s, fake_s = self.D(probe.x).float(), self.D(fake).float()
+        family = losses.BCE_FAMILIES.get(self.cfg.loss)
+        if family is not None and family.real_above == 0.0:  # a logit: D(x) is its sigmoid
+            real_s, fake_s = real_s.sigmoid(), fake_s.sigmoid()
+        scale = "critic" if family is None else "probability"
+        return Verdict(real_s.cpu().numpy(), fake_s.cpu().numpy(), scale)
+
+    @contextmanager
+    def _judging(self):
+        nets = (self.G, self.D)
+        modes = [(m, m.training) for net in nets for m in net.modules()]
+        buffers = [(b, b.clone()) for net in nets for b in net.buffers()]
+        for net in nets:
+            net.train()
+            for m in net.modules():
+                if isinstance(m, (torch.nn.Dropout, torch.nn.Dropout2d)):
+                    m.eval()
+        try:
+            yield
+        finally:
+            for b, saved in buffers:
+                b.copy_(saved)
+            for m, mode in modes:
+                m.training = mode
 
     @property
     def generator(self) -> torch.nn.Module:
@@ -269,8 +364,19 @@ class Trainer:
         skip_g = sum(self._recent_g) / len(self._recent_g) > cfg.g_success_max
         return skip_d, skip_g and not skip_d
 
-    def _iteration(self) -> dict:
-        skip_d, skip_g = self._skip()
+    def _grow(self) -> None:
+        """Progressive growing: G, D (and the EMA) at the schedule's resolution and fade-in for the next iteration."""
+        if isinstance(self.G, progressive.Growing):
+            res, alpha = progressive.schedule(self.cfg.phase_steps, self.iteration)
+            for net in (self.G, self.D, self.G_ema):
+                if net is not None:
+                    net.set_resolution(res, alpha)
+
+    def _iteration(self, turn: str | None = None) -> dict:
+        if not self.spec.adversarial:
+            return self._vae_iteration()
+        grown = {"res": self.G.resolution, "alpha": float(self.G.alpha)} if isinstance(self.G, progressive.Growing) else {}
+        skip_d, skip_g = self._skip() if turn is None else (turn == "g", turn == "d")
         gan_step = self._bce_iteration if self.cfg.loss in losses.BCE_FAMILIES else self._wgan_iteration
         stats = gan_step(skip_d, skip_g)
         stats = torch.stack([s.float().to(self.device) for s in stats])  # (the NaN slot is made on the CPU)
@@ -283,7 +389,26 @@ class Trainer:
         self._recent_g.append(m["g_success"])
         if self.G_ema is not None:
             self._update_ema()
-        return m
+        return {**m, **grown}
+
+    def _vae_iteration(self) -> dict:
+        """One VAE iteration (not a GAN: no turns, no discriminator): encode a real batch, draw z by the
+        reparameterisation trick, decode, and step encoder and decoder together on -ELBO = rec + KL."""
+        x, _ = self._batch()                         # x: (B, C, 28, 28) real images
+        with self._autocast():                       # self._d: the encoder; self._g: the decoder
+            rec, kl = vae.elbo_terms(self._d, self._g, x, self._z())
+        loss = rec + kl
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.opt_d.step()
+        stats = torch.stack([loss.detach(), rec.detach(), kl.detach()]).float()
+        if self.world > 1:
+            stats = distributed.mean(stats)
+        if self.G_ema is not None:
+            self._update_ema()
+        return dict(zip(("loss", "rec", "kl"), stats.tolist()))
 
     def _update(self, opt, loss, skip: bool) -> None:
         if skip:
@@ -373,6 +498,11 @@ class Trainer:
                 (g_scores.detach() > mid).float().mean(), real_s.mean() - fake_s.mean())
 
     # ------------------------------------------------------------------ save / resume
+    @property
+    def second_folder(self) -> str:
+        """Where a run folder keeps the second network: "discriminator" (a critic too) or the VAE's "encoder"."""
+        return "discriminator" if self.spec.adversarial else "encoder"
+
     def save(self, folder, card: str | None = None) -> Path:
         """folder/ = loadable generator (HF folder) + discriminator/ + trainer_state.pt + metrics.jsonl.
         Under torchrun rank 0 alone writes (the plain modules, as on one process); the others return."""
@@ -380,7 +510,7 @@ class Trainer:
         if self.rank != 0:
             return folder
         save_model(self.generator, folder, card)
-        save_model(self.D, folder / "discriminator")
+        save_model(self.D, folder / self.second_folder)
         torch.save({"config": asdict(self.cfg), "iteration": self.iteration, "elapsed": self.elapsed,
                     "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                     "rng": self.rng.get_state(), "recent_d": list(self._recent_d), "recent_g": list(self._recent_g),
@@ -405,7 +535,7 @@ class Trainer:
         t.G.load_state_dict(state.get("g_raw", exported))
         if t.G_ema is not None:
             t.G_ema.load_state_dict(exported)
-        t.D.load_state_dict(load_model(folder / "discriminator").state_dict())
+        t.D.load_state_dict(load_model(folder / t.second_folder).state_dict())
         t.G.train()
         t.D.train()
         t.opt_g.load_state_dict(state["opt_g"])
@@ -417,6 +547,7 @@ class Trainer:
         else:
             t.rng.manual_seed(t.cfg.seed + t.rank + 1_000_003 * state["iteration"])
         t.iteration, t.elapsed = state["iteration"], state["elapsed"]
+        t._grow()
         t._recent_d.extend(state["recent_d"])
         t._recent_g.extend(state["recent_g"])
         metrics = folder / "metrics.jsonl"

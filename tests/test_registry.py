@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from gan_core import registry
 from gan_core.cli import build_parser
 from gan_core.config import TrainConfig
+from gan_core.messages import GanError
 from ui.i18n import LOCALES
 from ui.train_session import PAGE_MODELS
 
@@ -62,3 +63,15 @@ def test_pages_draw_their_lists_from_the_registry():
     at.switch_page("views/2_train.py").run()
     assert not at.exception
     assert list(at.sidebar.selectbox(key="train.w.model").options) == [en[registry.get(m).locale_key] for m in PAGE_MODELS]
+
+
+@pytest.mark.parametrize("name", [n for n in registry.MODELS if n not in ("cdcgan", "dcgan")])  # cdcgan = dcgan + labels
+def test_only_the_28px_dcgan_takes_labels(name):
+    """num_classes asks for a conditional G: a model whose networks take no labels refuses it instead
+    of training an unconditional pair that crashes when fed labels (or silently ignores them)."""
+    spec = registry.get(name)
+    cfg = TrainConfig.preset(name, num_classes=10)
+    with pytest.raises(GanError) as e:
+        spec.build(cfg)
+    assert e.value.code == "train.conditional_28_only"
+    assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan"))[0].num_classes == 10

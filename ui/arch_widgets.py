@@ -13,7 +13,7 @@ from .i18n import t
 
 
 @st.cache_data(show_spinner=False)
-def design_data(key: str, img_size: int, words: tuple) -> list[dict]:
+def design_data(key: str, img_size: int, words: tuple, resolution: int | None = None) -> list[dict]:
     """For the generator and the discriminator of a registry model: class name, rows, diagram, totals.
 
     Cached per model and size: a dummy forward pass is cheap, but the page offers several. Built in
@@ -21,7 +21,7 @@ def design_data(key: str, img_size: int, words: tuple) -> list[dict]:
     """
     out = []
     channels = registry.get(key).sizes[img_size]
-    for model in build_design(key, img_size):
+    for model in build_design(key, img_size, resolution):
         x = dummy_input(model, img_size=img_size, channels=channels)
         rows = layer_table(model, x)
         out.append({
@@ -53,18 +53,17 @@ def network_panel(info: dict, role_key: str) -> None:
         st.code(info["source"], language="python")
 
 
-def design(key: str, img_size: int) -> None:
-    """Generator and discriminator (a critic, for the WGANs) of a registry model, side by side."""
+def design(key: str, img_size: int, resolution: int | None = None) -> None:
+    """The two networks of a registry model side by side: generator and discriminator (a critic, for the
+    WGANs), or the VAE's decoder and encoder; a progressive model at one `resolution` of its growth."""
     words = tuple((w, t(f"arch.diagram.{w}")) for w in ("input", "params", "view"))  # the diagram in this language
-    g, d = design_data(key, img_size, words)
-    c1, c2 = st.columns(2, gap="medium")
-    with c1:
-        network_panel(g, "arch.generator")
-    with c2:
-        network_panel(d, "arch.critic" if registry.get(key).wgan else "arch.discriminator")
+    nets = design_data(key, img_size, words, resolution)
+    for col, info, role in zip(st.columns(2, gap="medium"), nets, registry.get(key).roles):
+        with col:
+            network_panel(info, f"arch.{role}")
 
 
-def loss_source(*names: str) -> None:
+def loss_source(*names: str, module=losses) -> None:
     """The loss functions the trainers really call, as code."""
     with st.expander(t("arch.loss_code")):
-        st.code("\n\n".join(inspect.getsource(getattr(losses, n)) for n in names), language="python")
+        st.code("\n\n".join(inspect.getsource(getattr(module, n)) for n in names), language="python")

@@ -88,3 +88,23 @@ def class_histogram(class_share, coverage_min: float = 0.05) -> go.Figure:
                       yaxis=dict(range=[0, max(0.35, float(share.max()) + 0.08)], tickformat=".0%"),
                       **{**LAYOUT, "hovermode": "closest", "showlegend": False})
     return fig
+
+
+def elbo_figure(cols: dict) -> go.Figure:
+    """A VAE's curves: -ELBO and its two terms, reconstruction and KL (the VAE has no D, so no game to plot)."""
+    s = cols["step"]
+    fig = go.Figure([_line(s, cols["loss"], t("train.chart.elbo"), COLORS["w"]),
+                     _line(s, cols["rec"], t("train.chart.rec"), COLORS["g"]),
+                     _line(s, cols["kl"], t("train.chart.kl"), COLORS["fake"])])
+    fig.update_layout(title=t("train.chart.elbo_title"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    return fig
+
+
+def mark_phases(fig: go.Figure, marks) -> go.Figure:
+    """Progressive growing: a vertical line where each phase begins, (step, resolution, fading) from
+    gan_core.progressive.phase_changes; dashed while the new resolution fades in."""
+    for step, res, fading in marks:
+        label = t("train.chart.fade_in" if fading else "train.chart.grown", res=res)
+        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dash" if fading else "solid"),
+                      annotation_text=label, annotation_position="top left")
+    return fig

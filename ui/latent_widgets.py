@@ -10,17 +10,45 @@ import streamlit as st
 from gan_core.faces import FACE_MODELS, Loaded, default_source, load_face_model
 from gan_core.grid import gif_bytes, make_grid, png_bytes
 from gan_core.hub import ModelLoadError
-from gan_core.pipelines import latent_frames
+from gan_core.pipelines import latent_frames, load_generator
 
 from .i18n import msg, t
 from .runtime import compute_runtime, public_mode
 
 GRID_SEEDS = 16
+OWN = "own"          # the generator this session trained (ui.train_data.open_on_latent puts it in OWN_KEY)
+OWN_KEY = "latent.own"
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def get_model(key: str, source: str, local: bool) -> Loaded:
+    if key == OWN:  # a folder the server itself wrote for this session (never a path a visitor typed)
+        return Loaded(load_generator(source, local=True), source)
     return load_face_model(key, source, local)  # file or Hub reading and a model build: no heavy torch work
+
+
+def label(key: str) -> str:
+    """A model's name on the page: a bundled face GAN's, or this session's own (model, step, data)."""
+    if key == OWN:
+        own = st.session_state[OWN_KEY]
+        return t("latent.own_label", model=t(f"model.{own['model']}"), step=f"{own['step']:,}", data=own["data"])
+    return FACE_MODELS[key].label
+
+
+def pick_models() -> dict[str, Loaded]:
+    """The bundled face GANs, or (once the training page sent one) the generator this session trained."""
+    own = st.session_state.get(OWN_KEY)
+    if own is None:
+        return load_models(model_sources())
+    names = {k: t(f"latent.source.{k}") for k in (OWN, "faces")}
+    choice = st.radio(t("latent.source"), list(names), horizontal=True, key="latent.source", format_func=names.get)
+    if choice == "faces":
+        return load_models(model_sources())
+    try:
+        return {OWN: get_model(OWN, own["path"], True)}
+    except ModelLoadError as e:  # the session folder is gone (e.g. the server restarted)
+        st.warning(t("latent.missing", model=t("latent.source.own"), reason=msg(e)))
+        return {}
 
 
 def model_sources() -> dict[str, str]:
@@ -86,12 +114,12 @@ def strip_rows(strips: dict[str, np.ndarray], prefix: str, gif_ms: int = 100) ->
     """Each model's strip as one row, a PNG download per row, and one side-by-side GIF."""
     for key, f in strips.items():
         strip = make_grid(f, nrow=len(f))
-        st.markdown(f"**{FACE_MODELS[key].label}**")
+        st.markdown(f"**{label(key)}**")
         st.image(strip, width="stretch")
-        st.download_button(t("latent.download_png", model=FACE_MODELS[key].label), png_bytes(strip, 2),
+        st.download_button(t("latent.download_png", model=label(key)), png_bytes(strip, 2),
                            file_name=f"{prefix}-{key}.png", mime="image/png", key=f"latent.dl.{prefix}.{key}")
     gif = gif_bytes(side_by_side(strips), duration_ms=gif_ms, scale=2)
     c1, c2 = st.columns([1, 2])
-    c1.image(gif, caption=" | ".join(FACE_MODELS[k].label for k in strips))
+    c1.image(gif, caption=" | ".join(label(k) for k in strips))
     c2.download_button(t("latent.download_gif"), gif, file_name=f"{prefix}.gif", mime="image/gif",
                        key=f"latent.dl.{prefix}.gif")

@@ -6,16 +6,22 @@ Everything else reruns with the page (button presses, settings).
 """
 import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from gan_core import progressive, registry
 from gan_core.grid import gif_bytes, make_grid
 from gan_core.metrics import mode_collapse_warning
+from gan_core.notebook import build as build_notebook
+from gan_core.notebook import dumps, supports
 from gan_core.pipelines import generator_download
 
 from . import charts
-from .i18n import msg, t
+from .i18n import current_lang, msg, t
+from .train_data import open_on_latent
+from .train_halfstep import half_step_buttons
 from .train_resources import memorization_baseline, mnist_train
 from .train_session import TrainSession
 from .train_settings import field_label
@@ -24,6 +30,8 @@ from .train_settings import field_label
 # samples are still blobs, which the classifier calls "8" with confidence: too early to cry collapse.
 NOT_DIGITS_YET = 400.0
 TICK_INTERVAL_S = 0.2  # the browser asks for the next tick this often; ticks never overlap, they queue
+QUEUE_POLL_S = 1.0     # a run waiting for a seat asks again this often (and shows its wait)
+WATCH_INTERVAL_S = 1.0  # a student watching the class run redraws this often (drawing only, no training)
 # Redrawing the plotly charts on every tick cost Chromium ~0.25 of a 2-core machine's cores, taken
 # straight from training: curves every 2 s doubled the steps per second in the browser
 # (bench/bench_browser_cost.py: 14.5 -> 28.8). Numbers and digits stay per tick.
@@ -48,25 +56,28 @@ def _state(sess: TrainSession) -> tuple:
 
 
 def controls(sess: TrainSession, pending: list[str]) -> None:
-    """Start / Pause / Step / Reset, the pending-reset notice and the stop messages."""
-    c = st.columns(4)
+    """Start / Pause / Step / D step / G step / Reset, the pending-reset notice and the stop messages."""
+    c = st.columns([1, 1, 1, 1, 1, 1])
     label = t("train.resume") if sess.status == "paused" else t("train.start")
     c[0].button(label, type="primary", on_click=sess.start, width="stretch",
-                disabled=sess.status in ("running", "diverged", "capped"), key="train.start")
+                disabled=sess.status in ("running", "queued", "diverged", "capped"), key="train.start")
     c[1].button(t("train.pause"), on_click=sess.pause, width="stretch",
-                disabled=sess.status != "running", key="train.pause")
+                disabled=sess.status not in ("running", "queued"), key="train.pause")
     c[2].button(t("train.step"), on_click=sess.request_step, width="stretch",
                 disabled=sess.status in ("diverged", "capped"), key="train.step", help=t("train.step_help"))
-    c[3].button(t("train.reset"), on_click=sess.reset, width="stretch", key="train.reset")
+    half_step_buttons(c[3], c[4], sess)
+    c[5].button(t("train.reset"), on_click=sess.reset, width="stretch", key="train.reset")
     if sess.error:
         st.error(t("train.diverged", reason=msg(sess.error)))
     elif sess.status == "capped":
         st.warning(t("train.capped", steps=f"{sess.max_steps:,}"))
+    elif sess.notice and sess.status == "paused":  # stopped by the seats' rules, not by the student
+        st.info(t(f"train.notice.{sess.notice}", turn=f"{sess.admission.turn_s:.0f}" if sess.admission else ""))
     if pending:
         st.warning(t("train.pending_reset", fields=", ".join(map(field_label, pending))))
 
 
-def live_panel(sess: TrainSession) -> None:
+def live_panel(sess: TrainSession, watch=None) -> None:
     """The part of the page that redraws while a run is on: two st.fragments side by side.
 
     Left, every tick: status, step counter, the sample grid, then the training tick itself. Each
@@ -76,15 +87,28 @@ def live_panel(sess: TrainSession) -> None:
     Right, every CHART_INTERVAL_S: the curves and the mode-collapse meter (see CHART_INTERVAL_S).
     Call it last on the page (inside a container placed where it should appear), so that in a
     full rerun nothing below it waits, greyed, for the tick either.
+    watch: for a student watching the teacher's run (ui.classroom), a function that says whether the
+    class run is still on: the same drawing on a slower clock that never stops (the teacher may
+    resume), never a tick or a control, and the whole page again once the class run has ended.
     """
     shown = _state(sess)
     left, right = st.columns([2, 3])
     with left:
-        _digit_picker(sess)  # outside the fragment: a choice reruns the page once, never the tick
+        if not watch:
+            _digit_picker(sess)  # outside the fragment: a choice reruns the page once, never the tick
 
-    @st.fragment(run_every=TICK_INTERVAL_S if sess.running else None)
+    @st.fragment(run_every=WATCH_INTERVAL_S if watch else TICK_INTERVAL_S if sess.running
+                 else QUEUE_POLL_S if sess.status == "queued" else None)
     def _live():
+        if watch and not watch():  # the class run ended: the student's page says so
+            st.rerun(scope="app")
         _draw_live(sess)
+        if watch:
+            return
+        if sess.status == "queued":  # in line: ask again; a seat starts the run without a click
+            if sess.poll():
+                st.rerun(scope="app")
+            return
         if not (sess.running or sess.step_requested):
             return
         stepped = not sess.running
@@ -94,7 +118,7 @@ def live_panel(sess: TrainSession) -> None:
         if stepped or _state(sess) != shown:
             st.rerun(scope="app")
 
-    @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
+    @st.fragment(run_every=CHART_INTERVAL_S if sess.running or watch else None)
     def _curves():
         _draw_curves(sess)
 
@@ -106,12 +130,15 @@ def live_panel(sess: TrainSession) -> None:
 
 def _draw_live(sess: TrainSession) -> None:
     _status_line(sess)
+    if sess.ticket is not None:
+        ahead, eta = sess.ticket.ahead, f"{sess.ticket.eta_s:.0f}"
+        st.info(t("train.queue", ahead=ahead, eta=eta) if ahead else t("train.queue_next", eta=eta))
     if sess.trainer is None:
         st.info(t("train.idle_hint"))
         return
     grid = sess.latest_grid_images()
     if grid is not None:
-        st.image(make_grid(grid, nrow=8), caption=t("train.grid_caption", step=sess.trainer.snapshots[-1][0]),
+        st.image(make_grid(grid, nrow=8), caption=grid_caption(sess, sess.trainer.snapshots[-1][0]),
                  width="stretch", clamp=True)
 
 
@@ -155,13 +182,42 @@ def real_fake_panel(sess: TrainSession) -> None:
 def _draw_curves(sess: TrainSession) -> None:
     if sess.trainer is None:
         return
-    cols = sess.arrays()
-    st.plotly_chart(charts.loss_figure(cols), width="stretch", key="train.chart.loss")
-    st.plotly_chart(charts.accuracy_figure(cols), width="stretch", key="train.chart.acc")
-    w = charts.wasserstein_figure(cols)
+    cols, cfg = sess.arrays(), sess.trainer.cfg
+    if not registry.get(cfg.model).adversarial:  # the VAE: one loss and its two terms, no game
+        st.plotly_chart(charts.elbo_figure(cols), width="stretch", key="train.chart.loss")
+        _mode_collapse_meter(sess)
+        return
+    loss, acc, w = _shared_figures(sess, cols)
+    st.plotly_chart(loss, width="stretch", key="train.chart.loss")
+    st.plotly_chart(acc, width="stretch", key="train.chart.acc")
     if w is not None:
         st.plotly_chart(w, width="stretch", key="train.chart.w")
     _mode_collapse_meter(sess)
+
+
+def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
+    """The GAN's curves, built once per (step, language) and shared by every page drawing this run.
+
+    A class watching the teacher's run draws the same figures 24 times every CHART_INTERVAL_S, and
+    building a plotly figure is ~10 ms of Python holding the GIL: measured with
+    bench/bench_classroom.py, that was time taken straight from the trainer."""
+    key = (len(cols["step"]), sess.trainer.iteration, current_lang())
+    cached = sess.figure_cache
+    if cached is None or cached[0] != key:
+        marks = progressive.phase_changes(sess.trainer.cfg.phase_steps, sess.trainer.iteration)  # growing's phases
+        cached = (key, (charts.mark_phases(charts.loss_figure(cols), marks),
+                        charts.mark_phases(charts.accuracy_figure(cols), marks), charts.wasserstein_figure(cols)))
+        sess.figure_cache = cached  # one assignment: a page drawing at the same time sees old or new, whole
+    return cached[1]
+
+
+def grid_caption(sess: TrainSession, step: int) -> str:
+    """The sample grid's caption; for progressive growing also the resolution it draws at (and the fade-in)."""
+    caption, cfg = t("train.grid_caption", step=step), sess.trainer.cfg
+    if registry.get(cfg.model).family == "progressive" and cfg.phase_steps:
+        res, alpha = progressive.schedule(cfg.phase_steps, step)
+        caption += " · " + (t("train.grow_fading", res=res, alpha=f"{alpha:.2f}") if alpha < 1 else t("train.grow_at", res=res))
+    return caption
 
 
 def _status_line(sess: TrainSession) -> None:
@@ -175,6 +231,9 @@ def _status_line(sess: TrainSession) -> None:
 
 
 def _mode_collapse_meter(sess: TrainSession) -> None:
+    if sess.data_kind != "digits":  # a digit classifier says nothing true about clothes or emoji
+        st.caption(t("train.meter_digits_only"))
+        return
     s = sess.scores
     if s is None:
         st.caption(t("train.meter_wait"))
@@ -206,7 +265,7 @@ def history_panel(sess: TrainSession) -> None:
             st.session_state["train.timeline"] = steps[-1]
         st.session_state["train.timeline_newest"] = steps[-1]
         step = st.select_slider(t("train.timeline"), options=steps, key="train.timeline")
-        st.image(make_grid(dict(snaps)[step], nrow=8), caption=t("train.grid_caption", step=step), width=360)
+        st.image(make_grid(dict(snaps)[step], nrow=8), caption=grid_caption(sess, step), width=360)
         st.download_button(t("train.gif"), data=lambda: gif_bytes([make_grid(f, nrow=8) for _, f in snaps], scale=2),
                            file_name="gan-training.gif", mime="image/gif", key="train.gif",
                            on_click="ignore")
@@ -214,6 +273,8 @@ def history_panel(sess: TrainSession) -> None:
 
 def memorization_panel(sess: TrainSession) -> None:
     """Nearest training images of a few samples: copies sit far closer than real new digits do."""
+    if sess.data_kind != "digits":  # its yardstick (how far unseen test digits sit) exists for MNIST only
+        return
     with st.expander(t("train.memo_title")):
         st.caption(t("train.memo_help"))
         if st.button(t("train.memo_run"), disabled=sess.trainer is None or bool(sess.error), key="train.memo_run"):
@@ -238,20 +299,28 @@ def _u8(x) -> np.ndarray:
 
 
 def downloads_panel(sess: TrainSession) -> None:
-    """The generator as a zipped HF folder, and the run's start config as JSON."""
+    """The generator as a zipped HF folder, the run's start config as JSON, and the run as a notebook."""
     tr = sess.trainer
     with st.expander(t("train.downloads_title"), expanded=sess.status in ("paused", "capped")):
         if tr is None:
             st.caption(t("train.downloads_wait"))
             return
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns(3)
         # the zip is built in the script thread: copying weights to safetensors is I/O, not compute
-        c1.download_button(t("train.download_g"), data=lambda: generator_download(tr, sess.start_cfg, sess.scores),
-                           file_name=f"mnist-{tr.cfg.model}-generator.zip", mime="application/zip",
+        stem = Path(sess.data_name).stem
+        c1.download_button(t("train.download_g"), data=lambda: generator_download(tr, sess.start_cfg, sess.scores,
+                                                                                 sess.data_name),
+                           file_name=f"{stem}-{tr.cfg.model}-generator.zip", mime="application/zip",
                            key="train.download_g", on_click="ignore", disabled=bool(sess.error))
         c2.download_button(t("train.download_cfg"), data=sess.start_cfg.to_json(),
-                           file_name=f"mnist-{tr.cfg.model}-config.json", mime="application/json",
+                           file_name=f"{stem}-{tr.cfg.model}-config.json", mime="application/json",
                            key="train.download_cfg", on_click="ignore")
+        # take it home: this run in plain PyTorch (gan_core.notebook), built when clicked
+        c3.download_button(t("train.download_nb"), data=lambda: dumps(build_notebook(
+            sess.start_cfg, tr.iteration, changes=sess.changes, half_steps=sess.half_steps)),
+            file_name=f"mnist-{tr.cfg.model}.ipynb", mime="application/x-ipynb+json", key="train.download_nb",
+            on_click="ignore", disabled=not supports(tr.cfg.model), help=t("train.download_nb_help"))
+        open_on_latent(sess)  # walk this generator's latent space, this session only
         if sess.changes:
             st.caption(t("train.changes_note", changes="; ".join(f"{field_label(k)} {a:g}→{b:g} @ {s}" if isinstance(a, float)
                                                                  else f"{field_label(k)} {a}→{b} @ {s}"

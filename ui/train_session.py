@@ -14,11 +14,12 @@ import numpy as np
 import torch
 
 from gan_core import registry
+from gan_core.admission import Admission, Ticket
 from gan_core.compute import ComputeRuntime
 from gan_core.data import to_uint8
 from gan_core.messages import GanError, Message, as_message
 from gan_core.pipelines import digit_labels
-from gan_core.training import TrainConfig, Trainer
+from gan_core.training import HalfStep, Probe, TrainConfig, Trainer
 
 # The models this page offers (the registry's digit models for the training page), the default first.
 PAGE_MODELS = registry.offered("train", data="digits")
@@ -26,7 +27,7 @@ PAGE_MODELS = registry.offered("train", data="digits")
 # a different random stream, so changing it needs a fresh run (the page asks before resetting).
 LIVE_FIELDS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
 METRIC_KEYS = ("step", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein",
-               "skipped_d", "skipped_g")
+               "skipped_d", "skipped_g", "loss", "rec", "kl", "res", "alpha")  # VAE: -ELBO, rec, KL; progressive: res, alpha
 
 
 def default_config(model: str = registry.DEFAULT_MODEL) -> TrainConfig:
@@ -45,13 +46,24 @@ class TrainSession:
     # While other sessions queue for the compute thread, a reading is gathered over several ticks,
     # score_chunk samples each: all 500 at once held every other class's tick back ~0.4 s.
     score_chunk = 100
+    # The timeline's snapshots (and so the GIF's frames) of one session stay under this, whatever an
+    # uploaded run config asks (n_fixed 256 x max_snapshots 10,000 would be 2 GB of digits).
+    snapshot_budget_bytes = 16 * 2**20
+    probe_n = 64               # the half-steps' fixed batch: 64 real digits, 64 noise vectors
 
     def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None,
-                 labels: torch.Tensor | None = None, runtime: ComputeRuntime | None = None):
+                 labels: torch.Tensor | None = None, runtime: ComputeRuntime | None = None,
+                 admission: Admission | None = None):
         self.data = data
         # The app's compute thread (see gan_core.compute); None trains in the calling thread (headless use).
         self.runtime = runtime
+        # The server's seats for trainings (see gan_core.admission); None: always a seat (headless use).
+        self.admission = admission
+        self.ticket: Ticket | None = None   # while queued: place in line and the wait
+        self.notice: str | None = None      # why a run stopped on its own: "turn_over" or "abandoned"
         self.labels = labels  # digit labels: only the conditional model (cdcgan) trains on them
+        self.data_name, self.data_kind = "mnist", "digits"  # what self.data is (see set_data, gan_core.datasets)
+        self.next_data = None  # data picked while a run exists: it trains from the next Reset on
         self.device = device
         self.cfg = cfg or default_config()   # what the widgets ask for
         self.template = self.cfg             # source of the fields no widget shows (betas, clip...)
@@ -59,15 +71,42 @@ class TrainSession:
         # tick(): the lock keeps two threads from training (or resetting) the same model at once.
         self._lock = threading.Lock()
         self.draw = "mixed"  # what a conditional model's live grid draws (see set_draw); kept across resets
+        self.versus = False  # "VAE vs GAN": a VAE trains beside the GAN for the same time (see set_versus); kept too
         self._real: tuple | None = None  # (key, uint8 images) of the real batch beside the fakes
+        self.resets = 0
         self.reset()
+
+    # ------------------------------------------------------------------ data
+    def set_data(self, data) -> bool:
+        """Train on `data` (a pipelines.TrainingData): at once when no run exists, else from the next
+        Reset, so picking other data never destroys a run. True when it applies now."""
+        self.next_data = data
+        if self.trainer is not None:
+            return False
+        self._take_data()
+        return True
+
+    def _take_data(self) -> None:
+        if self.next_data is not None:
+            d, self.next_data = self.next_data, None
+            self.data, self.labels, self.data_name, self.data_kind, self._real = d.images, d.labels, d.name, d.kind, None
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The registry's training-page models for the data picked (the run's or the next one), at its size."""
+        d = self.next_data
+        kind, size = (d.kind, d.images.shape[-1]) if d is not None else (self.data_kind, self.data.shape[-1])
+        return tuple(m for m in registry.offered("train", data=kind) if size in registry.get(m).sizes)
 
     # ------------------------------------------------------------------ lifecycle
     def reset(self) -> None:
+        self._leave()
         with self._lock:
             self._reset()
+            self.resets += 1  # a class watching this run sees it end (ui.classroom)
 
     def _reset(self) -> None:
+        self._take_data()
         self.trainer: Trainer | None = None
         self.start_cfg: TrainConfig | None = None   # the settings the run began with (the JSON download)
         self.running = False
@@ -86,25 +125,79 @@ class TrainSession:
         self._score_parts: list[tuple[torch.Tensor, torch.Tensor]] = []  # a reading in progress
         self.changes: list[tuple[int, str, object, object]] = []
         self.memo = None
+        self.figure_cache: tuple | None = None  # (key, figures) shared by every page drawing this run
+        self.probe: Probe | None = None             # the fixed batch the half-steps are judged on
+        self.half: HalfStep | None = None           # what the last D step / G step moved
+        self.rival: Trainer | None = None           # the VAE racing the GAN (versus on)
+        self.versus_report: dict | None = None      # its last measurement (ui.train_versus)
+        self.half_steps = 0                         # how many (a notebook of the run says it does not replay them)
 
     def _ensure_trainer(self) -> Trainer:
         if self.trainer is None:
             self.start_cfg = replace(self.cfg)
             labels = self.labels if self.cfg.num_classes else None
-            self.trainer = Trainer(replace(self.cfg), self.data, self.device, labels=labels)
+            per_snapshot = self.cfg.n_fixed * self.data[0].numel()  # uint8 pixels of one grid
+            cfg = replace(self.cfg, max_snapshots=max(2, min(self.cfg.max_snapshots,
+                                                             self.snapshot_budget_bytes // per_snapshot)))
+            self.trainer = Trainer(cfg, self.data, self.device, labels=labels)
             self.trainer.fixed_labels = self._draw_labels(self.trainer)
             self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
+            self._start_rival()
             self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
         return self.trainer
 
     def start(self) -> None:
+        """Start (or resume) now if a seat is free, else join the line; poll() starts it later."""
         if self.error or self.capped:
             return
+        self.notice = None
         self._ensure_trainer()
-        self.running = True
+        self.poll()
+
+    def poll(self) -> bool:
+        """A queued run asks again (the page does, every tick); True when it just got its seat."""
+        if self.running or self.error or self.capped:
+            return False
+        self.ticket = self.admission.ask(self) if self.admission else Ticket("run")
+        self.running = self.ticket.state == "run"
+        if self.running:
+            self.ticket = None
+        return self.running
 
     def pause(self) -> None:
         self.running = False
+        self._leave()
+
+    def set_shared(self, on: bool) -> None:
+        """Sharing as the class run (ui.classroom) takes this run out of the seats: the whole class
+        watches it, so it never queues or ends its turn. Unshared, a running run asks for a seat again."""
+        if self.admission is None:
+            return
+        self.admission.pin(self, on)
+        if self.running and not on:
+            self.running = False
+            self.poll()
+
+    def _leave(self) -> None:
+        self.ticket = None
+        if self.admission:
+            self.admission.leave(self)
+
+    def hibernate(self, notice: str = "abandoned") -> None:
+        """Stop a run whose tab is gone (or whose turn ended) and keep only what a returning student
+        needs: the weights, the curves and the newest sample grid; snapshots, readings in progress and
+        cached real digits go. Called from another session's tick on the compute thread: it never
+        waits for this session's lock (held by a tick of its own that waits for that thread), and a
+        session in the middle of a tick is not gone anyway."""
+        self.running, self.ticket, self.notice = False, None, notice
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._score_parts, self.memo, self._real = [], None, None
+            if self.trainer is not None and len(self.trainer.snapshots) > 1:
+                self.trainer.snapshots[:] = self.trainer.snapshots[-1:]
+        finally:
+            self._lock.release()
 
     def request_step(self) -> None:
         if not (self.error or self.capped):
@@ -123,6 +216,8 @@ class TrainSession:
             return "idle"
         if self.capped:
             return "capped"
+        if self.ticket is not None:
+            return "queued"
         return "running" if self.running else "paused"
 
     # ------------------------------------------------------------------ settings
@@ -138,7 +233,8 @@ class TrainSession:
         tr = self.trainer
         if tr is None:
             return []
-        pending = [f for f in vars(desired) if f not in LIVE_FIELDS and getattr(desired, f) != getattr(tr.cfg, f)]
+        pending = [f for f in vars(desired) if f not in LIVE_FIELDS and f != "max_snapshots"  # capped by the session itself
+                   and getattr(desired, f) != getattr(tr.cfg, f)]
         if pending:  # the widgets describe another run (e.g. another model's preset): leave this one alone
             return pending
         for name in LIVE_FIELDS:
@@ -171,13 +267,27 @@ class TrainSession:
         if self.error or self.capped:
             self.running = False
             return 0
+        if self.running and self.admission:
+            self.admission.seen(self)
+            for other in self.admission.reap():  # tabs closed without a Pause: free their seats
+                if other is not self:
+                    other.hibernate()
+            if not self.admission.holding(self):  # this tab was away long enough to lose its seat
+                self.running, self.notice = False, "abandoned"
+                return 0
+            if self.admission.turn_over(self):
+                self.running, self.notice = False, "turn_over"
+                self.admission.leave(self)
+                return 0
         t0 = time.perf_counter()
         try:
             tr = self._ensure_trainer()
             # sessions sharing the compute thread (queued, or ticking in the last seconds): each tick
             # takes a smaller share (so every page stays live) and the classifier reads less often
             share = self.runtime.share() if self.runtime else 1
-            score_due = bool(self._score_parts) or time.perf_counter() - self._last_score > self.score_every_s * share
+            share *= 2 if self.rival is not None else 1  # the racing VAE takes half of this session's time
+            score_due = self.data_kind == "digits" and (  # the digit classifier's meter knows MNIST only
+                bool(self._score_parts) or time.perf_counter() - self._last_score > self.score_every_s * share)
             k = self.k
             if self._sec_per_step:
                 k = min(k, max(1, int(self.tick_seconds / share / self._sec_per_step)))
@@ -187,32 +297,63 @@ class TrainSession:
             e0 = tr.elapsed
             new = tr.step(n)
             self._adapt_k((tr.elapsed - e0) / max(len(new), 1))
-            for m in new:
-                for key in METRIC_KEYS:
-                    self.columns[key].append(m.get(key, math.nan))
-            if tr.error:
-                self.error = tr.error
-            elif new and max(abs(new[-1]["d_loss"]), abs(new[-1]["g_loss"])) > self.loss_limit:
-                m = new[-1]
-                self.error = Message("train.diverged_limit", {"step": m["step"], "d_loss": m["d_loss"],
-                                                              "g_loss": m["g_loss"], "limit": self.loss_limit})
-            else:
-                if not tr.snapshots or tr.snapshots[-1][0] != tr.iteration:
-                    tr.snapshot()  # the live grid; the trainer thins old snapshots past max_snapshots
+            if self._record(new):
+                self._race(2 * self.tick_seconds / share)
                 if score_due or self.capped:
                     t_score = time.perf_counter()
                     self._score_part(self.score_n if share == 1 or self.capped else self.score_chunk)
                     self._score_s = time.perf_counter() - t_score
         except Exception as e:  # noqa: BLE001 - a classroom page shows the reason, never a traceback
-            self.error = as_message(e) if isinstance(e, GanError) else Message(
-                "train.failed", {"kind": type(e).__name__, "detail": str(e)[:200]})
+            self._failed(e)
             new = []
         if self.error or self.capped:
             self.running = False
+            self._leave()
         dt = time.perf_counter() - t0
         self.wall += dt
         self.tick_walls.append(dt)
         return len(new)
+
+    def _record(self, new: list[dict]) -> bool:
+        """New iterations into the curves' columns, then the stop rules; False if the run must stop.
+        A healthy run gets a snapshot of this step (the live grid; the trainer thins old ones)."""
+        tr = self.trainer
+        for m in new:
+            for key in METRIC_KEYS:
+                self.columns[key].append(m.get(key, math.nan))
+        if tr.error:
+            self.error = tr.error
+        elif new and max(abs(new[-1].get("d_loss", 0.0)), abs(new[-1].get("g_loss", 0.0))) > self.loss_limit:
+            m = new[-1]
+            self.error = Message("train.diverged_limit", {"step": m["step"], "d_loss": m["d_loss"],
+                                                          "g_loss": m["g_loss"], "limit": self.loss_limit})
+        elif not tr.snapshots or tr.snapshots[-1][0] != tr.iteration:
+            tr.snapshot()
+        return self.error is None
+
+    def _failed(self, e: Exception) -> None:
+        self.error = as_message(e) if isinstance(e, GanError) else Message(
+            "train.failed", {"kind": type(e).__name__, "detail": str(e)[:200]})
+
+    # ------------------------------------------------------------------ one turn at a time
+    def half_step(self, turn: str) -> None:
+        """The "D step" / "G step" buttons: pause the run (a teacher's click means "stop here and show me
+        one turn"), then one turn alone on the compute thread, judged on the session's fixed batch
+        (.probe: the same real digits and noise every time) before and after; the result in .half.
+        Waits for a tick still running (under a second) instead of dropping the click."""
+        self.pause()
+        if self.error or self.capped:
+            return
+        with self._lock:
+            try:
+                tr = self._ensure_trainer()
+                if self.probe is None:
+                    self.probe = self._compute(tr.make_probe, self.probe_n)
+                self.half = self._compute(tr.half_step, turn, self.probe)
+                self.half_steps += 1
+                self._record([self.half.metrics] if self.half.metrics else [])
+            except Exception as e:  # noqa: BLE001 - as in tick(): a message, never a traceback
+                self._failed(e)
 
     def _adapt_k(self, sec_per_step: float) -> None:
         """Size the next tick from a smoothed step time, so a tick stays near tick_seconds."""
@@ -300,15 +441,56 @@ class TrainSession:
             self._real = (key, to_uint8(self.data[idx]))
         return self._real[1]
 
+    # ------------------------------------------------------------------ VAE vs GAN
+    def set_versus(self, on: bool) -> None:
+        """Race a VAE beside the GAN: it trains on the same data for the same training time, catching up
+        after each tick of the GAN (from its start if switched on mid-run). Only beside a GAN."""
+        self.versus = bool(on)
+        if not self.versus:
+            self.rival, self.versus_report = None, None
+        elif self.trainer is not None:
+            self._start_rival()
+
+    def _start_rival(self) -> None:
+        tr = self.trainer
+        if not self.versus or self.rival is not None or tr is None or not tr.spec.adversarial:
+            return
+        cfg = TrainConfig.preset("vae", seed=tr.cfg.seed, n_fixed=tr.cfg.n_fixed)
+        self.rival = self._compute(Trainer, cfg, self.data, self.device)
+        self.rival.snapshot()
+
+    def _race(self, budget_s: float) -> None:
+        """The VAE trains until it has trained as long as the GAN (at most budget_s now), then snapshots."""
+        from gan_core.versus import catch_up
+        rival = self.rival
+        if rival is None or rival.error or self.trainer is None:
+            return
+        catch_up(rival, self.trainer.elapsed, budget_s)
+        if rival.snapshots[-1][0] != rival.iteration:
+            rival.snapshot()
+
     # ------------------------------------------------------------------ views
     def arrays(self) -> dict:
-        return {k: np.asarray(v, dtype=float) for k, v in self.columns.items()}
+        """The curves' columns, cut to a common length: a page drawing while a tick appends (the class
+        watching the teacher's run) may catch one column a step ahead of the others."""
+        n = min(len(v) for v in self.columns.values())
+        return {k: np.asarray(v[:n], dtype=float) for k, v in self.columns.items()}
 
     def latest_grid_images(self) -> np.ndarray | None:
         """uint8 (64,28,28) of the newest snapshot (G on the fixed noise)."""
         if self.trainer is None or not self.trainer.snapshots:
             return None
         return self.trainer.snapshots[-1][1]
+
+    def judge_drawing(self, drawing: np.ndarray) -> dict | None:
+        """The current D's verdict on a learner's digit (a gan_core.drawing.to_mnist() image) beside its
+        verdicts on the real and fake grids shown above, on the compute thread (never inside a training
+        step); None while there is no D to ask (no run yet, or a model without one)."""
+        from gan_core.drawing import D_OUTPUT, judge_digit
+        tr = self.trainer
+        if tr is None or tr.cfg.loss not in D_OUTPUT:
+            return None
+        return self._compute(judge_digit, tr.D, tr.cfg.loss, drawing, self.real_grid_images(), self.latest_grid_images())
 
     def memorization_check(self, train: torch.Tensor, n: int = 6, k: int = 3) -> dict | None:
         """Nearest training images for the first n fixed-noise samples (see gan_core.memorization)."""

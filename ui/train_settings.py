@@ -12,7 +12,7 @@ from gan_core import registry
 from gan_core.config import BOUNDS, ConfigError, TrainConfig
 
 from .i18n import msg, t
-from .train_session import LIVE_FIELDS, PAGE_MODELS, TrainSession
+from .train_session import LIVE_FIELDS, TrainSession
 
 WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
                  "balance", "d_acc_max", "g_success_max")
@@ -50,8 +50,8 @@ def _on_upload(sess: TrainSession) -> None:
         return
     try:  # the same checks as the CLI's flags: config.BOUNDS, through TrainConfig
         cfg = TrainConfig.from_json(f.getvalue())
-        if cfg.model not in PAGE_MODELS:
-            raise ConfigError("config.not_here", model=cfg.model, data="MNIST", models=", ".join(PAGE_MODELS))
+        if cfg.model not in sess.models:
+            raise ConfigError("config.not_here", model=cfg.model, data=sess.data_name, models=", ".join(sess.models))
     except ConfigError as e:
         st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=f.name, reason=msg(e)))
         return
@@ -72,25 +72,32 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     _seed_widgets(sess.cfg)
     sb = st.sidebar
     sb.subheader(t("train.settings"))
-    names = {m: t(registry.get(m).locale_key) for m in PAGE_MODELS}  # translated now, in this run's language
-    sb.selectbox(t("train.model"), PAGE_MODELS, key=_key("model"), format_func=names.get,
+    models = sess.models  # those that train on the data picked (ui.train_data), at its size
+    if st.session_state[_key("model")] not in models:  # other data: its first model, with that model's preset
+        st.session_state[_key("model")] = models[0]
+        _on_model_change(sess)
+    names = {m: t(registry.get(m).locale_key) for m in models}  # translated now, in this run's language
+    sb.selectbox(t("train.model"), models, key=_key("model"), format_func=names.get,
                  on_change=_on_model_change, args=(sess,))
     c1, c2 = sb.columns(2)
-    def num(col, name, step, **kw):
+    def num(col, name, step, label=None, **kw):
         lo, hi = BOUNDS[name]
-        col.number_input(t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
+        col.number_input(label or t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
 
-    num(c1, "lr_g", 1e-5, format="%.1e")
-    num(c2, "lr_d", 1e-5, format="%.1e")
+    vae = not registry.get(st.session_state[_key("model")]).adversarial  # a decoder and an encoder, no D
+    num(c1, "lr_g", 1e-5, t("train.lr_decoder") if vae else None, format="%.1e")
+    num(c2, "lr_d", 1e-5, t("train.lr_encoder") if vae else None, format="%.1e")
     num(c1, "batch_size", 16)
     is_wgan = registry.get(st.session_state[_key("model")]).wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
-    c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"))
-    sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.balance_help"))
-    if st.session_state[_key("balance")]:
+    c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"),
+              disabled=vae)
+    sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.not_gan_help" if vae else "train.balance_help"),
+              disabled=vae)
+    if st.session_state[_key("balance")] and not vae:
         for name in ("d_acc_max", "g_success_max"):
             sb.slider(t(f"train.{name}"), *BOUNDS[name], step=0.01, key=_key(name))
     sb.caption(t("train.live_note", live=", ".join(map(field_label, LIVE_FIELDS))))

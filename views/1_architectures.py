@@ -4,10 +4,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core import registry
+from gan_core import progressive, registry, vae
 from ui.arch_widgets import design, loss_source
 from ui.i18n import t
 from ui.layout import bidi
+from ui.quiz import check_yourself
 from ui.toy_widgets import toy_gan
 
 # Formulas are the same in every language, so they live here and not in the locale files.
@@ -24,6 +25,9 @@ PHASES_DOT = """digraph { rankdir=LR; bgcolor=transparent; node [fontname="Helve
 z [shape=circle, label="z"]; G [shape=box, style="rounded,filled", fillcolor="#f3e5f5", label="G"];
 f [shape=note, label="G(z)"]; x [shape=note, label="x"]; D [shape=box, style="rounded,filled", fillcolor="#e3f4e6", label="D"];
 o [shape=plaintext, label="%s"]; z -> G -> f -> D; x -> D; D -> o; }"""
+ELBO = r"\mathcal{L}_\text{VAE} = \underbrace{-\,\mathbb{E}_{q(z\mid x)}\big[\log p(x\mid z)\big]}_{\text{rec}} + \underbrace{\mathrm{KL}\big(q(z\mid x)\,\Vert\,\mathcal{N}(0, I)\big)}_{\text{KL}}"
+FADE = r"G_\alpha(z) = \alpha\, \text{to\_img}_{new}(h) + (1-\alpha)\, \text{up}\big(\text{to\_img}_{old}(h_{old})\big), \qquad \alpha: 0 \to 1"
+TRY_CLI = "python -m gan_core train --model {model} --steps 2000 --out runs/{model}"
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
 ARCH_MODELS = registry.offered("arch")
 # Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md): the ladder from the slides'
@@ -74,6 +78,18 @@ def models() -> None:
     elif spec.family == "mlp":
         p = spec.preset
         st.markdown(t("arch.mlp.body", lr=p["lr_g"], beta1=p["beta1"], batch=p["batch_size"]))
+    elif spec.family == "vae":
+        st.markdown(t("arch.vae.body"))
+        st.latex(ELBO)
+        st.code(TRY_CLI.format(model=pick), language="bash")
+    elif spec.family == "progressive":
+        st.markdown(t("arch.progressive.body", steps=spec.preset["phase_steps"]))
+        st.latex(FADE)
+        st.code(TRY_CLI.format(model=pick), language="bash")
+        res = st.radio(t("arch.progressive.phase"), progressive.RESOLUTIONS, index=len(progressive.RESOLUTIONS) - 1,
+                       format_func=lambda r: f"{r}×{r}", horizontal=True, key="arch.grow")
+        design(pick, size, resolution=res)
+        return
     elif spec.family == "face":
         st.markdown(t("arch.face.body"))
         st.code(FACE_CLI, language="bash")
@@ -90,6 +106,8 @@ def models() -> None:
         loss_source("wgan_d_loss", "wgan_g_loss", "clip_weights", "gradient_penalty")
     elif spec.loss == "bce-sigmoid":
         loss_source("slides_d_loss", "slides_g_loss")
+    elif not spec.adversarial:
+        loss_source("elbo_terms", module=vae)
 
 
 def toy() -> None:
@@ -114,3 +132,4 @@ for tab, draw in zip(tabs, (basics, toy, models, problems)):
     if tab.open is not False:  # None when state tracking is off (e.g. a test harness): draw everything
         with tab:
             draw()
+check_yourself("arch")

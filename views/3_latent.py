@@ -3,25 +3,30 @@ same path for both models, a random walk and latent arithmetic. Maths in gan_cor
 in ui.latent_widgets; all text in locales/*.json ("latent.*")."""
 import streamlit as st
 
-from gan_core.faces import FACE_MODELS, short
+from gan_core.faces import short
 from ui.i18n import t
-from ui.latent_widgets import frames, load_models, model_sources, seed_grid, strip_rows
+from ui.latent_widgets import OWN, frames, label, pick_models, seed_grid, strip_rows
+from ui.quiz import check_yourself
 
 st.title(t("latent.title"))
 st.caption(t("latent.intro"))
 
-models = load_models(model_sources())
+models = pick_models()  # the bundled face GANs, or the one this session trained
 if not models:
     st.error(t("latent.none"))
     st.stop()
 src = {k: m.source for k, m in models.items()}
-st.caption(" · ".join(t("latent.using", model=FACE_MODELS[k].label, source=short(m.source)) for k, m in models.items()))
+# (this session's own generator lives in a server temp folder: its name says enough, its path nothing)
+st.caption(" · ".join(label(k) if k == OWN else t("latent.using", model=label(k), source=short(m.source))
+                      for k, m in models.items()))
 
 st.session_state.setdefault("latent.seed_a", 0)
 st.session_state.setdefault("latent.seed_b", 1)
 
+if st.session_state.get("latent.grid_model") not in models:  # the other source was shown last time
+    st.session_state.pop("latent.grid_model", None)
 c1, c2, c3 = st.columns([1, 1, 2])
-grid_model = c1.radio(t("latent.grid_model"), list(models), format_func=lambda k: FACE_MODELS[k].label,
+grid_model = c1.radio(t("latent.grid_model"), list(models), format_func=label,
                       horizontal=True, key="latent.grid_model")
 base = c2.number_input(t("latent.grid_base"), 0, 1_000_000, 0, step=16, key="latent.base")
 psi = c3.slider(t("latent.truncation"), 0.0, 1.0, 1.0, 0.05, key="latent.psi", help=t("latent.truncation_help"))
@@ -61,7 +66,7 @@ if tab_math.open:
                 parts = frames(k, src[k], ("seeds", tuple(chosen)), psi)
                 mean = frames(k, src[k], ("mean", tuple(chosen)), psi)
                 col.image(list(parts) + list(mean), caption=[str(s) for s in chosen] + [t("latent.mean")], width=96)
-                col.caption(FACE_MODELS[k].label)
+                col.caption(label(k))
         st.markdown(t("latent.arith_title"))
         a, b, c = st.columns(3)
         sa = a.number_input("A", 0, 1_000_000, int(seeds[0]), key="latent.arith_a")
@@ -71,4 +76,6 @@ if tab_math.open:
             parts = frames(k, src[k], ("seeds", (int(sa), int(sb), int(sc))), psi)
             out = frames(k, src[k], ("arith", int(sa), int(sb), int(sc)), psi)
             st.image(list(parts) + list(out), caption=["A", "B", "C", "A − B + C"], width=96)
-            st.caption(FACE_MODELS[k].label)
+            st.caption(label(k))
+
+check_yourself("latent")

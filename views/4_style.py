@@ -5,6 +5,7 @@ Shared weights live in st.cache_resource, the user's run in st.session_state (ui
 import streamlit as st
 
 from ui.i18n import t
+from ui.quiz import check_yourself
 from ui.style_widgets import SIZES, adain_panel, gatys_panel, image_picker, models_or_stop
 
 st.title(t("nav.style"))
@@ -20,6 +21,7 @@ size = st.select_slider(t("style.size"), SIZES, value=256, key="style.size", hel
 
 if content is None or style is None:
     st.warning(t("style.need_both"))
+    check_yourself("style")
     st.stop()
 
 tab_adain, tab_gatys = st.tabs([t("style.tab_adain"), t("style.tab_gatys")])
@@ -27,3 +29,4 @@ with tab_adain:
     adain_panel(content, style, size)
 with tab_gatys:
     gatys_panel(content, style, size)
+check_yourself("style")

@@ -1,0 +1,202 @@
+"""A whole class on one 2-core server: 30 sessions on the training page, as the public Space runs it.
+
+One `streamlit run app.py` with the Space's environment (GAN_PUBLIC=1, XSRF off), driven by
+light clients that speak Streamlit's own websocket protocol (gan_devkit.st_client: widget ids,
+button clicks, every st.fragment's run_every clock; no drawing), so 30 fit beside the server.
+
+1. Baseline, same run: one session alone presses Start and trains for --baseline-seconds.
+2. The class: the teacher opens the page, shares the run (a class code) and presses Start; then,
+   a moment apart, --trainers students press Start on runs of their own (the seats fill, the rest
+   queue; a student whose turn ended presses Resume again, as an eager one would) and all the
+   other students open the teacher's link and watch. For --seconds.
+3. Everyone closes the tab; after the server's disconnected-session TTL a new visitor arrives
+   (the server forgets closed sessions when it next touches its session store) and leaves.
+
+Prints one JSON object: sessions, errors, rss_idle_mb, rss_peak_mb, rss_after_close_mb,
+active_tick_p95_s (a training session's fragment request -> answer, what its student waits for
+the next picture), watch_tick_p95_s, max_queue_wait_s, queued_got_a_run, aggregate_steps_per_s,
+single_session_steps_per_s, ratio, pass.
+
+    python bench/bench_classroom.py [--sessions 30] [--trainers 5] [--seconds 90] [--turn 20]
+"""
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+
+from gan_devkit import browser as harness
+from gan_devkit.st_client import StreamlitTab
+
+ROOT = Path(__file__).resolve().parents[1]
+EN = json.loads((ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
+STATUS, STEPS = EN["train.status"], EN["train.steps"]
+RUNNING, PAUSED = EN["train.status.running"], EN["train.status.paused"]
+TARGETS = {"rss_peak_mb": 2048, "active_tick_p95_s": 2.0, "ratio": 0.8, "rss_back_mb": 150}
+
+
+def steps(tab: StreamlitTab) -> int:
+    return int(tab.metrics.get(STEPS, "0").replace(",", "") or 0)
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else (values[0] if values else float("nan"))
+
+
+async def open_tab(url: str, query: str = "") -> StreamlitTab:
+    tab = StreamlitTab(url, page="train", query=query)
+    await tab.open()
+    await tab.until(lambda t: "train.start" in t.widgets or "class.leave" in t.widgets, timeout=300)
+    return tab
+
+
+async def baseline(url: str, seconds: float) -> float:
+    tab = await open_tab(url)
+    await tab.click("train.start")
+    await tab.until(lambda t: steps(t) > 0)
+    s0, t0 = steps(tab), time.monotonic()
+    await asyncio.sleep(seconds)
+    rate = (steps(tab) - s0) / (time.monotonic() - t0)
+    await tab.click("train.pause")
+    await tab.close()
+    return rate
+
+
+class Trainer:
+    """A student with a run of their own: Start, wait in line if need be, Resume when a turn ends."""
+
+    def __init__(self, tab: StreamlitTab):
+        self.tab, self.clicked, self.started, self.waits, self.high = tab, None, None, [], 0
+
+    async def start(self) -> None:
+        self.clicked = time.monotonic()
+        await self.tab.click("train.start")
+
+    async def follow(self, stop_at: float) -> None:
+        while time.monotonic() < stop_at and not self.tab.closed_by_server:
+            status = self.tab.metrics.get(STATUS)
+            self.high = max(self.high, steps(self.tab))
+            if status == RUNNING and self.clicked is not None:
+                self.waits.append(time.monotonic() - self.clicked)
+                self.clicked = None
+            elif status == PAUSED and self.clicked is None:  # the turn ended: back in line
+                await self.start()
+            await asyncio.sleep(0.25)
+
+
+async def the_class(url: str, n: int, trainers: int, seconds: float) -> dict:
+    teacher_tab = await open_tab(url)
+    await teacher_tab.click("class.share")
+    await teacher_tab.until(lambda t: any("?class=" in c for c in t.codes))
+    code = next(c for c in teacher_tab.codes if "?class=" in c).split("?class=", 1)[1].strip()
+    teacher = Trainer(teacher_tab)
+    await teacher.start()
+
+    students, watchers = [], []
+    for i in range(n - 1):  # arriving a moment apart, as a class does
+        if i < trainers:
+            student = Trainer(await open_tab(url))
+            await student.start()
+            students.append(student)
+        else:
+            watchers.append(await open_tab(url, query=f"class={code}"))
+        await asyncio.sleep(0.2)
+    t0 = time.monotonic()
+    start_high = {id(s): steps(s.tab) for s in [teacher, *students]}
+    follow_end = t0 + seconds
+    await asyncio.gather(*(s.follow(follow_end) for s in [teacher, *students]))
+    elapsed = time.monotonic() - t0
+    trained = sum(s.high - start_high[id(s)] for s in [teacher, *students])
+    tabs = [teacher_tab, *(s.tab for s in students), *watchers]
+    out = {
+        "tabs": tabs,
+        "aggregate_steps_per_s": trained / elapsed,
+        "teacher_steps_per_s": (teacher.high - start_high[id(teacher)]) / elapsed,
+        "active_ticks": [d for s in [teacher, *students] for fid, d in s.tab.latencies if fid],
+        "watch_ticks": [d for w in watchers for fid, d in w.latencies if fid],
+        "waits": [w for s in students for w in s.waits],
+        "queued_got_a_run": all(s.waits for s in students),
+        "watchers_saw_the_run": sum(steps(w) > 0 for w in watchers),
+        "watchers": len(watchers),
+        "students": [{"steps": s.high - start_high[id(s)], "waits_s": [round(w, 1) for w in s.waits],
+                      "status": s.tab.metrics.get(STATUS)} for s in students],
+    }
+    for tab in tabs:
+        await tab.close()
+    return out
+
+
+async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
+    warm = await open_tab(url)  # the shared models load once (st.cache_resource): part of idle
+    await warm.close()
+    await asyncio.sleep(3)
+    rss_idle = harness.rss_mb(rss.pid)
+    single = await baseline(url, args.baseline_seconds)
+    result = await the_class(url, args.sessions, args.trainers, args.seconds)
+    await asyncio.sleep(args.ttl + 5)
+    late = await open_tab(url)  # touches the session store: closed sessions past their TTL go
+    await late.close()
+    await asyncio.sleep(5)
+    tabs = result.pop("tabs")
+    errors = {
+        "exceptions": sum(len(t.exceptions) for t in tabs),
+        "page_not_found": sum(t.page_not_found for t in tabs),
+        "dropped_by_server": sum(t.dropped for t in tabs),
+        "unanswered_requests": sum(t.lost for t in tabs),
+        "watchers_without_the_run": result["watchers"] - result.pop("watchers_saw_the_run"),
+        "students_never_ran": 0 if result["queued_got_a_run"] else 1,
+    }
+    out = {
+        "sessions": args.sessions, "trainers": args.trainers + 1, "watchers": result.pop("watchers"),
+        "seconds": args.seconds, "turn_s": args.turn,
+        "errors": sum(errors.values()), "error_kinds": errors,
+        "rss_idle_mb": round(rss_idle, 1), "rss_peak_mb": round(max(m for _, m in rss.samples), 1),
+        "rss_after_close_mb": round(harness.rss_mb(rss.pid), 1),
+        "active_tick_p95_s": round(p95(result.pop("active_ticks")), 3),
+        "watch_tick_p95_s": round(p95(result.pop("watch_ticks")), 3),
+        "max_queue_wait_s": round(max(result["waits"], default=0.0), 1),
+        "queued_got_a_run": result.pop("queued_got_a_run"),
+        "aggregate_steps_per_s": round(result.pop("aggregate_steps_per_s"), 2),
+        "teacher_steps_per_s": round(result.pop("teacher_steps_per_s"), 2),
+        "single_session_steps_per_s": round(single, 2),
+        "students": result.pop("students"),
+    }
+    out["ratio"] = round(out["aggregate_steps_per_s"] / single, 3) if single else 0.0
+    out["pass"] = bool(out["errors"] == 0 and out["queued_got_a_run"]
+                       and out["rss_peak_mb"] <= TARGETS["rss_peak_mb"]
+                       and out["active_tick_p95_s"] <= TARGETS["active_tick_p95_s"]
+                       and out["ratio"] >= TARGETS["ratio"]
+                       and out["rss_after_close_mb"] <= out["rss_idle_mb"] + TARGETS["rss_back_mb"])
+    out["targets"] = TARGETS
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sessions", type=int, default=30)
+    ap.add_argument("--trainers", type=int, default=5, help="students with runs of their own (besides the teacher)")
+    ap.add_argument("--seconds", type=float, default=90)
+    ap.add_argument("--baseline-seconds", type=float, default=30)
+    ap.add_argument("--turn", type=float, default=20, help="GAN_TURN_S: a turn while others wait")
+    ap.add_argument("--ttl", type=int, default=15, help="server.disconnectedSessionTTL for the run")
+    args = ap.parse_args()
+    log = harness.ARTIFACTS / "bench-classroom-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    proc, url = harness.start_streamlit_with_args(
+        ["--server.enableXsrfProtection", "false", "--server.disconnectedSessionTTL", str(args.ttl)],
+        log_path=log, env={"GAN_PUBLIC": "1", "GAN_TURN_S": str(args.turn)})
+    rss = None
+    try:
+        harness.wait_health(url, proc, timeout=120)
+        rss = harness.RssSampler(proc.pid)
+        rss.start()
+        print(json.dumps(asyncio.run(main_async(args, url, rss))))
+    finally:
+        if rss:
+            rss.stop()
+        harness.stop(proc)
+
+
+if __name__ == "__main__":
+    main()

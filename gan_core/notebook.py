@@ -1,0 +1,368 @@
+"""Take it home: a run as a Jupyter notebook in plain PyTorch, with no import of this project.
+
+The notebook holds the run's settings, the source of its two networks and of its losses, an MNIST
+loader (downloads a public copy, or reads local .npz files), the training loop written out top to
+bottom and the plots. The classes and loss functions are copied with inspect.getsource from the very
+objects the registry builds (minus the Hub mixin), so the notebook cannot drift from the app's models.
+The loop draws batches and noise in the Trainer's order from the same seeds: on the same device and
+data it repeats the run's first steps number for number (tests/test_notebook.py checks it).
+
+    nb = build(cfg, steps)           # a TrainConfig (e.g. a page session's start config)
+    nb = from_run("runs/mlp")        # a folder written by `python -m gan_core train`
+    Path("run.ipynb").write_text(dumps(nb))
+"""
+import ast
+import inspect
+import json
+import pprint
+import re
+import textwrap
+from dataclasses import asdict
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from . import grid, losses, models, registry
+from .config import TrainConfig
+from .messages import GanError
+
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
+_HUB = re.compile(r",\s*PyTorchModelHubMixin,\s*\*\*HUB_KW")  # the Hub mixin: not needed to train
+_OWN = (models.PyTorchModelHubMixin.__name__, "HUB_KW")
+FAMILIES = ("slides", "mlp", "dcgan")  # registry families whose loop this module writes (not the VAE, not progressive)
+
+
+def supports(model: str) -> bool:
+    """Whether a notebook can be written for `model` (a registry name): its loop is here and it trains on MNIST."""
+    spec = registry.get(model)
+    return spec.family in FAMILIES and "digits" in spec.data
+
+
+# ---------------------------------------------------------------- source, taken from the live objects
+def _source(obj) -> str:
+    return _HUB.sub("", textwrap.dedent(inspect.getsource(obj)))
+
+
+def _model_sources(*classes) -> list[str]:
+    """The classes' source and every class or function of gan_core.models they use, dependencies first."""
+    out: list[str] = []
+
+    def add(obj):
+        src = _source(obj)
+        if src in out:
+            return
+        names = {n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)} - set(_OWN)
+        for name in sorted(names):
+            dep = getattr(models, name, None)
+            ours = (inspect.isclass(dep) or inspect.isfunction(dep)) and getattr(dep, "__module__", "") == models.__name__
+            if ours and dep is not obj:
+                add(dep)
+        out.append(src)
+
+    for cls in classes:
+        add(cls)
+    return out
+
+
+def _loss_names(cfg: TrainConfig) -> list[str]:
+    """The functions of gan_core.losses this run's loop calls."""
+    if cfg.loss in losses.BCE_FAMILIES:
+        family = losses.BCE_FAMILIES[cfg.loss]
+        names = [family.d_loss.__name__, family.g_loss.__name__]
+    else:
+        names = ["wgan_d_loss", "wgan_g_loss", "gradient_penalty" if cfg.loss == "wgan-gp" else "clip_weights"]
+    return names + (["class_loss"] if cfg.num_classes else [])
+
+
+def _optimizers(cfg: TrainConfig) -> str:
+    """The Trainer's choice of optimizer, as code."""
+    if cfg.optimizer == "sgd":
+        kind, extra = "SGD", ""
+    elif cfg.loss == "wgan-clip":
+        kind, extra = "RMSprop", ""
+    else:
+        kind, extra = "Adam", ', betas=(CONFIG["beta1"], CONFIG["beta2"])'
+    note = {"SGD": "# plain SGD, the slides' alternative\n",
+            "RMSprop": "# RMSprop, as the WGAN paper: momentum destabilises weight clipping\n"}.get(kind, "")
+    return (f'{note}opt_g = torch.optim.{kind}(G.parameters(), lr=CONFIG["lr_g"]{extra})\n'
+            f'opt_d = torch.optim.{kind}(D.parameters(), lr=CONFIG["lr_d"]{extra})')
+
+
+# ---------------------------------------------------------------- the loop, written for this run
+def _bce_body(cfg: TrainConfig) -> str:
+    family = losses.BCE_FAMILIES[cfg.loss]
+    cond = cfg.num_classes > 0
+    d_loss, g_loss = family.d_loss.__name__, family.g_loss.__name__
+    y_fake = "\n    y_fake = torch.randint(NUM_CLASSES, (B,), generator=rng).to(device)  # the digits G is asked for" if cond else ""
+    g_in = "z, y_fake" if cond else "z"
+    if cond:
+        d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
+                   "        fake_out = D(fake.detach()).float()\n"
+                   f"        d_loss = {d_loss}(real_out, fake_out) + class_loss(real_cls, y_real)\n")
+        g_judge = ("        g_out, g_cls = (o.float() for o in D.forward_with_classes(fake))\n"
+                   f"        g_loss = {g_loss}(g_out) + class_loss(g_cls, y_fake)  # fool D, and draw the asked digit\n")
+    else:
+        d_judge = ("        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n"
+                   f"        d_loss = {d_loss}(real_out, fake_out)\n")
+        g_judge = f"        g_loss = {g_loss}(D(fake).float())\n"
+    fresh = f"        fake = G(noise(B){', y_fake' if cond else ''})  # fresh noise for G's turn, as the slides\n" \
+        if family.fresh_noise else ""
+    return f"""\
+    # ---- (1) Update D: real -> 1, fake -> 0 (fake detached: this phase must not move G)
+    x, y_real = next_batch()             # (B, 1, 28, 28) real digits in [-1, 1], their labels
+    z = noise(B)                         # (B, Z_DIM){y_fake}
+    with autocast():
+        fake = G({g_in})                  # (B, 1, 28, 28)
+{d_judge}    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    # ---- (2) Update G through a frozen D: fake -> 1
+    D.requires_grad_(False)
+    with autocast():
+{fresh}{g_judge}    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    D.requires_grad_(True)
+"""
+
+
+def _wgan_body(cfg: TrainConfig) -> str:
+    lipschitz = ("        d_loss = d_loss + gradient_penalty(D, x, fake.to(x.dtype), CONFIG[\"gp_weight\"])\n"
+                 if cfg.loss == "wgan-gp" else "")
+    clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
+    return f"""\
+    # ---- (1) Update the critic n_critic times: real scores up, fake scores down
+    for _ in range(CONFIG["n_critic"]):
+        x, _ = next_batch()
+        with torch.no_grad(), autocast():
+            fake = G(noise(B))
+        with autocast():
+            real_s, fake_s = D(x).float(), D(fake).float()
+        d_loss = wgan_d_loss(real_s, fake_s)
+{lipschitz}        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+{clip}    # ---- (2) Update G through a frozen critic: its fakes' scores up
+    D.requires_grad_(False)
+    with autocast():
+        g_loss = wgan_g_loss(D(G(noise(B))).float())
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    D.requires_grad_(True)
+"""
+
+
+_EMA = """\
+    # ---- the EMA of G's weights: what the samples come from (a short horizon at first)
+    with torch.no_grad():
+        decay = min(CONFIG["ema"], (1 + step) / (10 + step))
+        for p_ema, p in zip(G_ema.parameters(), G.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+        for b_ema, b in zip(G_ema.buffers(), G.buffers()):
+            b_ema.copy_(b)
+"""
+
+_BATCHES = {
+    "random": """\
+def next_batch():
+    \"\"\"B random training digits (and their labels).\"\"\"
+    idx = torch.randint(len(images), (B,), generator=rng).to(device)
+    return images[idx], labels[idx]
+""",
+    "epochs": """\
+order = torch.empty(0, dtype=torch.long)  # what is left of the current shuffled epoch
+
+
+def next_batch():
+    \"\"\"The next B digits of a shuffled epoch (every digit once per epoch, like a shuffling DataLoader).\"\"\"
+    global order
+    while len(order) < B:
+        order = torch.cat([order, torch.randperm(len(images), generator=rng)])
+    idx, order = order[:B].to(device), order[B:]
+    return images[idx], labels[idx]
+""",
+}
+
+
+def _cells(cfg: TrainConfig, steps: int, notes: list[str], title: str):
+    spec = registry.get(cfg.model)
+    G, D = spec.build(cfg, 1, 28)
+    body = _bce_body(cfg) if cfg.loss in losses.BCE_FAMILIES else _wgan_body(cfg)
+    config = pprint.pformat(asdict(cfg), sort_dicts=False, width=100)
+    yield new_markdown_cell(f"""# {title}
+
+Model `{cfg.model}`: {spec.about}. {steps:,} training steps, batch {cfg.batch_size}, on MNIST.
+
+This notebook trains it again from scratch with plain PyTorch: the settings, the two networks'
+source, the MNIST loader, the training loop and the plots are all below; nothing imports the GAN
+Playground. Run the cells in order, on [Colab](https://colab.research.google.com) (a GPU runtime is
+faster) or in a local Jupyter with `torch`, `numpy`, `matplotlib` and `pillow`.
+On the same device it repeats the run's steps number for number; a GPU's kernels differ slightly.""" + (
+        "\n\nNot replayed here (the settings below are the ones the run started with):\n"
+        + "\n".join(f"- {n}" for n in notes) if notes else ""))
+    yield new_code_cell(f"""\
+# Parameters: change them here, or set the environment variables when running this as a script.
+import os
+
+STEPS = int(os.environ.get("GAN_NB_STEPS", {steps}))          # the run's length
+MNIST_NPZ = os.environ.get("GAN_NB_MNIST", "")            # "": download MNIST; else .npz file(s), a glob
+OUT_DIR = os.environ.get("GAN_NB_OUT", ".")                # where samples.png and metrics.jsonl go
+LOG_EVERY = max(1, STEPS // 20)""", metadata={"tags": ["parameters"]})
+    yield new_code_cell("""\
+import copy
+import glob
+import json
+import math
+import urllib.request
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+print("device:", device)""")
+    yield new_code_cell(f"""\
+# The run's settings (the app's TrainConfig). Not every field is used by this model.
+CONFIG = {config}""")
+    yield new_markdown_cell("## The networks\nCopied from the app's source (`gan_core/models.py`).")
+    yield new_code_cell("\n\n".join(_model_sources(type(G), type(D))))
+    yield new_markdown_cell("## The losses\nCopied from `gan_core/losses.py`.")
+    yield new_code_cell("\n\n".join(_source(getattr(losses, n)) for n in _loss_names(cfg)))
+    yield new_markdown_cell(f"""## The data
+MNIST, 60,000 handwritten digits of 28x28 grey pixels, scaled to [-1, 1] (the range of G's tanh).
+With `MNIST_NPZ` empty it downloads Keras's public copy ({MNIST_URL}, 11 MB) once. Offline, or if
+that address is blocked, upload .npz files and set `MNIST_NPZ`: Keras's `mnist.npz`
+(`x_train`, `y_train`) or the GAN Playground's `data/mnist/train-*.npz` (`images`, `labels`).""")
+    yield new_code_cell(f"""\
+MNIST_URL = "{MNIST_URL}"
+
+
+def load_mnist(spec=""):
+    \"\"\"(images (N, 1, 28, 28) float in [-1, 1], labels (N,)) from .npz files, or a download.\"\"\"
+    paths = sorted(glob.glob(spec)) if spec else []
+    if spec and not paths:
+        raise FileNotFoundError(f"no file matches MNIST_NPZ={{spec!r}}")
+    if not paths:
+        paths = ["mnist.npz"]
+        if not os.path.exists(paths[0]):
+            urllib.request.urlretrieve(MNIST_URL, paths[0])
+    xs, ys = [], []
+    for path in paths:
+        with np.load(path) as f:
+            xs.append(f["images"] if "images" in f else f["x_train"])
+            ys.append(f["labels"] if "labels" in f else f["y_train"])
+    x = torch.tensor(np.concatenate(xs), dtype=torch.float32).unsqueeze(1).div_(127.5).sub_(1.0)
+    return x, torch.from_numpy(np.concatenate(ys).astype("int64"))
+
+
+images, labels = load_mnist(MNIST_NPZ)
+images, labels = images.to(device), labels.to(device)
+print(images.shape, "digits in", (images.min().item(), images.max().item()))""")
+    ema = cfg.ema > 0
+    yield new_markdown_cell("## Build and train\nOne iteration reads top to bottom: D's turn, then G's.")
+    yield new_code_cell(f"""\
+SEED, B, Z_DIM, NUM_CLASSES = CONFIG["seed"], CONFIG["batch_size"], CONFIG["z_dim"], CONFIG["num_classes"]
+torch.manual_seed(SEED)                      # the initial weights
+G = {type(G).__name__}(**{G._hub_mixin_config!r}).to(device)
+D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device)
+{_optimizers(cfg)}
+G_ema = copy.deepcopy(G).eval().requires_grad_(False) if CONFIG["ema"] else None  # smoothed G, for samples
+rng = torch.Generator().manual_seed(SEED)    # batches and noise, in the app's order
+fixed_z = torch.randn(CONFIG["n_fixed"], Z_DIM, generator=torch.Generator().manual_seed(SEED + 1)).to(device)
+BF16 = CONFIG["bf16"] and (device.type == "cpu" or torch.cuda.is_bf16_supported())
+
+
+def autocast():
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=BF16)
+
+
+def noise(n):
+    return torch.randn(n, Z_DIM, generator=rng).to(device)
+
+
+{_BATCHES[cfg.batching]}""")
+    yield new_code_cell(f"""\
+history = {{"step": [], "d_loss": [], "g_loss": []}}
+for step in range(STEPS):
+{body}{_EMA if ema else ""}    history["step"].append(step + 1)
+    history["d_loss"].append(d_loss.item())
+    history["g_loss"].append(g_loss.item())
+    if not (math.isfinite(history["d_loss"][-1]) and math.isfinite(history["g_loss"][-1])):
+        raise RuntimeError(f"the losses diverged at step {{step + 1}}")
+    if (step + 1) % LOG_EVERY == 0:
+        print(f"step {{step + 1:6d}}  D loss {{history['d_loss'][-1]:.4f}}  G loss {{history['g_loss'][-1]:.4f}}")""")
+    yield new_markdown_cell("## Plots\nThe losses, and the generator on 64 fixed noise vectors.")
+    yield new_code_cell(f"""\
+{_source(grid.make_grid)}
+
+os.makedirs(OUT_DIR, exist_ok=True)
+with open(os.path.join(OUT_DIR, "metrics.jsonl"), "w") as f:
+    for s, dl, gl in zip(history["step"], history["d_loss"], history["g_loss"]):
+        f.write(json.dumps({{"step": s, "d_loss": dl, "g_loss": gl}}) + "\\n")
+
+fig, ax = plt.subplots(figsize=(8, 3))
+ax.plot(history["step"], history["d_loss"], label="D loss", color="#d62728")
+ax.plot(history["step"], history["g_loss"], label="G loss", color="#1f77b4")
+ax.set_xlabel("step")
+ax.legend()
+plt.show()
+
+G_show = G_ema if G_ema is not None else G   # the EMA when the run had one
+G_show.eval()                                # BatchNorm: its running statistics
+with torch.no_grad():
+    x = G_show(fixed_z).float().cpu()
+tiles = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).squeeze(1).numpy()
+picture = make_grid(tiles, nrow=8)
+Image.fromarray(picture).save(os.path.join(OUT_DIR, "samples.png"))
+plt.figure(figsize=(5, 5))
+plt.imshow(picture, cmap="gray")
+plt.axis("off")
+plt.show()""")
+
+
+def build(cfg: TrainConfig, steps: int, changes=(), half_steps: int = 0, title: str | None = None) -> nbformat.NotebookNode:
+    """The notebook for a run of `cfg` with `steps` iterations (MNIST models only). What a live run did
+    that the loop does not replay is listed: `changes`, (step, field, old, new) of settings changed on
+    the fly, and `half_steps`, iterations that ran one net's turn alone (the page's D step / G step)."""
+    if not supports(cfg.model):
+        raise GanError("notebook.unsupported", model=cfg.model)
+    notes = [f"`{field}` {old} -> {new} at step {step}" for step, field, old, new in changes]
+    if half_steps:
+        notes.append(f"{half_steps} of the steps were half-steps (one net's turn alone); here every step runs both")
+    if cfg.balance:
+        notes.append("the balance rule (skip the turn of the net that is too good): this loop runs every turn")
+    nb = new_notebook(cells=list(_cells(cfg, max(int(steps), 1), notes, title or f"GAN Playground run: {cfg.model}")))
+    nb.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                        "language_info": {"name": "python"}})
+    nbformat.validate(nb)
+    return nb
+
+
+def from_run(folder) -> nbformat.NotebookNode:
+    """The notebook of a run folder written by `python -m gan_core train` (its config and step count)."""
+    import torch
+    folder = Path(folder)
+    state_file = folder / "trainer_state.pt"
+    if not state_file.is_file():
+        raise GanError("notebook.not_a_run", folder=str(folder))
+    state = torch.load(state_file, map_location="cpu", weights_only=True)
+    cfg = TrainConfig.from_dict(state["config"])
+    spec = registry.get(cfg.model)
+    saved = json.loads((folder / "config.json").read_text()).get("architecture") if (folder / "config.json").is_file() else None
+    if supports(cfg.model) and saved and saved != type(spec.build(cfg, 1, 28)[0]).__name__:
+        raise GanError("notebook.digits_only", model=cfg.model)  # e.g. a dcgan trained on 64 px pictures
+    return build(cfg, state["iteration"], title=f"GAN Playground run: {folder.name} ({cfg.model})")
+
+
+def dumps(nb) -> str:
+    return nbformat.writes(nb)
+
+
+def code(nb) -> str:
+    """The code cells as one script (what `jupyter nbconvert --to script` gives, without the magics)."""
+    return "\n\n".join(c.source for c in nb.cells if c.cell_type == "code") + "\n"

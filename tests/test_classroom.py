@@ -1,0 +1,127 @@
+"""The class run: codes, their end, and a student's read-only page following the teacher's run."""
+import gc
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core.classroom import ClassRuns
+from ui.train_session import TrainSession
+
+PAGE = "../views/2_train.py"
+
+
+class Run:
+    """Stands for a teacher's TrainSession: ClassRuns only keeps a weak reference to it."""
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_code_names_one_run_until_it_closes():
+    classes = ClassRuns()
+    a, b = Run(), Run()
+    code = classes.open(a)
+    assert classes.open(a) == code          # Share pressed twice: the same class
+    other = classes.open(b)
+    assert other != code and classes.watch(code) is a and classes.watch(other) is b
+    assert classes.code_of(a) == code
+    classes.close(code)
+    assert classes.watch(code) is None and classes.watch(other) is b
+    assert classes.watch("") is None and classes.watch(None) is None
+
+
+def test_codes_are_not_guessable():
+    classes = ClassRuns()
+    codes = {classes.open(Run()) for _ in range(200)}  # (each Run is collected at once; codes still differ)
+    assert len(codes) == 200 and all(len(c) >= 11 for c in codes)  # 64 random bits each
+
+
+def test_the_class_ends_when_the_teacher_is_gone():
+    clock = Clock()
+    classes = ClassRuns(teacher_gone_s=30, clock=clock)
+    teacher = Run()
+    code = classes.open(teacher)
+    clock.now = 25
+    classes.seen(code)
+    clock.now = 50
+    assert classes.watch(code) is teacher   # seen 25 s ago
+    clock.now = 56
+    assert classes.watch(code) is None and len(classes) == 0
+    code = classes.open(teacher)
+    del teacher
+    gc.collect()
+    assert classes.watch(code) is None      # the server forgot the teacher's session
+
+
+@pytest.fixture(autouse=True)
+def short_ticks(monkeypatch):
+    monkeypatch.setattr(TrainSession, "score_every_s", 1e9)
+    monkeypatch.setattr(TrainSession, "tick_seconds", 0.15)
+
+
+def teacher_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.selectbox(key="train.w.model").set_value("mlp").run()
+    at.number_input(key="train.w.batch_size").set_value(16).run()
+    return at
+
+
+def test_students_watch_the_teachers_run_live_and_cannot_touch_it():
+    teacher = teacher_page()
+    teacher.button(key="class.share").click().run()
+    code = teacher.session_state["train.shared"][0]
+    assert any(code in s.value for s in teacher.success) and any(f"?class={code}" in c.value for c in teacher.code)
+    teacher.button(key="train.start").click().run()
+    teacher.run()
+    run = teacher.session_state["train.session"]
+
+    student = AppTest.from_file(PAGE, default_timeout=180)
+    student.query_params["class"] = code
+    student.run()
+    assert not student.exception, [e.value for e in student.exception]
+    assert "train.session" not in student.session_state     # no trainer of its own
+    keys = {b.key for b in student.button}
+    assert keys == {"class.leave"}                          # nothing that acts on the run
+    assert not student.number_input and not student.slider   # and no settings to change
+    shown = [m.value for m in student.metric]
+    assert f"{run.trainer.iteration:,}" in shown             # the teacher's step counter
+    teacher.run()
+    student.run()
+    assert f"{run.trainer.iteration:,}" in [m.value for m in student.metric]
+    assert len(student.get("plotly_chart")) >= 2 and len(student.get("image")) >= 1
+
+    teacher.button(key="train.reset").click().run()          # the teacher resets: the class run ends
+    student.run()
+    assert any("no class run with this code" in w.value for w in student.warning)
+    student.button(key="class.leave").click().run()
+    assert "train.session" in student.session_state and student.button(key="train.start")
+
+
+def test_a_made_up_or_hostile_code_finds_nothing():
+    for code in ("aaaaaaaaaaa", "../../etc/passwd", "x" * 5000):
+        student = AppTest.from_file(PAGE, default_timeout=180)
+        student.query_params["class"] = code
+        student.run()
+        assert not student.exception
+        assert any("no class run with this code" in w.value for w in student.warning)
+
+
+def test_the_shared_run_takes_no_students_seat(monkeypatch):
+    from ui.runtime import admission
+    monkeypatch.setenv("GAN_MAX_TRAININGS", "1")
+    admission.clear()
+    teacher = teacher_page()
+    teacher.button(key="train.start").click().run()
+    student = teacher_page()
+    student.button(key="train.start").click().run()
+    assert student.session_state["train.session"].status == "queued"   # one seat, the teacher's
+    teacher.button(key="class.share").click().run()                   # shared: out of the seats
+    student.run()
+    assert student.session_state["train.session"].status == "running"
+    assert teacher.session_state["train.session"].status == "running"
+    teacher.button(key="class.stop").click().run()                    # unshared: back in line
+    assert teacher.session_state["train.session"].status == "queued"

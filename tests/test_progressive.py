@@ -1,0 +1,172 @@
+"""Progressive growing: the schedule, the fade-in arithmetic of both networks, save/load mid-growth,
+the CLI and the pages."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from streamlit.testing.v1 import AppTest
+
+from gan_core import progressive, registry
+from gan_core.config import TrainConfig
+from gan_core.data import mnist_tensor
+from gan_core.hub import load_model
+from gan_core.progressive import ProgressiveDiscriminator, ProgressiveGenerator, phase_changes, schedule
+from gan_core.training import Trainer
+from gan_devkit.cli_run import cli
+from ui.train_session import TrainSession
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return mnist_tensor("train")[:256]
+
+
+def test_schedule_phases_and_alpha():
+    P = 10
+    assert [schedule(P, s)[0] for s in (0, 9, 10, 19, 20, 29, 30, 39, 40, 10_000)] == [7, 7, 14, 14, 14, 14, 28, 28, 28, 28]
+    assert [schedule(P, s)[1] for s in range(10, 20)] == [i / 10 for i in range(10)]  # 0 -> 1 while 14x14 fades in
+    assert [schedule(P, s)[1] for s in (0, 9, 20, 29, 40)] == [1.0] * 5
+    assert schedule(P, 35) == (28, 0.5) and schedule(0, 0) == (28, 1.0)
+    assert phase_changes(P, 31) == [(10, 14, True), (20, 14, False), (30, 28, True)]
+    assert phase_changes(P, 10_000)[-1] == (40, 28, False) and phase_changes(0, 100) == []
+
+
+def test_trainer_grows_at_the_scheduled_steps(digits):
+    cfg = TrainConfig.preset("progressive", phase_steps=5, batch_size=8, snapshot_every=1000)
+    t = Trainer(cfg, digits, device="cpu")
+    seen = []
+    for _ in range(22):
+        assert (t.G.resolution, float(t.G.alpha)) == pytest.approx(schedule(5, t.iteration))
+        assert (t.D.resolution, t.G_ema.resolution) == (t.G.resolution, t.G.resolution)
+        m = t.step(1)[0]
+        seen.append((m["res"], round(m["alpha"], 6)))
+    assert seen[:5] == [(7, 1.0)] * 5
+    assert seen[5:10] == [(14, a) for a in (0.0, 0.2, 0.4, 0.6, 0.8)]
+    assert seen[10:15] == [(14, 1.0)] * 5 and seen[15][0] == 28 and seen[15][1] == 0.0 and seen[20:] == [(28, 1.0)] * 2
+    assert t.G(t.fixed_z[:2]).shape == (2, 1, 28, 28) and t.G.native(t.fixed_z[:2]).shape == (2, 1, 28, 28)
+
+
+def test_generator_draws_each_resolution_as_28x28_and_fades_from_the_old_output():
+    torch.manual_seed(0)
+    G = ProgressiveGenerator(z_dim=8, width=8).eval()
+    z = torch.randn(3, 8)
+    for res in (7, 14):
+        G.set_resolution(res)
+        low = G.native(z)
+        assert low.shape == (3, 1, res, res)
+        assert torch.equal(G(z), F.interpolate(low, size=28))  # the intermediate resolution, upsampled
+    G.set_resolution(7)
+    old = F.interpolate(G.native(z), scale_factor=2)
+    G.set_resolution(14, alpha=0.0)
+    assert torch.allclose(G.native(z), old, atol=1e-6), "alpha = 0: the new block changes nothing yet"
+    G.set_resolution(14, alpha=1.0)
+    new = G.native(z)
+    G.set_resolution(14, alpha=0.25)
+    expected = torch.tanh(0.25 * torch.atanh(new.clamp(-0.999999, 0.999999)) + 0.75 * torch.atanh(old.clamp(-0.999999, 0.999999)))
+    assert torch.allclose(G.native(z), expected, atol=1e-4), "a blend of the two outputs (before tanh)"
+    G.set_resolution(28)
+    assert G.native(z).shape == G(z).shape == (3, 1, 28, 28)
+
+
+def test_discriminator_reads_downsampled_images_and_fades_in_likewise():
+    torch.manual_seed(0)
+    D = ProgressiveDiscriminator(width=8).eval()
+    x = torch.rand(4, 1, 28, 28) * 2 - 1
+    D.set_resolution(7)
+    at7 = D(x)
+    assert torch.allclose(D(F.interpolate(F.avg_pool2d(x, 4), size=28)), at7, atol=1e-5), "it sees 7x7 only"
+    D.set_resolution(14, alpha=0.0)
+    assert torch.allclose(D(x), at7, atol=1e-5), "alpha = 0: the old path alone"
+    D.set_resolution(14, alpha=1.0)
+    assert not torch.allclose(D(x), at7, atol=1e-3)
+
+
+@pytest.mark.parametrize("steps", [7, 30])  # mid fade-in of 14x14, and fully grown
+def test_saved_generator_draws_the_same_images(digits, tmp_path, steps):
+    cfg = TrainConfig.preset("progressive", phase_steps=5, batch_size=8, snapshot_every=1000)
+    t = Trainer(cfg, digits, device="cpu")
+    t.step(steps)
+    before = t.generator.generate(6, seed=4)
+    t.save(tmp_path / "run")
+    G = load_model(tmp_path / "run")
+    assert isinstance(G, ProgressiveGenerator) and (G.resolution, float(G.alpha)) == pytest.approx(schedule(5, steps))
+    assert torch.equal(G.generate(6, seed=4), before)
+    resumed = Trainer.resume(tmp_path / "run", digits, device="cpu")
+    assert (resumed.G.resolution, float(resumed.D.alpha)) == pytest.approx(schedule(5, steps))
+    state = torch.load(tmp_path / "run" / "trainer_state.pt", weights_only=True)
+    assert state["config"]["phase_steps"] == 5
+
+
+def test_cli_grows_saves_and_samples_28x28(root, tmp_path):
+    out = tmp_path / "prog"
+    r = cli("train", "--model", "progressive", "--steps", 14, "--phase-steps", 3, "--batch-size", 8, "--width", 8,
+            "--no-score", "--out", out, cwd=root)
+    assert json.loads(r.stdout.strip().splitlines()[-1])["steps"] == 14
+    G = load_model(out)
+    assert isinstance(G, ProgressiveGenerator) and G.resolution == 28 and float(G.alpha) == 1.0
+    assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["phase_steps"] == 3
+    cli("sample", out, "--n", 5, "--out", tmp_path / "s.npy", cwd=root)
+    a = np.load(tmp_path / "s.npy")
+    assert a.shape == (5, 28, 28) and a.dtype == np.uint8
+    r = cli("train", "--model", "progressive", "--steps", 1, "--phase-steps", -1, "--out", out, cwd=root, check=False)
+    assert r.returncode == 2 and "phase_steps" in r.stderr
+
+
+def test_registry_and_preset():
+    spec = registry.get("progressive")
+    assert spec.adversarial and spec.family == "progressive" and spec.preset["phase_steps"] > 0
+    assert TrainConfig.preset("progressive").phase_steps == spec.preset["phase_steps"]
+    g, d = spec.build(TrainConfig.preset("progressive"))
+    assert g.resolution == d.resolution == 28, "built grown (the Architectures page); the trainer sets the phase"
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def test_train_page_shows_resolution_and_marks_the_phases(monkeypatch):
+    monkeypatch.setattr(TrainSession, "score_every_s", 1e9)
+    monkeypatch.setattr(TrainSession, "tick_seconds", 0.1)
+    at = AppTest.from_file("../views/2_train.py", default_timeout=180).run()
+    at.selectbox(key="train.w.model").set_value("progressive").run()
+    at.number_input(key="train.w.batch_size").set_value(8).run()
+    s = at.session_state["train.session"]
+    s.template = replace(s.template, phase_steps=2)  # a short schedule (the preset's is 300 steps a phase)
+    at.run()
+    at.button(key="train.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    step = s.trainer.snapshots[-1][0]
+    res, alpha = schedule(2, step)
+    caption = f"{res}×{res} fading in, α = {alpha:.2f}" if alpha < 1 else f"resolution {res}×{res}"
+    captions = [img.captions[0] for img in at.image if img.captions]
+    assert any(caption in c for c in captions), captions
+    while s.trainer.iteration < 9:
+        at.button(key="train.step").click().run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lines = [shape["x0"] for shape in spec["layout"].get("shapes", [])]
+    assert lines[:4] == [2, 4, 6, 8], lines
+    assert s.trainer.G.resolution == 28 and set(s.arrays()["res"][:2]) == {7}
+
+
+def test_architectures_page_draws_each_phase_and_no_longer_says_not_implemented(root):
+    en = json.loads((root / "locales" / "en.json").read_text(encoding="utf-8"))
+    assert "not implement" not in en["arch.problems.highres.app"] and "--model progressive" in en["arch.problems.highres.app"]
+    assert "has no VAE" not in en["arch.problems.vae.app"]
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.session_state["arch.tab"] = en["arch.tab.models"]
+    at.run()
+    at.radio(key="arch.design").set_value("progressive").run()
+    assert not at.exception
+    dots = {}
+    for res in progressive.RESOLUTIONS:
+        at.radio(key="arch.grow").set_value(res).run()
+        dots[res] = [g.proto.spec for g in at.get("graphviz_chart")]
+    assert "Upsample + Tanh\\n1×28×28" in dots[7][0] and "1×7×7" in dots[7][0]  # G draws 7x7, shown at 28x28
+    assert "AvgPool2d\\n1×7×7" in dots[7][1]  # D reads the image shrunk to 7x7
+    assert "1×14×14" in dots[14][0] and "8×28×28" in dots[28][0]
+    at.radio(key="arch.design").set_value("vae").run()
+    assert not at.exception
+    labels = [m.value for m in at.markdown]
+    assert any(en["arch.decoder"] in v for v in labels) and any(en["arch.encoder"] in v for v in labels)

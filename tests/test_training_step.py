@@ -1,0 +1,270 @@
+"""One training iteration, checked for direction and bookkeeping: the balance rule at its thresholds,
+each turn moving D (or the critic) and G the right way, the accuracy slots and their cut, the critic's
+n_critic updates and the gradient penalty in its loss, and the EMA's warm-up formula."""
+import pytest
+import torch
+
+from gan_core.data import mnist_tensor
+from gan_core.training import TrainConfig, Trainer
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mnist_tensor("test")[:256]
+
+
+def trainer(model, data, **kw):
+    base = dict(batch_size=16, width=8, n_fixed=4, snapshot_every=1000, ema=0.0)
+    return Trainer(TrainConfig.preset(model, **{**base, **kw}), data, device="cpu")
+
+
+def _last_layer(net):
+    return [m for m in net.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][-1]
+
+
+# ------------------------------------------------------------------ the balance rule
+def _rule(data, window=2, d_max=0.8, g_max=0.6, on=True):
+    t = trainer("mlp", data, balance=on, balance_window=window)
+    t.cfg.d_acc_max, t.cfg.g_success_max = d_max, g_max
+    return t
+
+
+def test_balance_rule_waits_for_a_full_window_and_compares_the_mean(data):
+    t = _rule(data)
+    t._recent_d.append(1.0)
+    t._recent_g.append(1.0)
+    assert t._skip() == (False, False)  # one of two: not full yet
+    t._recent_d.append(0.6)  # mean 0.8: at the threshold, not above it
+    t._recent_g.append(0.2)  # mean 0.6: at the threshold
+    assert t._skip() == (False, False)
+    t._recent_d.append(1.0)  # window slides: 0.6, 1.0 -> mean 0.8 still
+    t._recent_g.append(1.0)  # 0.2, 1.0 -> 0.6
+    assert t._skip() == (False, False)
+    t._recent_d.append(0.62)  # 1.0, 0.62 -> 0.81: D too good
+    assert t._skip() == (True, False)
+    t._recent_d.extend([0.5, 0.5])
+    t._recent_g.append(0.21)  # 1.0, 0.21 -> 0.605: G too good
+    assert t._skip() == (False, True)
+
+
+def test_balance_rule_off_never_skips(data):
+    t = _rule(data, on=False, window=1)
+    t._recent_d.append(1.0)
+    t._recent_g.append(1.0)
+    assert t._skip() == (False, False)
+
+
+def test_iteration_feeds_the_rule_its_scores(data):
+    t = trainer("mlp", data, balance=True, balance_window=3)
+    for m in t.step(2):
+        assert t._recent_g[m["step"] - 1] == m["g_success"]
+        assert t._recent_d[m["step"] - 1] == pytest.approx((m["d_real_acc"] + m["d_fake_acc"]) / 2)
+
+
+# ------------------------------------------------------------------ each turn pushes its net the right way
+def _scores(t, x, z):
+    """D's mean output on real x and on G(z), both nets in eval mode (no dropout noise), then back to training."""
+    t.G.eval(), t.D.eval()
+    with torch.no_grad():
+        out = t.D(x).float().mean().item(), t.D(t.G(z)).float().mean().item()
+    t.G.train(), t.D.train()
+    return out
+
+
+@pytest.mark.parametrize("model", ["mlp", "slides", "wgan-gp"])
+def test_d_turn_raises_real_and_lowers_fake_scores_and_g_turn_raises_fake(model, data):
+    t = trainer(model, data, lr_d=1e-2, lr_g=1e-2, n_critic=1)
+    x, z = data[:64], torch.randn(64, t.cfg.z_dim, generator=torch.Generator().manual_seed(0))
+    real0, fake0 = _scores(t, x, z)
+    g0 = [p.detach().clone() for p in t.G.parameters()]
+    for _ in range(3):
+        t._bce_iteration(False, True) if t.cfg.loss.startswith("bce") else t._wgan_iteration(False, True)
+    real1, fake1 = _scores(t, x, z)
+    assert real1 > real0 and fake1 < fake0, (real0, real1, fake0, fake1)
+    assert all(torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))  # G's turn skipped: G untouched
+    d1 = [p.detach().clone() for p in t.D.parameters()]
+    for _ in range(3):
+        t._bce_iteration(True, False) if t.cfg.loss.startswith("bce") else t._wgan_iteration(True, False)
+    _, fake2 = _scores(t, x, z)
+    assert fake2 > fake1, (fake1, fake2)
+    assert all(torch.equal(a, b) for a, b in zip(d1, t.D.parameters()))  # D's turn skipped: D untouched
+    assert all(p.requires_grad for p in t.D.parameters())  # D is trainable again after G's turn
+
+
+# ------------------------------------------------------------------ what the page plots
+@pytest.mark.parametrize("model", ["mlp", "slides"])
+@pytest.mark.parametrize("says_real", [True, False])
+def test_accuracy_slots_follow_ds_verdict(model, data, says_real):
+    """A D that calls everything real is right on every real image, wrong on every fake, fooled by G."""
+    t = trainer(model, data, lr_d=1e-6, lr_g=1e-6)
+    last = _last_layer(t.D)
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(50.0 if says_real else -50.0)
+    m = t.step(1)[0]
+    want = (1.0, 0.0, 1.0) if says_real else (0.0, 1.0, 0.0)
+    assert (m["d_real_acc"], m["d_fake_acc"], m["g_success"]) == want
+
+
+def test_bce_metrics_are_the_losses_of_the_step(data):
+    t = trainer("mlp", data)
+    m = t.step(1)[0]
+    assert m["d_loss"] > 0 and m["g_loss"] > 0 and m["wasserstein"] != m["wasserstein"]  # NaN slot for BCE
+    assert (m["skipped_d"], m["skipped_g"]) == (0, 0)
+
+
+def test_wgan_critic_runs_n_critic_updates_per_g_update(data):
+    t = trainer("wgan-gp", data, n_critic=3)
+    t.step(1)
+    assert t.opt_d.state_dict()["state"][0]["step"] == 3 and t.opt_g.state_dict()["state"][0]["step"] == 1
+    t._wgan_iteration(True, False)  # critic's turn skipped: no update at all (one scoring pass only)
+    assert t.opt_d.state_dict()["state"][0]["step"] == 3 and t.opt_g.state_dict()["state"][0]["step"] == 2
+
+
+def test_wgan_gp_loss_holds_the_penalty_and_clip_holds_none(data):
+    """d_loss = E[f(fake)] - E[f(real)] (+ the penalty); the logged Wasserstein estimate is E[f(real)] - E[f(fake)]
+    on the same batch, so their sum is the penalty: positive with -gp, zero with weight clipping."""
+    gp = trainer("wgan-gp", data, n_critic=1).step(2)
+    assert all(m["d_loss"] + m["wasserstein"] > 1e-6 for m in gp)
+    clip = trainer("wgan", data, n_critic=1).step(2)
+    assert all(abs(m["d_loss"] + m["wasserstein"]) < 1e-5 for m in clip)
+
+
+def test_wgan_accuracies_are_judged_against_the_midpoint(data):
+    t = trainer("wgan-gp", data, n_critic=1, lr_d=1e-6, lr_g=1e-6)
+    last = _last_layer(t.D)
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.fill_(3.0)  # every score the same: nothing is above or below the midpoint
+    m = t.step(1)[0]
+    assert (m["d_real_acc"], m["d_fake_acc"], m["g_success"]) == (0.0, 0.0, 0.0)
+    assert m["wasserstein"] == pytest.approx(0.0, abs=1e-4)
+
+
+# ------------------------------------------------------------------ EMA
+def test_ema_warms_up_then_uses_its_decay(data):
+    t = trainer("dcgan", data, ema=0.5)
+    ema0 = [p.detach().clone() for p in t.G_ema.parameters()]
+    t.step(1)  # iteration 0: decay min(0.5, 1/10) = 0.1 -> EMA = 0.1 old + 0.9 new
+    for e0, e, g in zip(ema0, t.G_ema.parameters(), t.G.parameters()):
+        assert torch.allclose(e, 0.1 * e0 + 0.9 * g, atol=1e-6)
+    assert all(torch.equal(eb, b) for eb, b in zip(t.G_ema.buffers(), t.G.buffers()))  # BN statistics copied
+    t.iteration = 100  # far into the run: min(0.5, 101/110) = the configured 0.5
+    ema1 = [p.detach().clone() for p in t.G_ema.parameters()]
+    t.step(1)
+    for e1, e, g in zip(ema1, t.G_ema.parameters(), t.G.parameters()):
+        assert torch.allclose(e, 0.5 * e1 + 0.5 * g, atol=1e-6)
+
+
+def test_an_undecided_d_is_right_about_nothing(data):
+    """Logit exactly 0 (probability exactly 0.5): neither "real" nor "fake", so no slot counts it."""
+    for model in ("mlp", "slides"):
+        t = trainer(model, data)
+        last = _last_layer(t.D)
+        with torch.no_grad():
+            last.weight.zero_(), last.bias.zero_()
+        out = t._bce_iteration(True, True)  # both turns skipped: D stays undecided while it is read
+        assert [float(v) for v in out[2:5]] == [0.0, 0.0, 0.0], model
+
+
+def test_wgan_g_success_needs_a_score_above_the_midpoint(data):
+    t = trainer("wgan-gp", data, n_critic=1)
+    last = _last_layer(t.D)
+    with torch.no_grad():
+        last.weight.zero_(), last.bias.fill_(3.0)
+    out = t._wgan_iteration(True, True)  # no update: G's fakes score exactly the midpoint
+    assert [float(v) for v in out[2:5]] == [0.0, 0.0, 0.0]
+
+
+def test_g_turn_leaves_d_without_gradients(data):
+    """G learns through a frozen D: not even D's .grad is written (and D is trainable again afterwards)."""
+    for model, turn in (("mlp", "_bce_iteration"), ("wgan-gp", "_wgan_iteration")):
+        t = trainer(model, data, n_critic=1)
+        getattr(t, turn)(True, False)
+        assert all(p.grad is None for p in t.D.parameters()), model
+        assert any(p.grad is not None for p in t.G.parameters()) and all(p.requires_grad for p in t.D.parameters())
+
+
+def test_a_skipped_critic_turn_scores_one_batch_not_n_critic(data):
+    t = trainer("wgan-gp", data, n_critic=3)
+    batches = []
+    draw = t._batch
+    t._batch = lambda: batches.append(1) or draw()
+    t._wgan_iteration(True, False)
+    assert len(batches) == 1
+    t._wgan_iteration(False, False)
+    assert len(batches) == 1 + 3
+
+
+def test_clipping_uses_the_configured_bound(data):
+    t = trainer("wgan", data, clip=0.02, n_critic=1)
+    t.step(1)
+    top = max(p.abs().max().item() for p in t.D.parameters())
+    assert top == pytest.approx(0.02)  # weights start larger, so some sit exactly at the bound
+
+
+def test_conditional_fakes_are_drawn_for_their_labels_and_g_learns_them(data):
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+    t = Trainer(TrainConfig.preset("cdcgan", batch_size=16, width=8, n_fixed=4, bf16=False, ema=0.0, lr_g=2e-3),
+                data, device="cpu", labels=labels)
+    calls = []
+    G = t._g
+    t._g = lambda *args: calls.append(args) or G(*args)
+    t._bce_iteration(False, False)
+    assert len(calls) == 1 and len(calls[0]) == 2 and calls[0][1].shape == (16,)  # G(z, y_fake), once
+    z, y = torch.randn(64, t.cfg.z_dim, generator=torch.Generator().manual_seed(0)), torch.arange(64) % 10
+
+    def class_error():
+        t.G.eval(), t.D.eval()
+        with torch.no_grad():
+            err = torch.nn.functional.cross_entropy(t.D.forward_with_classes(t.G(z, y))[1], y).item()
+        t.G.train(), t.D.train()
+        return err
+    before = class_error()
+    for _ in range(5):
+        t._bce_iteration(True, False)  # G's turn only: draw digits D reads as the ones asked for
+    assert class_error() < before
+
+
+def test_step_defaults_timing_turns_and_messages(data):
+    t = trainer("mlp", data)
+    assert len(t.step()) == 1  # one iteration by default
+    t.elapsed = 100.0  # as if resumed after 100 s of training: time adds up
+    t.step(1)
+    assert t.elapsed > 100.0
+    g0 = [p.detach().clone() for p in t.G.parameters()]
+    m = t.step(1, turn="d")[0]
+    assert (m["skipped_d"], m["skipped_g"]) == (0, 1) and all(torch.equal(a, b) for a, b in zip(g0, t.G.parameters()))
+    with pytest.raises(ValueError, match="turn must be one of"):
+        t.step(1, turn="both")
+
+
+def test_a_diverged_vae_says_so_in_its_own_words(data):
+    t = trainer("vae", data)
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    t.step(1)
+    assert t.error.code == "train.diverged_vae" and t.error.params["step"] == 1
+
+
+def test_turn_g_runs_gs_turn_alone(data):
+    t = trainer("mlp", data)
+    d0 = [p.detach().clone() for p in t.D.parameters()]
+    m = t.step(1, turn="g")[0]
+    assert (m["skipped_d"], m["skipped_g"]) == (1, 0) and all(torch.equal(a, b) for a, b in zip(d0, t.D.parameters()))
+
+
+def test_progressive_metrics_carry_the_resolution_and_fade(data):
+    t = trainer("progressive", data)
+    m = t.step(1)[0]
+    assert m["res"] == t.G.resolution and isinstance(m["alpha"], float) and 0.0 <= m["alpha"] <= 1.0
+    assert "res" not in trainer("mlp", data).step(1)[0]
+
+
+def test_a_diverged_vae_reports_its_loss(data):
+    t = trainer("vae", data)
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    t.step(1)
+    assert set(t.error.params) == {"step", "loss"} and t.error.params["loss"] != t.error.params["loss"]  # NaN
