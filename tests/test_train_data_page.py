@@ -131,6 +131,8 @@ def test_trained_generator_opens_on_the_latent_page():
     at = open_page()
     pick(at, "demo", 28, "rgb")
     small_run(at)
+    notebook = [d for d in at.get("download_button") if d.proto.id.endswith("train.download_nb")]
+    assert len(notebook) == 1 and notebook[0].proto.disabled  # the notebook reproduces MNIST runs only
     at.button(key="train.open_latent").click().run()
     own = at.session_state["latent.own"]
     assert own["model"] == sess(at).trainer.cfg.model and own["step"] == sess(at).trainer.iteration

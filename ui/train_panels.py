@@ -319,7 +319,8 @@ def downloads_panel(sess: TrainSession) -> None:
         c3.download_button(t("train.download_nb"), data=lambda: dumps(build_notebook(
             sess.start_cfg, tr.iteration, changes=sess.changes, half_steps=sess.half_steps)),
             file_name=f"mnist-{tr.cfg.model}.ipynb", mime="application/x-ipynb+json", key="train.download_nb",
-            on_click="ignore", disabled=not supports(tr.cfg.model), help=t("train.download_nb_help"))
+            on_click="ignore", help=t("train.download_nb_help"),
+            disabled=not supports(tr.cfg.model) or sess.data_kind != "digits")  # the notebook loads MNIST only
         open_on_latent(sess)  # walk this generator's latent space, this session only
         if sess.changes:
             st.caption(t("train.changes_note", changes="; ".join(f"{field_label(k)} {a:g}→{b:g} @ {s}" if isinstance(a, float)
