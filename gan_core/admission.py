@@ -24,6 +24,7 @@ Rules:
 - The wait shown is the time until enough seats free up by turn ends: for the p-th in line (from 0)
   with S seats, the (p mod S)-th soonest turn end plus p // S whole turns.
 """
+import math
 import os
 import threading
 import time
@@ -45,6 +46,16 @@ def default_seats(cpus: int, gpu: bool) -> int:
     if text.isdigit() and int(text) > 0:
         return int(text)
     return 4 if gpu else max(1, min(2, cpus))
+
+
+def default_turn_s() -> float:
+    """A turn's length while others wait: 90 s, or GAN_TURN_S (seconds > 0)."""
+    text = os.environ.get("GAN_TURN_S", "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return 90.0
+    return value if math.isfinite(value) and value > 0 else 90.0
 
 
 class Admission:

@@ -1,7 +1,10 @@
-"""Zip archives for the upload tests (unit, page and browser): real pictures from the bundled emoji
-set, plus whatever hostile members a test adds."""
+"""Zip archives and image folders for the data tests (unit, page and browser): real pictures from the
+bundled emoji set, random photo-sized noise, plus whatever hostile members a test adds."""
 import io
 import zipfile
+from pathlib import Path
+
+import numpy as np
 
 from PIL import Image
 
@@ -19,3 +22,12 @@ def emoji_zip(n: int, extra: tuple = (), folder: str = "emoji", step: int = 1) -
         for name, data in extra:
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def noise_folder(folder: Path, n: int, ext: str = "png", seed: int = 0) -> Path:
+    """`folder` (created) holding n random 40x50 RGB pictures, 0.png ... : an image folder of odd-sized photos."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(folder / f"{i}.{ext}")
+    return folder

@@ -3,7 +3,7 @@ same rules through TrainSession, as the training page uses them."""
 import pytest
 import torch
 
-from gan_core.admission import Admission, Ticket, default_seats
+from gan_core.admission import Admission, Ticket, default_seats, default_turn_s
 from gan_core.config import TrainConfig
 from ui.train_session import TrainSession
 
@@ -105,6 +105,9 @@ def test_seats_come_from_the_hardware_or_the_environment(monkeypatch):
     assert default_seats(2, gpu=False) == 5
     monkeypatch.setenv("GAN_MAX_TRAININGS", "lots")
     assert default_seats(2, gpu=False) == 2
+    for text, turn in (("", 90.0), ("20", 20.0), ("2.5", 2.5), ("-5", 90.0), ("nan", 90.0), ("inf", 90.0), ("x", 90.0)):
+        monkeypatch.setenv("GAN_TURN_S", text)
+        assert default_turn_s() == turn, text
 
 
 # ---------------------------------------------------------------------- through TrainSession

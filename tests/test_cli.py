@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_devkit.archives import noise_folder
 from gan_devkit.cli_run import cli
 
 
@@ -87,11 +88,7 @@ def test_clear_errors(root, tmp_path):
 
 
 def test_train_on_image_folder_with_bad_file(root, tmp_path):
-    imgs = tmp_path / "imgs" / "person"
-    imgs.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(8):
-        Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(imgs / f"{i}.jpg")
+    imgs = noise_folder(tmp_path / "imgs" / "person", 8, ext="jpg")
     (imgs / "broken.jpg").write_bytes(b"\xff\xd8 not really")
     r = cli("train", "--model", "wgan-gp", "--data", tmp_path / "imgs", "--img-size", 64, "--steps", 2,
             "--batch-size", 4, "--width", 4, "--n-critic", 1, "--bf16", "--channels-last", "--out", tmp_path / "face",

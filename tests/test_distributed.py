@@ -29,7 +29,6 @@ import time
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch import nn
 
 from gan_core import distributed
@@ -38,6 +37,7 @@ from gan_core.data import load_image_folder, mnist_tensor
 from gan_core.hub import load_model
 from gan_core.messages import GanError
 from gan_core.training import Trainer
+from gan_devkit.archives import noise_folder
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or sys.platform != "linux",
                                 reason="torch.distributed with gloo, and /proc to find a rank's process")
@@ -177,11 +177,7 @@ def test_sync_batchnorm_run_equals_one_process(root, mnist, tmp_path):
 
 
 def test_gradient_penalty_under_ddp_on_an_image_folder(root, tmp_path):
-    folder = tmp_path / "faces" / "person"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(10):
-        Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    noise_folder(tmp_path / "faces" / "person", 10)
     out = tmp_path / "wgan"
     r = torchrun("train", "--model", "wgan-gp", "--data", tmp_path / "faces", "--img-size", 64, "--steps", 3,
                  "--batch-size", 4, "--width", 4, "--n-critic", 2, "--sync-bn", "--no-score", "--out", out, cwd=root)

@@ -8,7 +8,7 @@ import os
 
 import streamlit as st
 
-from gan_core.admission import Admission, default_seats
+from gan_core.admission import Admission, default_seats, default_turn_s
 from gan_core.compute import ComputeRuntime
 from gan_core.device import available_cpus, get_device
 
@@ -22,9 +22,7 @@ def compute_runtime() -> ComputeRuntime:
 def admission() -> Admission:
     """The server's seats for trainings (gan_core.admission): shared by every session, like the runtime.
     GAN_MAX_TRAININGS sets the seats, GAN_TURN_S a turn's length while others wait."""
-    turn = os.environ.get("GAN_TURN_S", "")
-    turn_s = float(turn) if turn.replace(".", "", 1).isdigit() and float(turn) > 0 else 90.0
-    return Admission(default_seats(available_cpus(), get_device().type != "cpu"), turn_s=turn_s)
+    return Admission(default_seats(available_cpus(), get_device().type != "cpu"), turn_s=default_turn_s())
 
 
 def public_mode() -> bool:
