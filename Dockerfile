@@ -7,10 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Several students train at once in one process: idle OpenMP workers sleep instead of spinning
-# (measured here: 0.55-0.77 vs 1.7 s per DCGAN step on 2 busy cores), and glibc keeps 2 malloc
-# arenas instead of 8 per core (4-session peak RSS 1.27 vs 1.80 GB). bench/bench_concurrency.py --env
-ENV OMP_WAIT_POLICY=PASSIVE \
+# Several students train at once in one process: idle OpenMP workers spin briefly, then sleep. libgomp's
+# default (300k spins) made a DCGAN step 1.7 s on 2 busy cores; never spinning (OMP_WAIT_POLICY=PASSIVE)
+# made one student alone train 37 instead of 52 steps/s; 10k spins keeps the 52, and a class of 30
+# trains 37 steps/s in all either way (bench/bench_classroom.py --env, docs/benchmarks.md#a-full-class).
+# glibc keeps 2 malloc arenas instead of 8 per core (4-session peak RSS 1.27 vs 1.80 GB).
+ENV GOMP_SPINCOUNT=10000 \
     MALLOC_ARENA_MAX=2
 
 # A public classroom, not a developer tool: visitors may name Hub repos but never server paths

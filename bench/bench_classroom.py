@@ -1,6 +1,7 @@
 """A whole class on one 2-core server: 30 sessions on the training page, as the public Space runs it.
 
-One `streamlit run app.py` with the Space's environment (GAN_PUBLIC=1, XSRF off), driven by
+One `streamlit run app.py` with the Space's environment (the Dockerfile's ENV: GAN_PUBLIC=1,
+GOMP_SPINCOUNT=10000, MALLOC_ARENA_MAX=2, ...; XSRF off), driven by
 light clients that speak Streamlit's own websocket protocol (gan_devkit.st_client: widget ids,
 button clicks, every st.fragment's run_every clock; no drawing), so 30 fit beside the server.
 
@@ -11,8 +12,12 @@ button clicks, every st.fragment's run_every clock; no drawing), so 30 fit besid
    other students open the teacher's link and watch. For --seconds.
 3. Everyone closes the tab; after the server's disconnected-session TTL a new visitor arrives
    (the server forgets closed sessions when it next touches its session store) and leaves.
+4. --classes 2 (default): the next class does the same on the same server. Memory after the first
+   class holds the server's one-time warm-up (modules a page imports on first use, oneDNN's kernels,
+   the allocator's arenas); what a later class adds is what a class leaves behind.
 
-Prints one JSON object: sessions, errors, rss_idle_mb, rss_peak_mb, rss_after_close_mb,
+Prints one JSON object: sessions, errors, rss_idle_mb, rss_peak_mb, rss_after_close_mb (and after each
+class, rss_growth_per_class_mb),
 active_tick_p95_s (a training session's fragment request -> answer, what its student waits for
 the next picture), watch_tick_p95_s, max_queue_wait_s, queued_got_a_run, aggregate_steps_per_s,
 single_session_steps_per_s, ratio, pass.
@@ -27,6 +32,7 @@ import time
 from pathlib import Path
 
 from gan_devkit import browser as harness
+from gan_devkit.space import dockerfile_env
 from gan_devkit.st_client import StreamlitTab
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,12 +139,17 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
     await asyncio.sleep(3)
     rss_idle = harness.rss_mb(rss.pid)
     single = await baseline(url, args.baseline_seconds)
-    result = await the_class(url, args.sessions, args.trainers, args.seconds)
-    await asyncio.sleep(args.ttl + 5)
-    late = await open_tab(url)  # touches the session store: closed sessions past their TTL go
-    await late.close()
-    await asyncio.sleep(5)
-    tabs = result.pop("tabs")
+    rss_after = []  # after each class has closed: the first holds the server's warm-up, a later one any leak
+    for lesson in range(args.classes):
+        run = await the_class(url, args.sessions, args.trainers, args.seconds)
+        result = run if lesson == 0 else result  # the figures are the first class's; errors count every class
+        tabs = [*(tabs if lesson else []), *run["tabs"]]
+        await asyncio.sleep(args.ttl + 5)
+        late = await open_tab(url)  # touches the session store: closed sessions past their TTL go
+        await late.close()
+        await asyncio.sleep(5)
+        rss_after.append(round(harness.rss_mb(rss.pid), 1))
+    result.pop("tabs")
     errors = {
         "exceptions": sum(len(t.exceptions) for t in tabs),
         "page_not_found": sum(t.page_not_found for t in tabs),
@@ -152,7 +163,9 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
         "seconds": args.seconds, "turn_s": args.turn,
         "errors": sum(errors.values()), "error_kinds": errors,
         "rss_idle_mb": round(rss_idle, 1), "rss_peak_mb": round(max(m for _, m in rss.samples), 1),
-        "rss_after_close_mb": round(harness.rss_mb(rss.pid), 1),
+        "rss_after_close_mb": rss_after[0],
+        "rss_after_each_class_mb": rss_after,
+        "rss_growth_per_class_mb": round((rss_after[-1] - rss_after[0]) / (len(rss_after) - 1), 1) if len(rss_after) > 1 else None,
         "active_tick_p95_s": round(p95(result.pop("active_ticks")), 3),
         "watch_tick_p95_s": round(p95(result.pop("watch_ticks")), 3),
         "max_queue_wait_s": round(max(result["waits"], default=0.0), 1),
@@ -172,6 +185,15 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
     return out
 
 
+def server_env(args) -> dict:
+    """The Space's environment (its Dockerfile), the turn length, and --env changes on top."""
+    env = {**dockerfile_env(), "GAN_TURN_S": str(args.turn)}
+    for kv in args.env:
+        key, value = kv.split("=", 1)
+        env[key] = value
+    return {k: v for k, v in env.items() if v != ""}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sessions", type=int, default=30)
@@ -180,12 +202,16 @@ def main() -> None:
     ap.add_argument("--baseline-seconds", type=float, default=30)
     ap.add_argument("--turn", type=float, default=20, help="GAN_TURN_S: a turn while others wait")
     ap.add_argument("--ttl", type=int, default=15, help="server.disconnectedSessionTTL for the run")
+    ap.add_argument("--classes", type=int, default=2,
+                    help="classes one after another: memory after the first shows the warm-up, after the next any leak")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="server environment on top of the Dockerfile's (KEY= removes KEY), e.g. GOMP_SPINCOUNT=10000")
     args = ap.parse_args()
     log = harness.ARTIFACTS / "bench-classroom-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     proc, url = harness.start_streamlit_with_args(
         ["--server.enableXsrfProtection", "false", "--server.disconnectedSessionTTL", str(args.ttl)],
-        log_path=log, env={"GAN_PUBLIC": "1", "GAN_TURN_S": str(args.turn)})
+        log_path=log, env=server_env(args))
     rss = None
     try:
         harness.wait_health(url, proc, timeout=120)

@@ -65,7 +65,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "batch_size", "n_critic", "dropout", "ema",
+        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic", "gp_every", "dropout", "ema",
                                                    "optimizer", "batching", "phase_steps")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
@@ -289,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
     t.add_argument("--img-size", type=int, choices=[28, 32, 64], help="image size (default: the dataset's own; 64 for a zip or folder)")
     t.add_argument("--channels", type=int, choices=[1, 3], help="1 grey, 3 RGB (default: the dataset's own; 3 for a zip or folder)")
-    for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("batch-size", int),
-                      ("n-critic", int), ("dropout", float)):
+    for name, typ in (("z-dim", int), ("width", int), ("lr-g", float), ("lr-d", float), ("beta1", float), ("beta2", float),
+                      ("batch-size", int), ("n-critic", int), ("gp-every", int), ("dropout", float)):
         t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
                        help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]) + (
                            "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
@@ -302,8 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
-    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
-    t.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster convolutions on CPU)")
+    t.add_argument("--bf16", action=argparse.BooleanOptionalAction, help="bfloat16 autocast (default: the model's preset)")
+    t.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
+                   help="NHWC tensors (faster convolutions on CPU; default: the model's preset)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")
     t.add_argument("--save-every", type=float, default=300, help="checkpoint every N seconds (with --steps)")
     t.add_argument("--no-score", action="store_true", help="skip the digit scores at the end")

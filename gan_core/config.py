@@ -27,6 +27,7 @@ class TrainConfig:
     n_critic: int = 1          # D/critic updates per G update
     clip: float = 0.01         # WGAN weight clipping
     gp_weight: float = 10.0    # WGAN-GP penalty weight
+    gp_every: int = 1          # WGAN-GP: the penalty on every k-th critic update only, weighted k times (lazy)
     dropout: float = 0.0       # in D (and G where the model has it)
     balance: bool = False      # skip the turn of the net that is too good
     d_acc_max: float = 0.9     # skip D while its recent accuracy is above this
@@ -114,6 +115,7 @@ BOUNDS = {
     "n_critic": (1, 20),
     "clip": (1e-4, 1.0),
     "gp_weight": (0.0, 100.0),
+    "gp_every": (1, 64),
     "dropout": (0.0, 0.8),
     "d_acc_max": (0.5, 1.0),
     "g_success_max": (0.5, 1.0),

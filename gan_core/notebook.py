@@ -128,12 +128,13 @@ def _bce_body(cfg: TrainConfig) -> str:
 
 
 def _wgan_body(cfg: TrainConfig) -> str:
-    lipschitz = ("        d_loss = d_loss + gradient_penalty(D, x, fake.to(x.dtype), CONFIG[\"gp_weight\"])\n"
+    lipschitz = ("        if (step * CONFIG[\"n_critic\"] + i) % CONFIG[\"gp_every\"] == 0:  # lazy: every gp_every-th update\n"
+                 "            d_loss = d_loss + gradient_penalty(D, x, fake.to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
                  if cfg.loss == "wgan-gp" else "")
     clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
     return f"""\
     # ---- (1) Update the critic n_critic times: real scores up, fake scores down
-    for _ in range(CONFIG["n_critic"]):
+    for i in range(CONFIG["n_critic"]):
         x, _ = next_batch()
         with torch.no_grad(), autocast():
             fake = G(noise(B))

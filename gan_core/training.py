@@ -34,6 +34,12 @@ def _join(parts: list[torch.Tensor]) -> torch.Tensor:
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
+def lazy_turn(update: int, every: int) -> bool:
+    """Lazy regularisation (StyleGAN2's): a penalty on every `every`-th update (counted from 0), weighted
+    `every` times so that on average it pulls as hard; the double backward, the costliest part, runs 1/every as often."""
+    return update % every == 0
+
+
 LOSS_KEYS = ("d_loss", "g_loss", "loss")  # a GAN's two losses, or the VAE's -ELBO: NaN/inf in any stops a run
 TURNS = ("d", "g")  # a half-step: D's turn alone, or G's
 
@@ -470,7 +476,7 @@ class Trainer:
         """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""
         cfg, G, D = self.cfg, self._g, self.D  # G: in DDP under torchrun; the critic's turn calls self._d (in DDP)
         # (1) Update the critic: real scores up, fake scores down
-        for _ in range(cfg.n_critic if not skip_d else 1):
+        for i in range(cfg.n_critic if not skip_d else 1):
             x, _ = self._batch()
             with torch.no_grad(), self._autocast():
                 fake = G(self._z())
@@ -478,8 +484,10 @@ class Trainer:
                 with self._autocast():
                     real_s, fake_s = self._d(x).float(), self._d(fake).float()
                 d_loss = losses.wgan_d_loss(real_s, fake_s)
-                if cfg.loss == "wgan-gp" and not skip_d:  # its double backward runs through DDP too
-                    d_loss = d_loss + losses.gradient_penalty(self._d, x, fake.to(x.dtype), cfg.gp_weight, self._eps())
+                if cfg.loss == "wgan-gp" and not skip_d and lazy_turn(self.iteration * cfg.n_critic + i, cfg.gp_every):
+                    # its double backward runs through DDP too
+                    d_loss = d_loss + losses.gradient_penalty(self._d, x, fake.to(x.dtype), cfg.gp_weight * cfg.gp_every,
+                                                              self._eps())
             self._update(self.opt_d, d_loss, skip_d)
             if cfg.loss == "wgan-clip" and not skip_d:
                 losses.clip_weights(D, cfg.clip)

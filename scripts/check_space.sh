@@ -71,16 +71,7 @@ print("\n".join(cmd))
 PYEOF
 )
 # the Dockerfile's ENV lines (runtime ones; PIP_* only matter at build time)
-mapfile -t DENV < <("$PY" - <<'PYEOF'
-import re, shlex
-text = re.sub(r"\\\n", " ", "".join(l for l in open("Dockerfile") if not l.lstrip().startswith("#")))
-for line in text.splitlines():
-    if line.startswith("ENV "):
-        for kv in shlex.split(line[4:]):
-            if "=" in kv and not kv.startswith(("PIP_", "HOME=", "PATH=")):
-                print(kv)
-PYEOF
-)
+mapfile -t DENV < <(PYTHONPATH="$ROOT" "$PY" -m gan_devkit.space env)
 echo "    ENV: ${DENV[*]}"
 mkdir -p "$TMP/home"
 AS_USER=()

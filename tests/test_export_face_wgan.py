@@ -17,8 +17,8 @@ def test_export_writes_generator_and_card(root, tmp_path):
         Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(faces / f"{i}.png")
     run, out = tmp_path / "run", tmp_path / "ckpt"
     subprocess.run([sys.executable, "-m", "gan_core", "train", "--model", "wgan-gp", "--data", faces, "--img-size", "64",
-                    "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--bf16",
-                    "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
+                    "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--beta1", "0.25",
+                    "--no-bf16", "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
     fid = tmp_path / "fid.json"
     fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0},
                               "precision": {"dcgan": 0.7, "wgan-gp": 0.38}, "recall": {"dcgan": 0.79, "wgan-gp": 0.05}}))
@@ -33,7 +33,9 @@ def test_export_writes_generator_and_card(root, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "config.json", "model.safetensors"]  # no pickle
     assert load_model(out).generate(2, seed=0).shape == (2, 3, 64, 64)
     card = (out / "README.md").read_text()
-    assert "--width 4 --batch-size 4 --n-critic 1 --ema 0.9" in card and "--bf16 --channels-last" in card
+    # every setting the run took from its preset is spelled out: the preset may have changed since
+    assert ("--width 4 --batch-size 4 --n-critic 1 --gp-every 4 --ema 0.9 --lr-g 0.001 --lr-d 0.001 --beta1 0.25 "
+            "--beta2 0.9 --no-bf16 --channels-last") in card
     assert "--out runs/w32 --resume" in card  # the run's own folder, not the snapshot exported from
     assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card and "wgan-gp 0.38 / 0.05" in card
     assert "face with both eyes in this share of 300 samples: dcgan 0.69 / 0.37; non-face controls: noise 0.00 / 0.00." in card

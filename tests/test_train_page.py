@@ -84,6 +84,16 @@ def test_each_model_trains_a_tick(model):
     assert n_charts == (1 if model == "vae" else 3 if model.startswith("wgan") else 2)
 
 
+def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
+    """The WGANs' presets (1 critic step, a higher rate) differ from what the Architectures page quotes from the
+    papers: the sidebar says so beside n_critic, for the WGANs only."""
+    from ui.i18n import translate
+    note = translate("train.wgan_preset_note", "en")
+    for model, shown in (("wgan", True), ("wgan-gp", True), ("dcgan", False)):
+        at = open_page(model)
+        assert (note in [c.value for c in at.sidebar.caption]) is shown, model
+
+
 def test_nan_stops_with_message_and_reset_not_traceback():
     at = open_page()
     at.button(key="train.start").click().run()

@@ -124,10 +124,24 @@ def test_wgan_critic_runs_n_critic_updates_per_g_update(data):
 def test_wgan_gp_loss_holds_the_penalty_and_clip_holds_none(data):
     """d_loss = E[f(fake)] - E[f(real)] (+ the penalty); the logged Wasserstein estimate is E[f(real)] - E[f(fake)]
     on the same batch, so their sum is the penalty: positive with -gp, zero with weight clipping."""
-    gp = trainer("wgan-gp", data, n_critic=1).step(2)
+    gp = trainer("wgan-gp", data, n_critic=1, gp_every=1).step(2)
     assert all(m["d_loss"] + m["wasserstein"] > 1e-6 for m in gp)
     clip = trainer("wgan", data, n_critic=1).step(2)
     assert all(abs(m["d_loss"] + m["wasserstein"]) < 1e-5 for m in clip)
+
+
+def test_a_lazy_penalty_runs_on_every_kth_critic_update_weighted_k_times(data, monkeypatch):
+    """gp_every=k: the penalty on critic updates 0, k, 2k, ... of the run (counted across iterations), at k times
+    the weight; the logged d_loss holds it exactly on those iterations (n_critic 1: one update per iteration)."""
+    from gan_core import losses
+    calls = []
+    real_gp = losses.gradient_penalty
+    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **kw: calls.append(a[3]) or real_gp(*a, **kw))
+    t = trainer("wgan-gp", data, n_critic=3, gp_every=2, gp_weight=5.0)
+    t.step(2)  # critic updates 0..5: the penalty on 0, 2 and 4
+    assert calls == [10.0, 10.0, 10.0]
+    m = trainer("wgan-gp", data, n_critic=1, gp_every=3).step(4)
+    assert [m_["d_loss"] + m_["wasserstein"] > 1e-6 for m_ in m] == [True, False, False, True]
 
 
 def test_wgan_accuracies_are_judged_against_the_midpoint(data):

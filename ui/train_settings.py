@@ -90,6 +90,8 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "batch_size", 16)
     is_wgan = registry.get(st.session_state[_key("model")]).wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
+    if is_wgan:  # the presets are not the papers' recipes: say so where n_critic shows 1
+        sb.caption(t("train.wgan_preset_note"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)

@@ -4,18 +4,13 @@ import json
 import pytest
 
 from gan_devkit import browser as harness
+from gan_devkit.space import dockerfile_env
 
 pytestmark = pytest.mark.e2e
 
 EN = json.loads((harness.ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
-# what the Dockerfile sets (ENV GAN_PUBLIC, STREAMLIT_CLIENT_*): read from it, so the test follows it
-SPACE_ENV = {}
-for line in (harness.ROOT / "Dockerfile").read_text().replace("\\\n", " ").splitlines():
-    if line.startswith("ENV "):
-        for pair in line[4:].split():
-            if "=" in pair and pair.split("=")[0].startswith(("GAN_", "STREAMLIT_")):
-                key, value = pair.split("=", 1)
-                SPACE_ENV[key] = value
+# what the Dockerfile sets (ENV GAN_PUBLIC, STREAMLIT_CLIENT_*, ...): read from it, so the test follows it
+SPACE_ENV = dockerfile_env()
 
 
 def test_the_public_space_hides_the_developer_tools_and_the_servers_files(browser, tmp_path):

@@ -1,0 +1,136 @@
+"""Digits in 10 seconds, and every MNIST GAN on the training page within a minute (issue 20).
+
+    python bench/bench_minute.py [--models cdcgan,wgan] [--budget 60] [--seed 0] [--no-textbook]
+
+For each GAN the training page offers on MNIST, trains the model's preset (the page's defaults) for
+`budget` s of training time (the default model: scored at 10 s and 30 s) and, in the same run, the
+model's textbook recipe (TEXTBOOK: the paper's or tutorial's settings) for as long. Each run is scored
+on 2000 samples by the bundled digit classifier: the share it reads with p >= 0.9, the digits at >= 5%
+and the Frechet distance of its features to MNIST's test set. Measured the same way, for scale: 2000
+real training images, and two random halves of the test set against each other.
+
+Targets: default model >= 90% confident and every digit >= 5% at 10 s; >= 97% and a Frechet distance
+<= 1.5x the real images' at 30 s. Every other GAN >= 80% confident and all 10 digits at 60 s, except
+`slides` (LINE_FOR_LINE: the deck's code, reported without a target; its textbook run is itself).
+The budget counts training time only (Trainer.elapsed); building and scoring are outside it.
+Prints a table and one JSON line.
+"""
+import argparse
+import json
+
+import torch
+
+from gan_core import registry
+from gan_core.data import load_mnist, mnist_tensor
+from gan_core.device import describe, get_device
+from gan_core.metrics import frechet_distance, gaussian_stats, score_digits, score_features
+from gan_core.training import TrainConfig, Trainer
+
+N_SAMPLES = 2000
+DEFAULT_AT = (10.0, 30.0)  # the default model's checkpoints, s
+# The textbook recipe of each model, every setting spelled out so a preset change never moves it:
+# DCGAN: the PyTorch tutorial (width 64, batch 128, Adam 2e-4, beta1 0.5, fp32); WGAN: the paper's
+# Algorithm 1 (RMSprop 5e-5, n_critic 5, clip 0.01); WGAN-GP: its Algorithm 1 (Adam 1e-4, betas
+# (0, 0.9), n_critic 5, lambda 10); the FNNs: the slides' code (the model `slides`, lr 2e-4, batch 100).
+_TUTORIAL = dict(width=64, batch_size=128, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, n_critic=1,
+                 bf16=False, channels_last=False, ema=0.0)
+# The slides' code leaves lr and batch_size open; 2e-4 and 100 are the figures this project first gave them.
+_SLIDES = dict(lr_g=2e-4, lr_d=2e-4, batch_size=100)
+_PAPER_WGAN = dict(width=64, batch_size=64, bf16=False, channels_last=False, ema=0.0)
+TEXTBOOK = {
+    "cdcgan": ("cdcgan", _TUTORIAL),
+    "dcgan": ("dcgan", _TUTORIAL),
+    "progressive": ("progressive", dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, bf16=False, ema=0.0)),
+    "wgan": ("wgan", dict(_PAPER_WGAN, lr_g=5e-5, lr_d=5e-5, n_critic=5, clip=0.01)),
+    "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, gp_weight=10.0)),
+    "mlp": ("slides", _SLIDES),
+    "slides": ("slides", _SLIDES),
+}
+
+
+# The deck's code line for line: measured, but its recipe is the lesson's starting point, not ours to tune
+# (a higher rate collapses it to 1-5 digits at 60 s: docs/benchmarks.md). `mlp` is the seed FNN tuned.
+LINE_FOR_LINE = ("slides",)
+
+
+def page_gans() -> list[str]:
+    """The GANs the training page offers on MNIST, the default first (the VAE is not a GAN)."""
+    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial]
+
+
+def score(t: Trainer, seed: int) -> dict:
+    s = score_digits(t.generator.generate(N_SAMPLES, seed=seed + 1000))
+    return {"seconds": round(t.elapsed, 1), "steps": t.iteration, "confident_share": round(s["confident_share"], 4),
+            "classes_covered": s["classes_covered"], "min_class_share": round(s["min_class_share"], 4),
+            "frechet": round(s["frechet"], 2), "error": t.error.code if t.error else None}
+
+
+def train_and_score(cfg: TrainConfig, data, labels, at: tuple[float, ...], seed: int) -> list[dict]:
+    """Train one run, scoring it when its training time reaches each of `at` (seconds)."""
+    t = Trainer(cfg, data, labels=labels if cfg.num_classes else None)
+    out = []
+    for seconds in at:
+        t.run(seconds=seconds - t.elapsed, chunk=5)
+        out.append(score(t, seed))
+    return out
+
+
+def real_references(seed: int) -> dict:
+    """The Frechet distance a perfect generator would get, measured as the samples are: 2000 real training
+    images against the test set; and the test set's two halves against each other."""
+    train = mnist_tensor("train")
+    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:N_SAMPLES]
+    feats, _ = score_features(mnist_tensor("test"))
+    # random halves: the test set's first and last 5000 come from different writers (MNIST's SD-3 and SD-1)
+    order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(seed))
+    a, b = feats[order[:len(feats) // 2]], feats[order[len(feats) // 2:]]
+    return {"real_2000": round(score_digits(train[pick])["frechet"], 2),
+            "test_halves": round(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), 2)}
+
+
+def met(model: str, rows: list[dict], real: float, default: str) -> bool | None:
+    if model in LINE_FOR_LINE:
+        return None
+    if model == default:
+        ten, thirty = rows
+        return (ten["confident_share"] >= 0.90 and ten["min_class_share"] >= 0.05
+                and thirty["confident_share"] >= 0.97 and thirty["frechet"] <= 1.5 * real)
+    last = rows[-1]
+    return last["confident_share"] >= 0.80 and last["classes_covered"] == 10
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default=",".join(page_gans()))
+    ap.add_argument("--budget", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-textbook", action="store_true")
+    args = ap.parse_args()
+    data = mnist_tensor("train")
+    labels = torch.tensor(load_mnist("train")[1]).long()
+    default = registry.DEFAULT_MODEL
+    real = real_references(args.seed)
+    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "budget_s": args.budget,
+           "default_model": default, "frechet_real": real, "models": {}}
+    print(f"Frechet of real MNIST: 2000 training images {real['real_2000']}, test halves {real['test_halves']}")
+    for model in args.models.split(","):
+        at = DEFAULT_AT if model == default else (args.budget,)
+        runs = {"preset": (model, {})}
+        if not args.no_textbook:
+            runs["textbook"] = TEXTBOOK[model]
+        res = {}
+        for kind, (name, overrides) in runs.items():
+            res[kind] = train_and_score(TrainConfig.preset(name, seed=args.seed, **overrides), data, labels, at, args.seed)
+            for r in res[kind]:
+                print(f"{model:12s} {kind:9s} {r['seconds']:5.1f} s {r['steps']:6d} steps  confident "
+                      f"{r['confident_share']:6.1%}  digits {r['classes_covered']:2d} (min {r['min_class_share']:5.1%})  "
+                      f"Frechet {r['frechet']:7.1f}  {r['error'] or ''}", flush=True)
+        res["target_met"] = met(model, res["preset"], real["real_2000"], default)
+        out["models"][model] = res
+    out["pass"] = all(r["target_met"] is not False for r in out["models"].values())
+    print("targets met:", {m: r["target_met"] for m, r in out["models"].items()})
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The default model's training step against this CPU's bf16 matmul peak (issue 20).
+
+    python bench/bench_step_flops.py [--seconds 10] [--model cdcgan]
+
+The FLOPs of one training step are counted by torch.utils.flop_counter (matmuls and convolutions,
+forward and backward); the step's speed is timed over `seconds` of training; the peak is a large bf16
+matmul timed in the same run. Baseline in the same run: the same model in fp32 (the textbook's
+precision). Target: the preset's step at >= 50% of the bf16 peak. Prints a table and one JSON line.
+"""
+import argparse
+import json
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from gan_core import registry
+from gan_core.data import load_mnist, mnist_tensor
+from gan_core.device import describe, get_device
+from gan_core.training import TrainConfig, Trainer
+
+TARGET = 0.5
+
+
+def matmul_peak(n: int = 4096, seconds: float = 3.0, dtype=torch.bfloat16) -> float:
+    """FLOP/s of an n x n x n matmul on this CPU: the best of repeated calls after a warm-up."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b
+    best, stop = float("inf"), time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n ** 3 / best
+
+
+def step_flops(t: Trainer) -> int:
+    """FLOPs of one iteration of `t` (its snapshot excluded: one step past a snapshot)."""
+    with FlopCounterMode(display=False) as counter:
+        t.step(1)
+    return counter.get_total_flops()
+
+
+def step_rate(cfg: TrainConfig, data, labels, seconds: float) -> tuple[float, int]:
+    """(steps/s over `seconds` of training after a warm-up, FLOPs of one step)."""
+    t = Trainer(cfg, data, labels=labels if cfg.num_classes else None)
+    t.step(5)
+    flops = step_flops(t)
+    t.elapsed, n0 = 0.0, t.iteration
+    t.run(seconds=seconds, chunk=5)
+    return (t.iteration - n0) / t.elapsed, flops
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=registry.DEFAULT_MODEL)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    args = ap.parse_args()
+    data = mnist_tensor("train")
+    labels = torch.tensor(load_mnist("train")[1]).long()
+    peak = matmul_peak()
+    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "model": args.model,
+           "bf16_matmul_peak_gflops": round(peak / 1e9, 1), "runs": {}}
+    print(f"bf16 matmul peak (4096^3): {peak / 1e9:.1f} GFLOP/s")
+    for kind, overrides in (("preset", {}), ("fp32", {"bf16": False})):
+        rate, flops = step_rate(TrainConfig.preset(args.model, **overrides), data, labels, args.seconds)
+        share = rate * flops / peak
+        out["runs"][kind] = {"steps_per_s": round(rate, 1), "gflop_per_step": round(flops / 1e9, 3),
+                             "gflops": round(rate * flops / 1e9, 1), "share_of_peak": round(share, 3)}
+        print(f"{args.model} {kind:6s} {rate:6.1f} steps/s x {flops / 1e9:.3f} GFLOP = {rate * flops / 1e9:6.1f} GFLOP/s "
+              f"= {share:.1%} of the bf16 peak", flush=True)
+    runs = out["runs"]
+    out["ratio_preset_over_fp32"] = round(runs["preset"]["steps_per_s"] / runs["fp32"]["steps_per_s"], 2)
+    out["pass"] = runs["preset"]["share_of_peak"] >= TARGET
+    print(f"preset / fp32: {out['ratio_preset_over_fp32']}x   target {TARGET:.0%} of peak: {'met' if out['pass'] else 'not met'}")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
