@@ -302,9 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
-    t.add_argument("--bf16", action=argparse.BooleanOptionalAction, help="bfloat16 autocast (default: the model's preset)")
-    t.add_argument("--channels-last", action=argparse.BooleanOptionalAction,
-                   help="NHWC tensors (faster convolutions on CPU; default: the model's preset)")
+    t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (off unless given: exact maths by default)")
+    t.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster convolutions on CPU)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")
     t.add_argument("--save-every", type=float, default=300, help="checkpoint every N seconds (with --steps)")
     t.add_argument("--no-score", action="store_true", help="skip the digit scores at the end")

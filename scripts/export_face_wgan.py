@@ -58,7 +58,7 @@ def train_command(cfg: dict, run: Path) -> str:
              f"--gp-every {cfg.get('gp_every', 1)}"]
     flags += [f"--ema {cfg['ema']}"] if cfg.get("ema") else []
     flags += [f"--lr-g {cfg['lr_g']}", f"--lr-d {cfg['lr_d']}", f"--beta1 {cfg['beta1']}", f"--beta2 {cfg['beta2']}"]
-    flags += ["--bf16" if cfg.get("bf16") else "--no-bf16", "--channels-last" if cfg.get("channels_last") else "--no-channels-last"]
+    flags += ["--bf16"] * bool(cfg.get("bf16")) + ["--channels-last"] * bool(cfg.get("channels_last"))
     return (f"python -m gan_core train --model wgan-gp --data runs/face-corpus --img-size 64 {' '.join(flags)} "
             f"--steps 100000 --out {run.as_posix()} --resume --save-every 120")
 

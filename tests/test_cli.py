@@ -109,13 +109,3 @@ def test_nan_run_exits_with_message(root, tmp_path):
     assert r.returncode != 0
     assert "diverged" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "nan" / "trainer_state.pt").exists()
-
-
-@pytest.mark.parametrize("flags,bf16", [((), True), (("--no-bf16",), False)])
-def test_train_keeps_the_presets_precision_unless_told(root, tmp_path, flags, bf16):
-    """cdcgan's preset trains in bf16: the page does, and so does the CLI unless --no-bf16 says otherwise."""
-    import torch
-    out = tmp_path / "run"
-    cli("train", "--model", "cdcgan", "--steps", 2, "--width", 8, "--no-score", *flags, "--out", out, cwd=root)
-    state = torch.load(out / "trainer_state.pt", weights_only=True)
-    assert state["config"]["bf16"] is bf16 and state["config"]["channels_last"] is False

@@ -176,6 +176,16 @@ def test_sync_batchnorm_run_equals_one_process(root, mnist, tmp_path):
     assert type(load_model(out).project[1]) is nn.BatchNorm1d  # saved as the plain architecture
 
 
+def test_bf16_with_synchronised_batchnorm_trains(root, tmp_path):
+    """--bf16 --sync-bn: the global batch statistics are gathered in fp32 (the running ones are fp32 buffers;
+    a bf16 mean could not be blended into them) and the run ends with finite fp32 running statistics."""
+    out = tmp_path / "bf16"
+    torchrun("train", "--model", "dcgan", "--steps", 2, "--batch-size", 16, "--width", 8, "--bf16", "--sync-bn",
+             "--no-score", "--out", out, cwd=root)
+    bn = load_model(out).project[1]
+    assert bn.running_mean.dtype == torch.float32 and torch.isfinite(bn.running_var).all() and bn.running_mean.abs().sum() > 0
+
+
 def test_gradient_penalty_under_ddp_on_an_image_folder(root, tmp_path):
     noise_folder(tmp_path / "faces" / "person", 10)
     out = tmp_path / "wgan"

@@ -18,7 +18,7 @@ def test_export_writes_generator_and_card(root, tmp_path):
     run, out = tmp_path / "run", tmp_path / "ckpt"
     subprocess.run([sys.executable, "-m", "gan_core", "train", "--model", "wgan-gp", "--data", faces, "--img-size", "64",
                     "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--beta1", "0.25",
-                    "--no-bf16", "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
+                    "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
     fid = tmp_path / "fid.json"
     fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0},
                               "precision": {"dcgan": 0.7, "wgan-gp": 0.38}, "recall": {"dcgan": 0.79, "wgan-gp": 0.05}}))
@@ -35,7 +35,7 @@ def test_export_writes_generator_and_card(root, tmp_path):
     card = (out / "README.md").read_text()
     # every setting the run took from its preset is spelled out: the preset may have changed since
     assert ("--width 4 --batch-size 4 --n-critic 1 --gp-every 4 --ema 0.9 --lr-g 0.001 --lr-d 0.001 --beta1 0.25 "
-            "--beta2 0.9 --no-bf16 --channels-last") in card
+            "--beta2 0.9 --channels-last") in card
     assert "--out runs/w32 --resume" in card  # the run's own folder, not the snapshot exported from
     assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card and "wgan-gp 0.38 / 0.05" in card
     assert "face with both eyes in this share of 300 samples: dcgan 0.69 / 0.37; non-face controls: noise 0.00 / 0.00." in card
