@@ -101,6 +101,33 @@ def test_students_watch_the_teachers_run_live_and_cannot_touch_it():
     assert "train.session" in student.session_state and student.button(key="train.start")
 
 
+def test_the_meter_is_built_once_per_reading_and_language_for_the_whole_class():
+    """24 watchers drawing the meter every few seconds share one histogram per reading (and language), as
+    they share the curves: a new reading, or a student in another language, builds a new one."""
+    from ui.i18n import translate
+    teacher = teacher_page()
+    teacher.button(key="class.share").click().run()
+    code = teacher.session_state["train.shared"][0]
+    teacher.button(key="train.step").click().run()
+    run = teacher.session_state["train.session"]
+    share = [0.1] * 10
+    run.scores = {"n": 100, "class_share": share, "confident_share": 0.5, "classes_covered": 10,
+                  "min_class_share": 0.1, "max_class_share": 0.1, "frechet": 50.0}
+    teacher.run()
+    built = run.histogram_cache[2]
+    student = AppTest.from_file(PAGE, default_timeout=180)
+    student.query_params["class"] = code
+    student.run()
+    assert not student.exception and run.histogram_cache[2] is built   # drawn, not rebuilt
+    run.scores = dict(run.scores, class_share=[0.2] + [0.8 / 9] * 9)  # a new reading
+    student.run()
+    assert run.histogram_cache[2] is not built and run.histogram_cache[2].data[0].y[0] == 0.2
+    student.session_state["lang"] = "he"
+    student.run()
+    assert run.histogram_cache[1] == "he"
+    assert run.histogram_cache[2].layout.title.text == translate("train.chart.classes", "he")
+
+
 def test_a_made_up_or_hostile_code_finds_nothing():
     for code in ("aaaaaaaaaaa", "../../etc/passwd", "x" * 5000):
         student = AppTest.from_file(PAGE, default_timeout=180)

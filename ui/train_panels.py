@@ -238,7 +238,7 @@ def _mode_collapse_meter(sess: TrainSession) -> None:
     if s is None:
         st.caption(t("train.meter_wait"))
         return
-    st.plotly_chart(charts.class_histogram(s["class_share"]), width="stretch", key="train.chart.classes")
+    st.plotly_chart(_shared_histogram(sess, s), width="stretch", key="train.chart.classes")
     st.caption(t("train.meter_caption", n=s["n"], step=sess.scores_step, confident=f"{s['confident_share']:.0%}",
                  covered=s["classes_covered"], frechet=f"{s.get('frechet', float('nan')):.0f}"))
     warning = mode_collapse_warning(s)
@@ -248,6 +248,17 @@ def _mode_collapse_meter(sess: TrainSession) -> None:
         st.error("⚠️ " + msg(warning))
     else:
         st.success(t("train.meter_ok"))
+
+
+def _shared_histogram(sess: TrainSession, scores: dict):
+    """The meter's histogram, built once per reading and language and shared like the curves (see
+    _shared_figures): measured with py-spy during bench/bench_classroom.py, 24 watchers rebuilding it every
+    CHART_INTERVAL_S were the largest drawing cost left (~5% of the server's busy samples)."""
+    lang, cached = current_lang(), sess.histogram_cache
+    if cached is None or cached[0] is not scores or cached[1] != lang:  # each reading is a new dict
+        cached = (scores, lang, charts.class_histogram(scores["class_share"]))
+        sess.histogram_cache = cached  # one assignment, as figure_cache
+    return cached[2]
 
 
 def history_panel(sess: TrainSession) -> None:

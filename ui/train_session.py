@@ -126,6 +126,7 @@ class TrainSession:
         self.changes: list[tuple[int, str, object, object]] = []
         self.memo = None
         self.figure_cache: tuple | None = None  # (key, figures) shared by every page drawing this run
+        self.histogram_cache: tuple | None = None  # (scores, language, the meter's figure), shared the same way
         self.probe: Probe | None = None             # the fixed batch the half-steps are judged on
         self.half: HalfStep | None = None           # what the last D step / G step moved
         self.rival: Trainer | None = None           # the VAE racing the GAN (versus on)
