@@ -120,7 +120,11 @@ def main():
             runs["textbook"] = TEXTBOOK[model]
         res = {}
         for kind, (name, overrides) in runs.items():
-            res[kind] = train_and_score(TrainConfig.preset(name, seed=args.seed, **overrides), data, labels, at, args.seed)
+            cfg = TrainConfig.preset(name, seed=args.seed, **overrides)
+            if kind == "textbook" and cfg == TrainConfig.preset(model, seed=args.seed):
+                res[kind] = res["preset"]  # the model is its own textbook (the slides' code): one run
+                continue
+            res[kind] = train_and_score(cfg, data, labels, at, args.seed)
             for r in res[kind]:
                 print(f"{model:12s} {kind:9s} {r['seconds']:5.1f} s {r['steps']:6d} steps  confident "
                       f"{r['confident_share']:6.1%}  digits {r['classes_covered']:2d} (min {r['min_class_share']:5.1%})  "

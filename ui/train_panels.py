@@ -195,20 +195,25 @@ def _draw_curves(sess: TrainSession) -> None:
     _mode_collapse_meter(sess)
 
 
-def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
-    """The GAN's curves, built once per (step, language) and shared by every page drawing this run.
-
-    A class watching the teacher's run draws the same figures 24 times every CHART_INTERVAL_S, and
-    building a plotly figure is ~10 ms of Python holding the GIL: measured with
+def _shared(sess: TrainSession, slot: str, key: tuple, build):
+    """build(), once per `key`, kept in the session's attribute `slot` as (*key, value) and shared by every page
+    drawing this run. A class watching the teacher's run draws the same figures 24 times every
+    CHART_INTERVAL_S, and building a plotly figure is ~10 ms of Python holding the GIL: measured with
     bench/bench_classroom.py, that was time taken straight from the trainer."""
-    key = (len(cols["step"]), sess.trainer.iteration, current_lang())
-    cached = sess.figure_cache
-    if cached is None or cached[0] != key:
+    cached = getattr(sess, slot)
+    if cached is None or cached[:-1] != key:
+        cached = (*key, build())
+        setattr(sess, slot, cached)  # one assignment: a page drawing at the same time sees old or new, whole
+    return cached[-1]
+
+
+def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
+    """The GAN's curves, built once per (step, language)."""
+    def build():
         marks = progressive.phase_changes(sess.trainer.cfg.phase_steps, sess.trainer.iteration)  # growing's phases
-        cached = (key, (charts.mark_phases(charts.loss_figure(cols), marks),
-                        charts.mark_phases(charts.accuracy_figure(cols), marks), charts.wasserstein_figure(cols)))
-        sess.figure_cache = cached  # one assignment: a page drawing at the same time sees old or new, whole
-    return cached[1]
+        return (charts.mark_phases(charts.loss_figure(cols), marks),
+                charts.mark_phases(charts.accuracy_figure(cols), marks), charts.wasserstein_figure(cols))
+    return _shared(sess, "figure_cache", (len(cols["step"]), sess.trainer.iteration, current_lang()), build)
 
 
 def grid_caption(sess: TrainSession, step: int) -> str:
@@ -251,14 +256,9 @@ def _mode_collapse_meter(sess: TrainSession) -> None:
 
 
 def _shared_histogram(sess: TrainSession, scores: dict):
-    """The meter's histogram, built once per reading and language and shared like the curves (see
-    _shared_figures): measured with py-spy during bench/bench_classroom.py, 24 watchers rebuilding it every
-    CHART_INTERVAL_S were the largest drawing cost left (~5% of the server's busy samples)."""
-    lang, cached = current_lang(), sess.histogram_cache
-    if cached is None or cached[0] is not scores or cached[1] != lang:  # each reading is a new dict
-        cached = (scores, lang, charts.class_histogram(scores["class_share"]))
-        sess.histogram_cache = cached  # one assignment, as figure_cache
-    return cached[2]
+    """The meter's histogram, built once per reading and language: py-spy during bench/bench_classroom.py
+    found 24 watchers rebuilding it every CHART_INTERVAL_S the largest drawing cost left (~5% of busy samples)."""
+    return _shared(sess, "histogram_cache", (scores, current_lang()), lambda: charts.class_histogram(scores["class_share"]))
 
 
 def history_panel(sess: TrainSession) -> None:

@@ -125,7 +125,7 @@ class TrainSession:
         self._score_parts: list[tuple[torch.Tensor, torch.Tensor]] = []  # a reading in progress
         self.changes: list[tuple[int, str, object, object]] = []
         self.memo = None
-        self.figure_cache: tuple | None = None  # (key, figures) shared by every page drawing this run
+        self.figure_cache: tuple | None = None  # (*key, figures) shared by every page drawing this run
         self.histogram_cache: tuple | None = None  # (scores, language, the meter's figure), shared the same way
         self.probe: Probe | None = None             # the fixed batch the half-steps are judged on
         self.half: HalfStep | None = None           # what the last D step / G step moved
