@@ -1,7 +1,7 @@
 """Who may train now: at most `seats` trainings at once on a server, the rest in a visible queue.
 
-A class of 30 on a 2-core Space shares one compute thread (gan_core.compute). Thirty runs at once
-each get 1/30 of it and none draws a digit within a lesson; a few seats, a queue with an honest
+A class of 30 on a 2-core Space shares two compute threads (gan_core.compute). Thirty runs at once
+each get 1/15 of one and none draws a digit within a lesson; a few seats, a queue with an honest
 wait, and turns that end when others wait give everyone a run that shows something.
 
     desk = Admission(seats=2, turn_s=90)
@@ -40,8 +40,9 @@ class Ticket:
 
 
 def default_seats(cpus: int, gpu: bool) -> int:
-    """Seats from the hardware: trainings share one compute thread, so more seats only thin every
-    run's share; two keep the thread busy while one run draws its page. GAN_MAX_TRAININGS overrides."""
+    """Seats from the hardware: trainings share the compute threads (one per CPU), so more seats only
+    thin every run's share; two, beside a teacher's class run, keep both cores training while one run
+    draws its page. GAN_MAX_TRAININGS overrides."""
     text = os.environ.get("GAN_MAX_TRAININGS", "").strip()
     if text.isdigit() and int(text) > 0:
         return int(text)

@@ -1,6 +1,6 @@
 """The class run: one teacher's training, watched live and read-only by a whole class.
 
-Thirty students each training their own GAN on a 2-core Space share one compute thread and see
+Thirty students each training their own GAN on a 2-core Space share two cores and see
 nothing within the lesson; thirty students watching the teacher's run cost one trainer. A code
 (and a link carrying it) names the run; a student's page draws that run's grid, curves and meter
 and holds no trainer of its own.

@@ -3,18 +3,23 @@
 The policy, measured on 2-core machines (numbers in docs/performance.md):
 1. The process default is the CPUs really available (affinity mask, cgroup quota), not the
    visible cores: `device.get_device()` sets it once through `clamp_process_threads()`.
-2. In a long-lived multi-user process (the app server) all heavy torch work runs on ONE thread,
-   a `ComputeRuntime` the app owns. PyTorch's CPU pool is GNU OpenMP, which gives every thread
-   that runs a parallel op its own team of workers; with two teams on 2 cores libgomp stops
-   spinning and every op sleeps and wakes (30 vs 42 steps/s of the digit GAN). Users queue in
-   turn, first come first served. While others queue or were active in the last few seconds, a
-   call runs on one intra-op thread (no barrier to wait at while the cores are shared); alone, on all.
+2. In a long-lived multi-user process (the app server) all heavy torch work runs on a few
+   persistent threads, a `ComputeRuntime` the app owns: one per CPU on a CPU server, one on a GPU.
+   PyTorch's CPU pool is GNU OpenMP, which gives every thread that runs a parallel op its own team
+   of workers; with two 2-thread teams on 2 cores libgomp stops spinning and every op sleeps and
+   wakes (30 vs 42 steps/s of the digit GAN). So: alone, a call runs on all intra-op threads; while
+   others queue or were active in the last few seconds, every call runs on ONE intra-op thread, and
+   the workers run several users' calls side by side, one core each. Small networks gain little from
+   a second intra-op thread (one step is ~100 short ops, each ending in a barrier) and nearly twice
+   from a second run beside them: two digit GANs, one thread each, 86 vs 52 steps/s in all.
+   Users queue in turn, first come first served.
 3. Tiny networks (the 2-D toy GAN) run on one thread wherever they run: `one_thread()`.
 
-    runtime = ComputeRuntime()                # the app: one per server process (st.cache_resource)
-    result = runtime.run(trainer.step, 100)   # runs on the compute thread, returns (or raises) here
+    runtime = ComputeRuntime(workers=2)       # the app: one per server process (st.cache_resource)
+    result = runtime.run(trainer.step, 100)   # runs on a compute thread, returns (or raises) here
 """
 import functools
+import math
 import os
 import threading
 import time
@@ -23,22 +28,26 @@ from contextlib import contextmanager
 
 
 class ComputeRuntime:
-    """One worker thread for heavy torch calls, shared fairly by the users of a process."""
+    """A few worker threads for heavy torch calls, shared fairly by the users of a process.
 
-    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute"):
+    A user's calls never overlap (each run() blocks its caller), so one user's objects are touched by
+    one worker at a time; different users' calls may run at once on different workers."""
+
+    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute", workers: int = 1):
         self.active_window_s = active_window_s  # a user counts as sharing for this long after a call
+        self.workers = max(1, int(workers))
         self._name = name
         self._executor: ThreadPoolExecutor | None = None
-        self._ident: int | None = None
+        self._idents: set[int] = set()
         self._lock = threading.Lock()
         self._waiting = 0
         self._last_call: dict[int, float] = {}  # id of a user (or caller thread) -> when it last called run()
         self._full_threads: int | None = None
-        self._threads_now: int | None = None
+        self._local = threading.local()  # each worker's own OpenMP thread count
 
     def run(self, fn, *args, user: object = None, **kwargs):
-        """fn(*args, **kwargs) on the compute thread; blocks until done. Re-entrant: a call made from
-        the compute thread itself runs inline (no deadlock). `user` (e.g. a browser session's state)
+        """fn(*args, **kwargs) on a compute thread; blocks until done. Re-entrant: a call made from
+        a compute thread itself runs inline (no deadlock). `user` (e.g. a browser session's state)
         says who asked, for share(); by default the calling thread."""
         if self.on_compute_thread():
             return fn(*args, **kwargs)
@@ -58,10 +67,10 @@ class ComputeRuntime:
         return future.result()
 
     def on_compute_thread(self) -> bool:
-        return threading.get_ident() == self._ident
+        return threading.get_ident() in self._idents
 
     def waiting(self) -> int:
-        """Calls queued behind the one now running: a tick can shrink its share when others wait."""
+        """Calls queued for a free worker: a tick can shrink its share when others wait."""
         return self._waiting
 
     def active_users(self) -> int:
@@ -70,11 +79,12 @@ class ComputeRuntime:
             return self._active_users()
 
     def share(self) -> int:
-        """How many users the compute thread is serving now: a tick trains 1/share of its time.
+        """How many users each compute thread is serving now: a tick trains 1/share of its time.
 
         The queue alone undercounts: a session drawing its page between two ticks is not in it, and
         its tick, sized for an empty queue, then keeps three others waiting."""
-        return max(1 + self._waiting, self.active_users())
+        users = max(1 + self._waiting, self.active_users())
+        return max(1, math.ceil(users / self.workers))
 
     def shutdown(self) -> None:
         with self._lock:
@@ -86,12 +96,12 @@ class ComputeRuntime:
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self._name,
+                self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self._name,
                                                     initializer=self._mark_worker)
             return self._executor
 
     def _mark_worker(self) -> None:
-        self._ident = threading.get_ident()
+        self._idents.add(threading.get_ident())
 
     def _active_users(self) -> int:
         """(Holding _lock.) Forget users idle for active_window_s; count the rest."""
@@ -108,7 +118,7 @@ class ComputeRuntime:
         return fn(*args, **kwargs)
 
     def _fit_threads(self, contended: bool) -> None:
-        """One intra-op thread while others share the compute thread, all of them when alone.
+        """One intra-op thread while others share the compute threads, all of them when alone.
 
         Each torch op on the CPU ends in an OpenMP barrier that waits for every worker thread. When
         several users' pages (and their browsers, on a classroom laptop) keep the cores busy, a
@@ -118,13 +128,16 @@ class ComputeRuntime:
         lib = _openmp()
         if lib is None:
             return
-        if self._full_threads is None:
+        if getattr(self._local, "threads", None) is None:
             import torch
-            self._full_threads = self._threads_now = torch.get_num_threads()  # also runs torch's per-thread setup
+            self._local.threads = torch.get_num_threads()  # also runs torch's per-thread setup
+            with self._lock:
+                if self._full_threads is None:
+                    self._full_threads = self._local.threads
         want = 1 if contended else self._full_threads
-        if want != self._threads_now:
+        if want != self._local.threads:
             lib.omp_set_num_threads(want)
-            self._threads_now = want
+            self._local.threads = want
 
 
 # ---------------------------------------------------------------- per-thread OpenMP controls
@@ -183,3 +196,12 @@ def clamp_process_threads(cpus: int) -> None:
     import torch
     if torch.get_num_threads() != cpus:
         torch.set_num_threads(max(1, cpus))
+
+
+def default_workers(cpus: int, gpu: bool) -> int:
+    """Compute threads for a server (rule 2): one per CPU on a CPU, one on a GPU (its kernels already
+    run side by side in one stream's queue). GAN_COMPUTE_WORKERS (an integer > 0) overrides."""
+    text = os.environ.get("GAN_COMPUTE_WORKERS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    return 1 if gpu else max(1, cpus)

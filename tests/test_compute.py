@@ -1,4 +1,4 @@
-"""gan_core.compute: every heavy call lands on one persistent thread, whoever makes it.
+"""gan_core.compute: every heavy call lands on the runtime's persistent threads, whoever makes it.
 
 Each test owns its ComputeRuntime (public API only), so no test resets another's state."""
 import threading
@@ -148,3 +148,100 @@ def test_two_runtimes_have_their_own_thread_and_queue():
     finally:
         a.shutdown()
         b.shutdown()
+
+
+def _gate():
+    """(blocker, started list, release): a call that records its thread and waits until released."""
+    gate, started = threading.Event(), []
+
+    def blocker():
+        started.append(threading.get_ident())
+        gate.wait(5)
+        return threading.get_ident()
+    return blocker, started, gate
+
+
+def test_two_workers_run_two_users_side_by_side():
+    """Two users' calls run at once on two different compute threads; a third waits for a free one."""
+    import time
+    rt = ComputeRuntime(workers=2)
+    try:
+        blocker, started, gate = _gate()
+        threads = [threading.Thread(target=rt.run, args=(blocker,)) for _ in range(3)]
+        for th in threads:
+            th.start()
+        for _ in range(500):
+            if len(started) == 2 and rt.waiting() == 1:
+                break
+            time.sleep(0.01)
+        assert len(started) == 2 and len(set(started)) == 2, "both workers busy at once"
+        assert rt.waiting() == 1, "the third call waits: two workers, not three"
+        gate.set()
+        for th in threads:
+            th.join()
+        assert len(set(started)) == 2 and threading.get_ident() not in started
+        assert rt.run(rt.on_compute_thread) and not rt.on_compute_thread()
+    finally:
+        gate.set()
+        rt.shutdown()
+
+
+def test_share_is_per_worker():
+    """A tick's share of its time: users per compute thread, rounded up (never below one)."""
+    users = [object() for _ in range(5)]
+    rt = ComputeRuntime(workers=2, active_window_s=60.0)
+    try:
+        rt.run(lambda: None, user=users[0])
+        assert rt.share() == 1  # one user on two threads: a whole thread
+        rt.run(lambda: None, user=users[1])
+        assert rt.share() == 1  # two users, one thread each
+        rt.run(lambda: None, user=users[2])
+        assert rt.share() == 2  # three users: one thread serves two
+        for u in users[3:]:
+            rt.run(lambda: None, user=u)
+        assert rt.share() == 3
+    finally:
+        rt.shutdown()
+
+
+def test_each_worker_takes_one_intra_op_thread_while_shared_and_all_alone():
+    import torch
+    rt = ComputeRuntime(workers=2, active_window_s=60.0)
+    try:
+        full = rt.run(torch.get_num_threads, user="a")
+        if full == 1:
+            pytest.skip("a one-CPU machine has nothing to shrink")
+        rt.run(lambda: None, user="b")
+        blocker, started, gate = _gate()
+        seen = []
+
+        def count():
+            started.append(threading.get_ident())
+            seen.append((threading.get_ident(), torch.get_num_threads()))
+            gate.wait(5)
+        threads = [threading.Thread(target=rt.run, args=(count,), kwargs={"user": u}) for u in ("a", "b")]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(0.5)
+        gate.set()
+        for th in threads:
+            th.join()
+        assert len({ident for ident, _ in seen}) == 2 and [n for _, n in seen] == [1, 1]
+        rt.active_window_s = 0.0
+        assert {rt.run(torch.get_num_threads) for _ in range(4)} == {full}, "alone again: all threads, on either worker"
+    finally:
+        gate.set()
+        rt.shutdown()
+
+
+def test_default_workers(monkeypatch):
+    monkeypatch.delenv("GAN_COMPUTE_WORKERS", raising=False)
+    assert compute.default_workers(2, gpu=False) == 2
+    assert compute.default_workers(1, gpu=False) == 1
+    assert compute.default_workers(8, gpu=True) == 1
+    monkeypatch.setenv("GAN_COMPUTE_WORKERS", "3")
+    assert compute.default_workers(2, gpu=False) == 3 and compute.default_workers(2, gpu=True) == 3
+    for bad in ("0", "-1", "two", ""):
+        monkeypatch.setenv("GAN_COMPUTE_WORKERS", bad)
+        assert compute.default_workers(2, gpu=False) == 2

@@ -66,6 +66,30 @@ def test_seeded_runs_are_identical(small_data):
     assert same(a.step(3), b.step(3))
 
 
+def test_runs_started_at_once_on_two_threads_get_their_seeds_weights(small_data):
+    """The app starts runs on two compute threads; torch's global RNG is one per process, so two runs
+    seeded at once must not interleave their initial weights (each run's seed is its weights)."""
+    import threading
+    seeds = [1, 2, 3, 4, 5, 6]
+    alone = {s: Trainer(tiny("dcgan", seed=s, width=32), small_data, device="cpu").G.state_dict() for s in seeds[:2]}
+    built = {}
+
+    def start(seed):
+        for _ in range(3):
+            built.setdefault(seed, []).append(Trainer(tiny("dcgan", seed=seed, width=32), small_data, device="cpu").G.state_dict())
+    threads = [threading.Thread(target=start, args=(s,)) for s in seeds]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for s in seeds:
+        first = built[s][0]
+        for other in built[s][1:]:
+            assert all(torch.equal(first[k], other[k]) for k in first), f"seed {s}: two starts, two different nets"
+    for s in seeds[:2]:
+        assert all(torch.equal(alone[s][k], built[s][0][k]) for k in alone[s])
+
+
 def test_balance_rule_skips_the_too_good_net(small_data):
     # D with a huge learning rate wins at once; with the rule on, its turns get skipped and recorded
     cfg = tiny("mlp", lr_d=5e-3, lr_g=1e-5, balance=True, balance_window=3, d_acc_max=0.8)

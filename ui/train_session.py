@@ -187,8 +187,8 @@ class TrainSession:
     def hibernate(self, notice: str = "abandoned") -> None:
         """Stop a run whose tab is gone (or whose turn ended) and keep only what a returning student
         needs: the weights, the curves and the newest sample grid; snapshots, readings in progress and
-        cached real digits go. Called from another session's tick on the compute thread: it never
-        waits for this session's lock (held by a tick of its own that waits for that thread), and a
+        cached real digits go. Called from another session's tick on a compute thread: it never
+        waits for this session's lock (held by a tick of its own that waits for a compute thread), and a
         session in the middle of a tick is not gone anyway."""
         self.running, self.ticket, self.notice = False, None, notice
         if not self._lock.acquire(blocking=False):
@@ -283,7 +283,7 @@ class TrainSession:
         t0 = time.perf_counter()
         try:
             tr = self._ensure_trainer()
-            # sessions sharing the compute thread (queued, or ticking in the last seconds): each tick
+            # sessions sharing the compute threads (queued, or ticking in the last seconds): each tick
             # takes a smaller share (so every page stays live) and the classifier reads less often
             share = self.runtime.share() if self.runtime else 1
             share *= 2 if self.rival is not None else 1  # the racing VAE takes half of this session's time
@@ -504,5 +504,5 @@ class TrainSession:
         return self.memo
 
     def _compute(self, fn, *args, **kwargs):
-        """fn on the app's compute thread when there is one, else here (headless)."""
+        """fn on one of the app's compute threads when there are, else here (headless)."""
         return self.runtime.run(fn, *args, user=self, **kwargs) if self.runtime else fn(*args, **kwargs)
