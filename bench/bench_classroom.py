@@ -16,10 +16,12 @@ button clicks, every st.fragment's run_every clock; no drawing), so 30 fit besid
    class holds the server's one-time warm-up (modules a page imports on first use, oneDNN's kernels,
    the allocator's arenas); what a later class adds is what a class leaves behind.
 
-Prints one JSON object: sessions, errors, rss_idle_mb, rss_peak_mb, rss_after_close_mb (and after each
+Prints one JSON object: sessions, errors, rss_idle_mb, rss_warm_idle_mb (idle again after the baseline's
+run is forgotten: what one run leaves imported and cached), rss_peak_mb, rss_after_close_mb (and after each
 class, rss_growth_per_class_mb),
 active_tick_p95_s (a training session's fragment request -> answer, what its student waits for
-the next picture), watch_tick_p95_s, max_queue_wait_s, queued_got_a_run, aggregate_steps_per_s,
+the next picture), watch_tick_p95_s, max_queue_wait_s, queued_got_a_run, aggregate_steps_per_s (and
+each class's: aggregate_steps_per_s_each_class),
 single_session_steps_per_s, ratio, pass.
 
     python bench/bench_classroom.py [--sessions 30] [--trainers 5] [--seconds 90] [--turn 20]
@@ -67,6 +69,15 @@ async def baseline(url: str, seconds: float) -> float:
     await tab.click("train.pause")
     await tab.close()
     return rate
+
+
+async def forgotten(url: str, ttl: float, pid: int) -> float:
+    """RSS once the closed tabs are past the server's session TTL and forgotten."""
+    await asyncio.sleep(ttl + 5)
+    late = await open_tab(url)  # touches the session store: closed sessions past their TTL go
+    await late.close()
+    await asyncio.sleep(5)
+    return harness.rss_mb(pid)
 
 
 class Trainer:
@@ -139,16 +150,15 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
     await asyncio.sleep(3)
     rss_idle = harness.rss_mb(rss.pid)
     single = await baseline(url, args.baseline_seconds)
+    rss_warm = await forgotten(url, args.ttl, rss.pid)  # idle again, after one run: what trained once stays imported
     rss_after = []  # after each class has closed: the first holds the server's warm-up, a later one any leak
+    rates = []      # each class's aggregate steps/s: the spread between classes on the same server
     for lesson in range(args.classes):
         run = await the_class(url, args.sessions, args.trainers, args.seconds)
+        rates.append(round(run["aggregate_steps_per_s"], 2))
         result = run if lesson == 0 else result  # the figures are the first class's; errors count every class
         tabs = [*(tabs if lesson else []), *run["tabs"]]
-        await asyncio.sleep(args.ttl + 5)
-        late = await open_tab(url)  # touches the session store: closed sessions past their TTL go
-        await late.close()
-        await asyncio.sleep(5)
-        rss_after.append(round(harness.rss_mb(rss.pid), 1))
+        rss_after.append(round(await forgotten(url, args.ttl, rss.pid), 1))
     result.pop("tabs")
     errors = {
         "exceptions": sum(len(t.exceptions) for t in tabs),
@@ -163,6 +173,7 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
         "seconds": args.seconds, "turn_s": args.turn,
         "errors": sum(errors.values()), "error_kinds": errors,
         "rss_idle_mb": round(rss_idle, 1), "rss_peak_mb": round(max(m for _, m in rss.samples), 1),
+        "rss_warm_idle_mb": round(rss_warm, 1),
         "rss_after_close_mb": rss_after[0],
         "rss_after_each_class_mb": rss_after,
         "rss_growth_per_class_mb": round((rss_after[-1] - rss_after[0]) / (len(rss_after) - 1), 1) if len(rss_after) > 1 else None,
@@ -171,6 +182,7 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
         "max_queue_wait_s": round(max(result["waits"], default=0.0), 1),
         "queued_got_a_run": result.pop("queued_got_a_run"),
         "aggregate_steps_per_s": round(result.pop("aggregate_steps_per_s"), 2),
+        "aggregate_steps_per_s_each_class": rates,
         "teacher_steps_per_s": round(result.pop("teacher_steps_per_s"), 2),
         "single_session_steps_per_s": round(single, 2),
         "students": result.pop("students"),

@@ -205,3 +205,39 @@ def default_workers(cpus: int, gpu: bool) -> int:
     if text.isdigit() and int(text) > 0:
         return int(text)
     return 1 if gpu else max(1, cpus)
+
+
+# ---------------------------------------------------------------- memory back to the OS
+
+_trim_lock = threading.Lock()
+_trim_timer: threading.Timer | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _libc():
+    import ctypes
+    import ctypes.util
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        lib.malloc_trim.argtypes = [ctypes.c_size_t]
+        return lib
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
+        return None
+
+
+def give_back_memory() -> bool:
+    """Hand the allocator's free pages back to the OS (glibc's malloc_trim). A server that trained a
+    class holds what the class's runs freed in its arenas until then. False where there is no glibc."""
+    lib = _libc()
+    return lib is not None and lib.malloc_trim(0) == 1
+
+
+def give_back_memory_soon(delay_s: float = 2.0) -> None:
+    """give_back_memory() once, delay_s from the first call: a class leaving at once trims once."""
+    global _trim_timer
+    with _trim_lock:
+        if _trim_timer is not None and _trim_timer.is_alive():
+            return
+        _trim_timer = threading.Timer(delay_s, give_back_memory)
+        _trim_timer.daemon = True
+        _trim_timer.start()

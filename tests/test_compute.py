@@ -245,3 +245,18 @@ def test_default_workers(monkeypatch):
     for bad in ("0", "-1", "two", ""):
         monkeypatch.setenv("GAN_COMPUTE_WORKERS", bad)
         assert compute.default_workers(2, gpu=False) == 2
+
+
+def test_give_back_memory_trims_where_glibc_is_and_a_class_leaving_trims_once(monkeypatch):
+    import platform
+    import time
+    assert compute.give_back_memory() is (platform.libc_ver()[0] == "glibc")
+    calls = []
+    monkeypatch.setattr(compute, "give_back_memory", lambda: calls.append(time.monotonic()))
+    for _ in range(30):  # thirty sessions forgotten at once
+        compute.give_back_memory_soon(0.1)
+    time.sleep(0.4)
+    assert len(calls) == 1
+    compute.give_back_memory_soon(0.05)  # a later one trims again
+    time.sleep(0.3)
+    assert len(calls) == 2

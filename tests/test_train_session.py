@@ -226,3 +226,25 @@ def test_ticks_train_on_the_compute_thread_and_share_it(data):
     assert rt.run(threading.get_ident) == idents[0]
     assert sizes == [60, 15, 60]
     rt.shutdown()
+
+
+def test_a_forgotten_server_session_gives_its_memory_back(data, monkeypatch):
+    """When the server forgets a session (its tab closed past the TTL), the allocator's free pages go
+    back to the OS: a class's thirty runs must not stay in the server's RSS. Headless sessions (no
+    runtime) leave the process's memory alone."""
+    from gan_core.compute import ComputeRuntime
+    from ui import train_session
+    calls = []
+    monkeypatch.setattr(train_session, "give_back_memory_soon", lambda: calls.append(1))
+    rt = ComputeRuntime()
+    try:
+        served = TrainSession(data, small(), runtime=rt)
+        served.start()
+        served.tick()
+        headless = TrainSession(data, small())
+        del headless
+        assert calls == []
+        del served
+        assert calls == [1], "a forgotten server session trims once"
+    finally:
+        rt.shutdown()

@@ -7,6 +7,7 @@ TrainSession per browser session in st.session_state and calls tick() from a fra
 import math
 import threading
 import time
+import weakref
 from collections import deque
 from dataclasses import replace
 
@@ -15,7 +16,7 @@ import torch
 
 from gan_core import registry
 from gan_core.admission import Admission, Ticket
-from gan_core.compute import ComputeRuntime
+from gan_core.compute import ComputeRuntime, give_back_memory_soon
 from gan_core.data import to_uint8
 from gan_core.messages import GanError, Message, as_message
 from gan_core.pipelines import digit_labels
@@ -75,6 +76,8 @@ class TrainSession:
         self._real: tuple | None = None  # (key, uint8 images) of the real batch beside the fakes
         self.resets = 0
         self.reset()
+        if runtime is not None:  # a server's session: when it is forgotten, its run's memory goes back to the OS
+            weakref.finalize(self, give_back_memory_soon)
 
     # ------------------------------------------------------------------ data
     def set_data(self, data) -> bool:
