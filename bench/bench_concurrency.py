@@ -4,7 +4,8 @@ One `streamlit run app.py`, one Chromium, N browser contexts (= N Streamlit sess
 the same run: one session alone for the same time. Then N sessions press Start together and train
 for --seconds; the browser records every visible change of the "Steps" counter (so the tick is what
 a student sees). Then isolation: session 0 presses Reset, session 1 presses Pause, and the others
-must keep climbing untouched. The server's RSS is sampled from /proc all along.
+must keep climbing untouched. The server's RSS is sampled from /proc all along. The server gets
+GAN_MAX_TRAININGS=N, so that all N train at once (its default seats would queue all but 2).
 
     python bench/bench_concurrency.py [--sessions 4] [--seconds 30] [--baseline-seconds 20]
 """
@@ -129,7 +130,9 @@ def main() -> None:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server, e.g. OMP_WAIT_POLICY=PASSIVE (repeatable)")
     args = ap.parse_args()
-    env = dict(kv.split("=", 1) for kv in args.env)
+    # every session trains at once, as the bench is about (the server's default of 2 seats would queue
+    # the others: bench_classroom measures the seats and the queue)
+    env = {"GAN_MAX_TRAININGS": str(args.sessions), **dict(kv.split("=", 1) for kv in args.env)}
     reason = harness.missing_browser_reason()
     if reason:
         sys.exit(f"cannot run: {reason}")
