@@ -9,8 +9,10 @@ and holds no trainer of its own.
     code = classes.open(teacher_session)   # 'k3J9x-QmT2sW': shown to the teacher as a link
     classes.watch(code)                    # the session, or None: unknown, closed, or teacher gone
     classes.seen(code)                     # the teacher's page is still open (every few seconds)
-    classes.close(code)                    # the teacher reset the run or stopped sharing
+    classes.close(code)                    # the teacher stopped sharing
 
+A run that counts its resets (`run.resets`, as a TrainSession does) ends its class the moment it is
+reset, whatever the teacher's page does next: the class watched that run, not the next one.
 Codes are 64 random bits (`secrets`): a visitor cannot find a class by trying codes. Only weak
 references to the teacher's session are kept: a session the server forgot ends its class.
 """
@@ -27,17 +29,19 @@ class ClassRuns:
         self.teacher_gone_s = teacher_gone_s
         self._clock = clock
         self._lock = threading.Lock()
-        self._runs: dict[str, list] = {}   # code -> [weakref(teacher's run), last seen]
+        self._runs: dict[str, list] = {}   # code -> [weakref(teacher's run), last seen, its resets then]
 
     def open(self, run) -> str:
         """A code for `run`; the same code while it is open (pressing Share twice changes nothing)."""
         with self._lock:
-            for code, (ref, _) in self._runs.items():
+            for code, (ref, _, resets) in list(self._runs.items()):
                 if ref() is run:
-                    self._runs[code][1] = self._clock()
-                    return code
+                    if resets == _resets(run):
+                        self._runs[code][1] = self._clock()
+                        return code
+                    del self._runs[code]  # reset since: that class has ended, this is a new one
             code = secrets.token_urlsafe(CODE_BYTES)
-            self._runs[code] = [weakref.ref(run), self._clock()]
+            self._runs[code] = [weakref.ref(run), self._clock(), _resets(run)]
             return code
 
     def seen(self, code: str) -> None:
@@ -52,7 +56,7 @@ class ClassRuns:
             if entry is None:
                 return None
             run = entry[0]()
-            if run is None or self._clock() - entry[1] > self.teacher_gone_s:
+            if run is None or self._clock() - entry[1] > self.teacher_gone_s or _resets(run) != entry[2]:
                 del self._runs[code]
                 return None
             return run
@@ -63,8 +67,12 @@ class ClassRuns:
 
     def code_of(self, run) -> str | None:
         with self._lock:
-            return next((c for c, (ref, _) in self._runs.items() if ref() is run), None)
+            return next((c for c, (ref, *_) in self._runs.items() if ref() is run), None)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._runs)
+
+
+def _resets(run) -> int:
+    return getattr(run, "resets", 0)

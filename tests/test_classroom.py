@@ -34,6 +34,23 @@ def test_a_code_names_one_run_until_it_closes():
     assert classes.watch("") is None and classes.watch(None) is None
 
 
+def test_the_class_ends_the_moment_the_run_is_reset():
+    """Not when the teacher's page next reruns: a Reset click whose rerun is late (or lost) must still
+    end the class, and sharing again afterwards opens a new class under a new code."""
+    classes = ClassRuns()
+    teacher = Run()
+    teacher.resets = 3
+    code = classes.open(teacher)
+    assert classes.watch(code) is teacher
+    teacher.resets += 1
+    assert classes.watch(code) is None and len(classes) == 0
+    again = classes.open(teacher)
+    assert again != code and classes.watch(again) is teacher
+    teacher.resets += 1
+    fresh = classes.open(teacher)  # Share pressed after a reset nobody watched yet: a new class too
+    assert fresh not in (code, again) and classes.watch(again) is None and classes.watch(fresh) is teacher
+
+
 def test_codes_are_not_guessable():
     classes = ClassRuns()
     codes = {classes.open(Run()) for _ in range(200)}  # (each Run is collected at once; codes still differ)
