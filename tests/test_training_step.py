@@ -142,6 +142,27 @@ def test_a_lazy_penalty_runs_on_every_kth_critic_update_weighted_k_times(data, m
     assert calls == [10.0, 10.0, 10.0]
     m = trainer("wgan-gp", data, n_critic=1, gp_every=3).step(4)
     assert [m_["d_loss"] + m_["wasserstein"] > 1e-6 for m_ in m] == [True, False, False, True]
+    at = []  # which iteration's critic updates carry it: n_critic 2, every 3rd update = updates 0 and 3
+    monkeypatch.setattr(losses, "gradient_penalty", lambda *a, **kw: at.append(t.iteration) or real_gp(*a, **kw))
+    t = trainer("wgan-gp", data, n_critic=2, gp_every=3)
+    t.step(3)
+    assert at == [0, 1], "update 3 is iteration 1's second critic update; iteration 2 (updates 4, 5) has none"
+
+
+def test_the_penalty_mixes_from_the_ranks_streams(data):
+    """Under torchrun (here its one-process twin) each rank's penalty mixes real and fake with weights from
+    that rank's own stream, so a run repeats whatever else drew from torch's global generator meanwhile."""
+    cfg = dict(batch_size=16, width=8, n_fixed=4, snapshot_every=1000, ema=0.0, n_critic=1, gp_every=1)
+    runs = []
+    for noise in (False, True):
+        t = Trainer(TrainConfig.preset("wgan-gp", **cfg), data, device="cpu", as_ranks=2)
+        out = []
+        for _ in range(3):
+            if noise:
+                torch.rand(1000)  # another user's draws on a shared server
+            out += t.step(1)
+        runs.append([m["d_loss"] for m in out])
+    assert runs[0] == runs[1]
 
 
 def test_wgan_accuracies_are_judged_against_the_midpoint(data):
