@@ -212,7 +212,7 @@ def test_each_worker_takes_one_intra_op_thread_while_shared_and_all_alone():
         if full == 1:
             pytest.skip("a one-CPU machine has nothing to shrink")
         rt.run(lambda: None, user="b")
-        blocker, started, gate = _gate()
+        _, started, gate = _gate()
         seen = []
 
         def count():
