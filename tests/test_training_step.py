@@ -303,3 +303,16 @@ def test_a_diverged_vae_reports_its_loss(data):
         next(t.D.parameters()).fill_(float("nan"))
     t.step(1)
     assert set(t.error.params) == {"step", "loss"} and t.error.params["loss"] != t.error.params["loss"]  # NaN
+
+
+def test_warm_up_pays_a_processs_first_run_imports():
+    """A fresh process: no torch._dynamo before warm_up, imported after it (the first optimizer's
+    import, 0.8 s on 2 cores), so a later first Start does not pay it."""
+    import subprocess
+    import sys
+    code = ("import sys, torch; from gan_core.training import warm_up\n"
+            "before = 'torch._dynamo' in sys.modules\n"
+            "seconds = warm_up(torch.rand(256, 1, 28, 28) * 2 - 1, torch.arange(256) % 10)\n"
+            "print(before, 'torch._dynamo' in sys.modules, seconds > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "True", "True"], out.stderr[-2000:]

@@ -41,6 +41,16 @@ def digit_scorer_ready() -> bool:
 
 
 @st.cache_resource(show_spinner=False)
+def training_warmed() -> float:
+    """One throwaway run of two steps when the server starts (gan_core.training.warm_up): the
+    process's one-time imports and kernels, paid before the first Start. Returns its seconds."""
+    from gan_core.training import warm_up
+    seconds = compute_runtime().run(warm_up, mnist_train()[:256], mnist_train_labels()[:256])
+    give_back_memory()
+    return seconds
+
+
+@st.cache_resource(show_spinner=False)
 def memorization_baseline() -> float:
     """How far real unseen digits sit from their nearest training image (the yardstick for copies)."""
     from gan_core.memorization import baseline_distance
