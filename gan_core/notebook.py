@@ -25,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from . import grid, losses, models, registry
 from .config import TrainConfig
+from .device import fast_dtype
 from .messages import GanError
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
@@ -216,6 +217,7 @@ import copy
 import glob
 import json
 import math
+import platform
 import urllib.request
 
 import matplotlib.pyplot as plt
@@ -226,7 +228,10 @@ from PIL import Image
 from torch import nn
 
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-print("device:", device)""")
+print("device:", device)
+
+
+""" + _source(fast_dtype))
     yield new_code_cell(f"""\
 # The run's settings (the app's TrainConfig). Not every field is used by this model.
 CONFIG = {config}""")
@@ -275,7 +280,7 @@ D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device)
 G_ema = copy.deepcopy(G).eval().requires_grad_(False) if CONFIG["ema"] else None  # smoothed G, for samples
 rng = torch.Generator().manual_seed(SEED)    # batches and noise, in the app's order
 fixed_z = torch.randn(CONFIG["n_fixed"], Z_DIM, generator=torch.Generator().manual_seed(SEED + 1)).to(device)
-BF16 = CONFIG["bf16"] and (device.type == "cpu" or torch.cuda.is_bf16_supported())
+BF16 = CONFIG["bf16"] and fast_dtype(device) is not None  # emulated bf16 is slower than fp32
 
 
 def autocast():

