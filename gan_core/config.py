@@ -41,6 +41,7 @@ class TrainConfig:
     channels_last: bool = False
     num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
     ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
+    real_label: float = 1.0    # D's target for real images (BCE models); 0.9 = one-sided label smoothing
     optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)
     batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
     phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
@@ -126,6 +127,7 @@ BOUNDS = {
     "max_snapshots": (2, 10_000),
     "num_classes": (0, 10),
     "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
+    "real_label": (0.5, 1.0),      # at 0.5 D could not tell real from fake by its target
     "phase_steps": (0, 1_000_000),
 }
 # The allowed values of every setting that is a word, checked like BOUNDS.

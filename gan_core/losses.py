@@ -15,9 +15,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def bce_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """D's turn: real -> 1, fake -> 0 (BCELoss on sigmoid outputs, computed stably)."""
-    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+def bce_d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
+    """D's turn: real -> 1, fake -> 0 (BCELoss on sigmoid outputs, computed stably). real_label 0.9 is
+    one-sided label smoothing (Salimans et al. 2016): D is never asked to be sure a picture is real."""
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_label))
             + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
 
 
@@ -26,12 +27,12 @@ def bce_g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
 
 
-def slides_d_loss(real_probs: torch.Tensor, fake_probs: torch.Tensor) -> torch.Tensor:
+def slides_d_loss(real_probs: torch.Tensor, fake_probs: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
     """The slides' D loss, as the deck writes it: nn.BCELoss on D's probabilities (D ends in a
-    sigmoid), real -> 1 and fake -> 0, and d_loss = (d_loss_real + d_loss_fake) / 2."""
+    sigmoid), real -> 1 and fake -> 0, and d_loss = (d_loss_real + d_loss_fake) / 2 (real_label: as bce_d_loss)."""
     loss = nn.BCELoss()
     with torch.autocast(real_probs.device.type, enabled=False):  # BCELoss on probabilities is fp32 only
-        d_loss_real = loss(real_probs.float(), torch.ones_like(real_probs, dtype=torch.float32))
+        d_loss_real = loss(real_probs.float(), torch.full_like(real_probs, real_label, dtype=torch.float32))
         d_loss_fake = loss(fake_probs.float(), torch.zeros_like(fake_probs, dtype=torch.float32))
     return (d_loss_real + d_loss_fake) / 2
 
@@ -83,7 +84,7 @@ def class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
 @dataclass(frozen=True)
 class BCEFamily:
     """How Trainer._bce_iteration runs for a registry `loss` of the BCE kind."""
-    d_loss: Callable        # (D's output on real, on fake) -> D's loss
+    d_loss: Callable        # (D's output on real, on fake, the real images' target) -> D's loss
     g_loss: Callable        # D's output on the fakes -> G's loss
     real_above: float       # D means "real" above this: 0 for a logit, 0.5 for a probability
     fresh_noise: bool       # G's turn draws new noise (the slides) or reuses the fakes D just saw

@@ -459,7 +459,7 @@ class Trainer:
             with torch.set_grad_enabled(not skip_d):
                 real_logit, real_cls = self._judge(x, classes=cond)
                 fake_logit, _ = self._judge(fake.detach())
-                d_loss = bce.d_loss(real_logit, fake_logit)
+                d_loss = bce.d_loss(real_logit, fake_logit, cfg.real_label)
                 if cond:
                     d_loss = d_loss + losses.class_loss(real_cls, y_real)
         self._update(self.opt_d, d_loss, skip_d)

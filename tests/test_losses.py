@@ -139,3 +139,18 @@ def test_gradient_penalty_draws_eps_like_the_data():
     torch.manual_seed(0)
     drawn = losses.gradient_penalty(_square_critic, real, fake, weight=1.0)
     assert torch.allclose(drawn, losses.gradient_penalty(_square_critic, real, fake, weight=1.0, eps=eps.flatten()))
+
+
+def test_one_sided_label_smoothing_targets_real_at_the_label_and_fake_still_at_zero():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    expected = (torch.nn.BCELoss()(torch.sigmoid(real), torch.full((2,), 0.9))
+                + torch.nn.BCELoss()(torch.sigmoid(fake), torch.zeros(2)))
+    assert torch.allclose(losses.bce_d_loss(real, fake, 0.9), expected)
+    probs_real, probs_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    slides = (torch.nn.BCELoss()(probs_real, torch.full((2,), 0.9)) + torch.nn.BCELoss()(probs_fake, torch.zeros(2))) / 2
+    assert torch.allclose(losses.slides_d_loss(probs_real, probs_fake, 0.9), slides)
+    # a D sure that a real picture is real now pays for it; at the label itself it is at its best
+    sure, at_label = torch.full((4,), 20.0), torch.full((4,), math.log(0.9 / 0.1))
+    very_fake = torch.full((4,), -20.0)
+    assert losses.bce_d_loss(sure, very_fake, 0.9) > losses.bce_d_loss(at_label, very_fake, 0.9)
+    assert losses.bce_d_loss(sure, very_fake) < losses.bce_d_loss(at_label, very_fake)

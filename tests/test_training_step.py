@@ -316,3 +316,11 @@ def test_warm_up_pays_a_processs_first_run_imports():
             "print(before, 'torch._dynamo' in sys.modules, seconds > 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "True", "True"], out.stderr[-2000:]
+
+
+def test_the_real_label_reaches_ds_loss(data):
+    """Same seed, same first batch: only D's target for real pictures differs, and so does D's loss."""
+    first = {label: Trainer(TrainConfig.preset("mlp", real_label=label, batch_size=16, bf16=False), data).step(1)[0]
+             for label in (1.0, 0.9)}
+    assert first[1.0]["d_loss"] != pytest.approx(first[0.9]["d_loss"], rel=1e-3)
+    assert first[1.0]["d_real_acc"] == first[0.9]["d_real_acc"]  # D judged the same pictures with the same weights
