@@ -70,6 +70,8 @@ def cmd_train(args):
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
+    if trainer.cfg.bf16 and not trainer.bf16:
+        say("bf16: this device has no native bfloat16 (emulated it is slower than fp32), so this run trains in fp32")
     if trainer.world > 1:
         say(f"{trainer.world} processes (torchrun, DDP): global batch {trainer.cfg.batch_size}, "
             f"{trainer.local_batch} per process")

@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from gan_devkit.archives import noise_folder
@@ -94,7 +95,6 @@ def test_train_on_image_folder_with_bad_file(root, tmp_path):
             "--batch-size", 4, "--width", 4, "--n-critic", 1, "--bf16", "--channels-last", "--out", tmp_path / "face",
             cwd=root)
     assert "skipped 1 unreadable" in r.stderr
-    import torch
     config = torch.load(tmp_path / "face" / "trainer_state.pt", weights_only=True)["config"]
     assert config["bf16"] is True and config["channels_last"] is True  # the fast CPU recipe, kept on --resume
     summary = json.loads(r.stdout.strip().splitlines()[-1])
@@ -109,3 +109,16 @@ def test_nan_run_exits_with_message(root, tmp_path):
     assert r.returncode != 0
     assert "diverged" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "nan" / "trainer_state.pt").exists()
+
+
+@pytest.mark.parametrize("native", [None, torch.bfloat16])
+def test_train_says_when_bf16_is_not_native(root, tmp_path, monkeypatch, capsys, native):
+    """--bf16 on a laptop without native bfloat16 trains in fp32, and says so; with it, nothing to say."""
+    from gan_core import cli as cli_module
+    from gan_core import training
+    monkeypatch.setattr(training, "fast_dtype", lambda device: native)
+    monkeypatch.chdir(root)
+    cli_module.main(["train", "--model", "dcgan", "--steps", "1", "--batch-size", "8", "--width", "4", "--bf16",
+                     "--out", str(tmp_path / "run")])
+    said = capsys.readouterr().err
+    assert ("trains in fp32" in said) == (native is None)
