@@ -13,7 +13,7 @@ import numpy as np
 from . import registry
 from .config import BOUNDS, CHOICES, ConfigError, check
 from .datasets import NAMES as DATASET_NAMES
-from .messages import GanError
+from .messages import GanError, Message
 from .style import DEFAULT_LR
 
 
@@ -71,7 +71,7 @@ def cmd_train(args):
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
     if trainer.cfg.bf16 and not trainer.bf16:
-        say("bf16: this device has no native bfloat16 (emulated it is slower than fp32), so this run trains in fp32")
+        say(english(Message("train.bf16_emulated")))
     if trainer.world > 1:
         say(f"{trainer.world} processes (torchrun, DDP): global batch {trainer.cfg.batch_size}, "
             f"{trainer.local_batch} per process")

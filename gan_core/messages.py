@@ -76,6 +76,7 @@ ENGLISH = {
     "train.diverged_vae": "training diverged at step {step}: VAE loss {loss:.3g}. Lower the learning rates or reset.",
     "train.diverged_limit": ("training diverged at step {step}: D loss {d_loss:.3g}, G loss {g_loss:.3g} "
                              "(beyond ±{limit:g}). Lower the learning rates or reset."),
+    "train.bf16_emulated": "bf16: this computer has no native bfloat16 (emulated, it is slower than fp32), so this run trains in fp32",
     "train.failed": "training stopped: `{kind}: {detail}`",
     "train.needs_labels": "model {model!r} is conditional and needs labelled data (one label per image, e.g. MNIST)",
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
