@@ -113,7 +113,8 @@ def test_nan_run_exits_with_message(root, tmp_path):
 
 @pytest.mark.parametrize("native", [None, torch.bfloat16])
 def test_train_says_when_bf16_is_not_native(root, tmp_path, monkeypatch, capsys, native):
-    """--bf16 on a laptop without native bfloat16 trains in fp32, and says so; with it, nothing to say."""
+    """--bf16 on a laptop without native bfloat16 trains in fp32, and says so; with it, nothing to say.
+    In-process (not a subprocess like the others): the hardware check is monkeypatched."""
     from gan_core import cli as cli_module
     from gan_core import training
     monkeypatch.setattr(training, "fast_dtype", lambda device: native)
