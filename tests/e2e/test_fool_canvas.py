@@ -14,8 +14,21 @@ EN = json.loads((harness.ROOT / "locales" / "en.json").read_text(encoding="utf-8
 SEVEN = [(0.2, 0.15), (0.8, 0.15), (0.45, 0.9)]  # a 7, as fractions of the canvas
 
 
-def draw(page, canvas, points):
+def steady_box(page, canvas, polls: int = 50) -> dict:
+    """The canvas's box once it stops moving (two reads 100 ms apart agree): a picture loading above
+    it shifts the page, and strokes aimed at the old box miss (a 7 without its bar reads as a 1)."""
     box = canvas.bounding_box()
+    for _ in range(polls):
+        page.wait_for_timeout(100)
+        again = canvas.bounding_box()
+        if again == box:
+            break
+        box = again
+    return box
+
+
+def draw(page, canvas, points):
+    box = steady_box(page, canvas)
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
     page.mouse.down()
