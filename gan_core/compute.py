@@ -206,10 +206,14 @@ def one_thread():
 
 
 def clamp_process_threads(cpus: int) -> None:
-    """Rule 1: torch's default thread count = the CPUs this process may really use."""
+    """Rule 1: torch's default thread count = the CPUs this process may really use, or fewer where
+    OMP_NUM_THREADS asks for fewer: a harness that forks after torch ran in parallel (mutmut) sets 1,
+    since a forked child of a process with an OpenMP team hangs in its first parallel op."""
     import torch
-    if torch.get_num_threads() != cpus:
-        torch.set_num_threads(max(1, cpus))
+    asked = os.environ.get("OMP_NUM_THREADS", "").strip()
+    want = max(1, min(cpus, int(asked)) if asked.isdigit() and int(asked) > 0 else cpus)
+    if torch.get_num_threads() != want:
+        torch.set_num_threads(want)
 
 
 def default_workers(cpus: int, gpu: bool) -> int:

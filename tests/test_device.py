@@ -11,6 +11,8 @@ def test_available_cpus_respects_affinity():
 
 def test_get_device_is_cpu_here_and_clamps_threads(monkeypatch):
     monkeypatch.setenv("GAN_DEVICE", "cpu")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(device, "_threads_set", False)
     d = device.get_device()
     assert d.type == "cpu"
     assert torch.get_num_threads() == device.available_cpus()
@@ -56,3 +58,23 @@ def test_fast_dtype_elsewhere_asks_onednn(monkeypatch):
     _cpu(monkeypatch, "aarch64", mkldnn=False)
     assert device.fast_dtype(torch.device("cpu")) is None
     assert device.fast_dtype(torch.device("meta")) is None
+
+
+def test_clamp_keeps_fewer_threads_where_omp_num_threads_asks_and_never_more_than_the_cpus(monkeypatch):
+    from gan_core.compute import clamp_process_threads
+    old = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("OMP_NUM_THREADS", "1")
+        clamp_process_threads(2)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("OMP_NUM_THREADS", "8")
+        clamp_process_threads(2)
+        assert torch.get_num_threads() == 2
+        monkeypatch.setenv("OMP_NUM_THREADS", "junk")
+        clamp_process_threads(1)
+        assert torch.get_num_threads() == 1
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        clamp_process_threads(2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(old)
