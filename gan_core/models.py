@@ -155,7 +155,10 @@ def _small_size(img_size: int) -> int:
 
 def _norm2d(kind: str, c: int) -> nn.Module:
     # WGAN-GP's penalty is per-sample, so its critic must not mix samples: no batch norm there.
-    return {"batch": lambda: nn.BatchNorm2d(c), "layer": lambda: nn.GroupNorm(1, c), "none": nn.Identity}[kind]()
+    norms = {"batch": lambda: nn.BatchNorm2d(c), "layer": lambda: nn.GroupNorm(1, c), "none": nn.Identity}
+    if kind not in norms:  # a config.json from outside may say anything: a ValueError is refused in words
+        raise ValueError(f"norm must be one of {sorted(norms)}, not {str(kind)[:40]!r}")
+    return norms[kind]()
 
 
 class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
