@@ -118,6 +118,35 @@ def test_students_watch_the_teachers_run_live_and_cannot_touch_it():
     assert "train.session" in student.session_state and student.button(key="train.start")
 
 
+def _watching_script():
+    import streamlit as st
+
+    from ui.train_panels import live_panel, real_fake_panel
+    live_panel(st.session_state["run"], watch=lambda: st.session_state["on"])
+    real_fake_panel(st.session_state["run"], watch=lambda: st.session_state["on"])
+
+
+def test_a_watched_run_that_ends_says_so_in_place_and_shows_nothing_of_what_follows():
+    """The student's fragments keep ticking after the class run ends: they say so where they stand
+    (no full rerun from a ticking fragment: that once left a page blank) and draw nothing more."""
+    teacher = teacher_page()
+    teacher.button(key="train.step").click().run()
+    run = teacher.session_state["train.session"]
+    student = AppTest.from_function(_watching_script, default_timeout=180)
+    student.session_state["run"], student.session_state["on"] = run, True
+    student.run()
+    assert not student.exception, [e.value for e in student.exception]
+    assert any("watching" in i.value for i in student.info) and not student.warning
+    assert f"{run.trainer.iteration:,}" in [m.value for m in student.metric]
+    assert len(student.get("image")) >= 2 and len(student.get("plotly_chart")) >= 2   # grid, real/fake; curves
+    student.session_state["on"] = False   # the teacher reset: the same fragments run again
+    student.run()
+    assert not student.exception
+    assert any("no class run with this code" in w.value for w in student.warning)
+    assert not student.metric and not student.get("image") and not student.get("plotly_chart")
+    assert not any("watching" in i.value for i in student.info)
+
+
 def test_the_meter_is_built_once_per_reading_and_language_for_the_whole_class():
     """24 watchers drawing the meter every few seconds share one histogram per reading (and language), as
     they share the curves: a new reading, or a student in another language, builds a new one."""

@@ -260,3 +260,99 @@ def test_give_back_memory_trims_where_glibc_is_and_a_class_leaving_trims_once(mo
     compute.give_back_memory_soon(0.05)  # a later one trims again
     time.sleep(0.3)
     assert len(calls) == 2
+
+
+def test_a_sweep_is_due_only_while_the_threads_rest_after_use():
+    due = compute.sweep_due
+    assert due(idle_s=12, since_sweep_s=99, every_s=10, window_s=150)
+    assert not due(idle_s=0, since_sweep_s=99, every_s=10, window_s=150)     # a call is running
+    assert not due(idle_s=5, since_sweep_s=99, every_s=10, window_s=150)     # rested too short
+    assert not due(idle_s=151, since_sweep_s=99, every_s=10, window_s=150)   # nobody used it lately
+    assert not due(idle_s=40, since_sweep_s=3, every_s=10, window_s=150)     # swept a moment ago
+    assert due(idle_s=150, since_sweep_s=10, every_s=10, window_s=150)       # both edges count
+
+
+def test_idle_s_is_zero_while_a_call_runs_and_counts_from_its_return():
+    import threading
+    import time
+    runtime = compute.ComputeRuntime(workers=1)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow():
+        inside.set()
+        release.wait(5)
+
+    caller = threading.Thread(target=runtime.run, args=(slow,))
+    caller.start()
+    assert inside.wait(5)
+    time.sleep(0.1)
+    assert runtime.idle_s() == 0.0
+    release.set()
+    caller.join(5)
+    time.sleep(0.1)
+    assert 0.05 < runtime.idle_s() < 2.0
+    runtime.shutdown()
+
+
+def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_rest():
+    """A forgotten session is a reference cycle: freed by the sweeper, and not while a call runs."""
+    import gc
+    import threading
+    import time
+    import weakref
+
+    class Session:
+        pass
+
+    runtime = compute.ComputeRuntime(workers=1)
+    inside, release = threading.Event(), threading.Event()
+
+    def slow():
+        inside.set()
+        release.wait(5)
+
+    gc.disable()  # no automatic collection: only the sweeper's can free the cycle
+    try:
+        session = Session()
+        session.me = session
+        freed = []
+        weakref.finalize(session, freed.append, True)
+        del session
+        caller = threading.Thread(target=runtime.run, args=(slow,))
+        caller.start()
+        assert inside.wait(5)
+        compute.start_idle_sweeper(runtime, every_s=0.05, window_s=5.0)
+        time.sleep(0.4)
+        assert not freed  # a call is running: no sweep
+        release.set()
+        caller.join(5)
+        deadline = time.monotonic() + 3
+        while not freed and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert freed
+    finally:
+        gc.enable()
+        runtime.shutdown()
+
+
+def test_the_sweeper_ends_with_its_runtime():
+    import time
+    runtime = compute.ComputeRuntime(workers=1)
+    thread = compute.start_idle_sweeper(runtime, every_s=0.02, window_s=1.0)
+    del runtime
+    thread.join(2)
+    assert not thread.is_alive()
+
+
+def test_the_app_runtime_comes_with_its_sweeper_sized_to_the_session_ttl(monkeypatch):
+    """ui.runtime starts the sweeper with its runtime, for as long as Streamlit keeps closed sessions."""
+    from ui import runtime as app_runtime
+    started = []
+    monkeypatch.setattr(app_runtime, "start_idle_sweeper", lambda rt, **kw: started.append((rt, kw)))
+    app_runtime.compute_runtime.clear()
+    try:
+        rt = app_runtime.compute_runtime()
+        assert len(started) == 1 and started[0][0] is rt
+        assert started[0][1]["window_s"] > 120  # Streamlit's default disconnectedSessionTTL
+    finally:
+        app_runtime.compute_runtime.clear()

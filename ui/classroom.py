@@ -43,9 +43,11 @@ def watch_view(code: str) -> None:
     if run is None:
         c1.warning(t("class.not_found"))
         return
-    c1.info(t("class.watching"))
-    live_panel(run, watch=lambda: class_runs().watch(code) is run)
-    real_fake_panel(run)
+    def on() -> bool:  # asked by each redraw: the run may end any time
+        return class_runs().watch(code) is run
+
+    live_panel(run, watch=on)  # says "watching", and "ended" in place once it has
+    real_fake_panel(run, watch=on)
     history_panel(run)
 
 

@@ -89,7 +89,10 @@ def live_panel(sess: TrainSession, watch=None) -> None:
     full rerun nothing below it waits, greyed, for the tick either.
     watch: for a student watching the teacher's run (ui.classroom), a function that says whether the
     class run is still on: the same drawing on a slower clock that never stops (the teacher may
-    resume), never a tick or a control, and the whole page again once the class run has ended.
+    resume), never a tick or a control. Once the class run has ended, the same fragments say so in
+    place and draw nothing of the teacher's page: a full rerun from a ticking fragment that removes
+    the page's other ticking fragments left a student's page blank (React's root emptied) about one
+    time in twenty on a loaded machine.
     """
     shown = _state(sess)
     left, right = st.columns([2, 3])
@@ -100,11 +103,14 @@ def live_panel(sess: TrainSession, watch=None) -> None:
     @st.fragment(run_every=WATCH_INTERVAL_S if watch else TICK_INTERVAL_S if sess.running
                  else QUEUE_POLL_S if sess.status == "queued" else None)
     def _live():
-        if watch and not watch():  # the class run ended: the student's page says so
-            st.rerun(scope="app")
-        _draw_live(sess)
         if watch:
+            if watch():
+                st.info(t("class.watching"))
+                _draw_live(sess)
+            else:  # the class run ended: the student's page says so, and shows nothing of what follows
+                st.warning(t("class.not_found"))
             return
+        _draw_live(sess)
         if sess.status == "queued":  # in line: ask again; a seat starts the run without a click
             if sess.poll():
                 st.rerun(scope="app")
@@ -120,7 +126,8 @@ def live_panel(sess: TrainSession, watch=None) -> None:
 
     @st.fragment(run_every=CHART_INTERVAL_S if sess.running or watch else None)
     def _curves():
-        _draw_curves(sess)
+        if not watch or watch():
+            _draw_curves(sess)
 
     with left:
         _live()
@@ -133,13 +140,13 @@ def _draw_live(sess: TrainSession) -> None:
     if sess.ticket is not None:
         ahead, eta = sess.ticket.ahead, f"{sess.ticket.eta_s:.0f}"
         st.info(t("train.queue", ahead=ahead, eta=eta) if ahead else t("train.queue_next", eta=eta))
-    if sess.trainer is None:
+    tr = sess.trainer  # read once: a class watching this run draws it while the teacher may reset it
+    if tr is None:
         st.info(t("train.idle_hint"))
         return
-    grid = sess.latest_grid_images()
-    if grid is not None:
-        st.image(make_grid(grid, nrow=8), caption=grid_caption(sess, sess.trainer.snapshots[-1][0]),
-                 width="stretch", clamp=True)
+    if tr.snapshots:
+        step, grid = tr.snapshots[-1]
+        st.image(make_grid(grid, nrow=8), caption=grid_caption(tr.cfg, step), width="stretch", clamp=True)
 
 
 DRAW_KEY = "train.draw"
@@ -160,20 +167,23 @@ def _digit_picker(sess: TrainSession) -> None:
     sess.set_draw(choice)
 
 
-def real_fake_panel(sess: TrainSession) -> None:
+def real_fake_panel(sess: TrainSession, watch=None) -> None:
     """A real MNIST batch beside the newest fakes, grids of the same size: D's two inputs, side by side.
     The real digits are indexed from the shared MNIST tensor (the fakes' digits, for a conditional
-    model); redrawn with the curves' clock, no training work."""
+    model); redrawn with the curves' clock, no training work. watch: as in live_panel."""
     with st.expander(t("train.real_fake_title")):
         @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
         def _pair():
-            fake, real = sess.latest_grid_images(), sess.real_grid_images()
-            if fake is None or real is None:
+            if watch and not watch():  # the class run ended: nothing of the teacher's next run
+                return
+            snap, real = sess.latest_snapshot(), sess.real_grid_images()
+            if snap is None or real is None:
                 st.caption(t("train.real_fake_wait"))
                 return
+            step, fake = snap
             c1, c2 = st.columns(2)
             c1.image(make_grid(real, nrow=8), caption=t("train.real_caption", n=len(real)), width="stretch", clamp=True)
-            c2.image(make_grid(fake, nrow=8), caption=t("train.fake_caption", n=len(fake), step=sess.trainer.snapshots[-1][0]),
+            c2.image(make_grid(fake, nrow=8), caption=t("train.fake_caption", n=len(fake), step=step),
                      width="stretch", clamp=True)
 
         _pair()
@@ -216,9 +226,9 @@ def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
     return _shared(sess, "figure_cache", (len(cols["step"]), sess.trainer.iteration, current_lang()), build)
 
 
-def grid_caption(sess: TrainSession, step: int) -> str:
+def grid_caption(cfg, step: int) -> str:
     """The sample grid's caption; for progressive growing also the resolution it draws at (and the fade-in)."""
-    caption, cfg = t("train.grid_caption", step=step), sess.trainer.cfg
+    caption = t("train.grid_caption", step=step)
     if registry.get(cfg.model).family == "progressive" and cfg.phase_steps:
         res, alpha = progressive.schedule(cfg.phase_steps, step)
         caption += " · " + (t("train.grow_fading", res=res, alpha=f"{alpha:.2f}") if alpha < 1 else t("train.grow_at", res=res))
@@ -263,7 +273,8 @@ def _shared_histogram(sess: TrainSession, scores: dict):
 
 def history_panel(sess: TrainSession) -> None:
     """Timeline slider over the snapshots, and the whole history as an animated GIF."""
-    snaps = sess.trainer.snapshots if sess.trainer else []
+    tr = sess.trainer  # read once (see _draw_live)
+    snaps = tr.snapshots if tr else []
     with st.expander(t("train.history_title"), expanded=sess.status == "paused"):
         if len(snaps) < 2:
             st.caption(t("train.history_wait"))
@@ -276,7 +287,7 @@ def history_panel(sess: TrainSession) -> None:
             st.session_state["train.timeline"] = steps[-1]
         st.session_state["train.timeline_newest"] = steps[-1]
         step = st.select_slider(t("train.timeline"), options=steps, key="train.timeline")
-        st.image(make_grid(dict(snaps)[step], nrow=8), caption=grid_caption(sess, step), width=360)
+        st.image(make_grid(dict(snaps)[step], nrow=8), caption=grid_caption(tr.cfg, step), width=360)
         st.download_button(t("train.gif"), data=lambda: gif_bytes([make_grid(f, nrow=8) for _, f in snaps], scale=2),
                            file_name="gan-training.gif", mime="image/gif", key="train.gif",
                            on_click="ignore")

@@ -480,11 +480,16 @@ class TrainSession:
         n = min(len(v) for v in self.columns.values())
         return {k: np.asarray(v[:n], dtype=float) for k, v in self.columns.items()}
 
+    def latest_snapshot(self) -> tuple[int, np.ndarray] | None:
+        """(step, uint8 (64,28,28)) of the newest snapshot (G on the fixed noise). Read once: a class
+        watching this run draws it from other threads while the teacher may reset it."""
+        tr = self.trainer
+        return tr.snapshots[-1] if tr is not None and tr.snapshots else None
+
     def latest_grid_images(self) -> np.ndarray | None:
-        """uint8 (64,28,28) of the newest snapshot (G on the fixed noise)."""
-        if self.trainer is None or not self.trainer.snapshots:
-            return None
-        return self.trainer.snapshots[-1][1]
+        """uint8 (64,28,28) of the newest snapshot."""
+        snap = self.latest_snapshot()
+        return None if snap is None else snap[1]
 
     def judge_drawing(self, drawing: np.ndarray) -> dict | None:
         """The current D's verdict on a learner's digit (a gan_core.drawing.to_mnist() image) beside its

@@ -25,6 +25,8 @@ def test_a_student_watches_the_teachers_run(page, goto, browser, base_url, scree
     ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     try:
         student = ctx.new_page()
+        crashes = []  # uncaught errors in the student's page: the message if it goes blank
+        student.on("pageerror", lambda e: crashes.append(str(e)[:500]))
         harness.goto(student, base_url, f"train?class={code}")
         student.get_by_text(EN["class.watching"]).wait_for()
         first = _wait_metric_above(student, 0)
@@ -36,7 +38,14 @@ def test_a_student_watches_the_teachers_run(page, goto, browser, base_url, scree
         screenshot("class-run-teacher")
 
         page.get_by_role("button", name=EN["train.reset"]).click()
-        student.get_by_text(EN["class.not_found"]).wait_for(timeout=30_000)
+        try:
+            student.get_by_text(EN["class.not_found"]).wait_for(timeout=30_000)
+        except Exception as e:
+            body = student.inner_text("body").strip()
+            raise AssertionError(f"the student's page never said the class ended; page text {body[:200]!r}, "
+                                 f"uncaught errors {crashes}") from e
+        names = [b.inner_text() for b in student.get_by_role("button").all()]
+        assert EN["train.start"] not in names   # nothing of the teacher's next run appears
         harness.assert_no_exception(student)
     finally:
         ctx.close()
