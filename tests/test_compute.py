@@ -16,6 +16,20 @@ def rt():
     runtime.shutdown()
 
 
+def _hold_a_thread(rt) -> tuple[threading.Thread, threading.Event]:
+    """A call that keeps one compute thread busy until the returned event is set (join the thread)."""
+    gate, started = threading.Event(), threading.Event()
+
+    def blocker():
+        started.set()
+        gate.wait(5)
+
+    caller = threading.Thread(target=rt.run, args=(blocker,))
+    caller.start()
+    assert started.wait(5)
+    return caller, gate
+
+
 def _wait_for_queue(rt, n: int, timeout: float = 5.0) -> None:
     """Until n calls are queued on the compute thread (threads just started take a moment)."""
     for _ in range(int(timeout / 0.01)):
@@ -51,15 +65,8 @@ def test_results_exceptions_and_reentrancy(rt):
 
 
 def test_waiting_counts_queued_calls(rt):
-    gate, started, counts = threading.Event(), threading.Event(), []
-
-    def blocker():
-        started.set()
-        gate.wait(5)
-
-    first = threading.Thread(target=rt.run, args=(blocker,))
-    first.start()
-    assert started.wait(5)
+    counts = []
+    first, gate = _hold_a_thread(rt)
     queued = [threading.Thread(target=rt.run, args=(lambda: counts.append(rt.waiting()),)) for _ in range(3)]
     for th in queued:
         th.start()
@@ -273,18 +280,9 @@ def test_a_sweep_is_due_only_while_the_threads_rest_after_use():
 
 
 def test_idle_s_is_zero_while_a_call_runs_and_counts_from_its_return():
-    import threading
     import time
     runtime = compute.ComputeRuntime(workers=1)
-    inside, release = threading.Event(), threading.Event()
-
-    def slow():
-        inside.set()
-        release.wait(5)
-
-    caller = threading.Thread(target=runtime.run, args=(slow,))
-    caller.start()
-    assert inside.wait(5)
+    caller, release = _hold_a_thread(runtime)
     time.sleep(0.1)
     assert runtime.idle_s() == 0.0
     release.set()
