@@ -296,5 +296,5 @@ def give_back_memory_soon(delay_s: float = 2.0) -> None:
         if _trim_timer is not None and _trim_timer.is_alive():
             return
         _trim_timer = threading.Timer(delay_s, give_back_memory)
-        _trim_timer.daemon = True
+        _trim_timer.name, _trim_timer.daemon = "gan-memory-trim", True
         _trim_timer.start()
