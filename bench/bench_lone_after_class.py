@@ -1,0 +1,78 @@
+"""A lone user's training speed on a server that has had a class: both compute threads exist.
+
+The app's ComputeRuntime runs calls on a ThreadPoolExecutor of one thread per core (ui/runtime.py).
+Threads start as needed, so before any class a lone user's ticks all run on the one thread there is;
+after a class both exist, and the executor's threads take turns: one run's ticks hop between two
+threads, each with its own OpenMP team. This bench trains the default model alone through the
+runtime, each way, in fresh processes taking turns (the Space's environment), and prints steps/s,
+the ratio (after a class / before) and JSON.
+
+    python bench/bench_lone_after_class.py [--seconds 12] [--rounds 2]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+
+def one_run(after_class: bool, seconds: float) -> dict:
+    import torch
+
+    from gan_core.compute import ComputeRuntime
+    from gan_core.data import load_mnist, mnist_tensor
+    from gan_core.training import Trainer, TrainConfig, warm_up
+    data, labels = mnist_tensor("train"), torch.tensor(load_mnist("train")[1]).long()
+    runtime = ComputeRuntime(workers=2)
+    runtime.run(warm_up, data[:256], labels[:256])
+    if after_class:  # a second call while the first thread is busy starts the second thread
+        gate = threading.Event()
+        busy = threading.Thread(target=runtime.run, args=(gate.wait, 5))
+        busy.start()
+        runtime.run(warm_up, data[:256], labels[:256])
+        gate.set()
+        busy.join()
+    trainer, used = Trainer(TrainConfig.preset("cdcgan", seed=0), data, labels=labels), set()
+
+    def tick():
+        used.add(threading.get_ident())
+        trainer.step(10)
+    for _ in range(5):
+        runtime.run(tick)
+    used.clear()
+    start, began = trainer.iteration, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        runtime.run(tick)
+        time.sleep(0.05)  # the page draws between two ticks
+    rate = (trainer.iteration - start) / (time.perf_counter() - began)
+    runtime.shutdown()
+    return {"steps_per_s": round(rate, 1), "threads_used": len(used)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=12)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--child", choices=["before", "after"], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(one_run(args.child == "after", args.seconds)))
+        return
+    env = dict(os.environ, GOMP_SPINCOUNT="10000", MALLOC_ARENA_MAX="2")  # the Dockerfile's
+    runs = {"before": [], "after": []}
+    for _ in range(args.rounds):
+        for mode in runs:
+            out = subprocess.run([sys.executable, __file__, "--child", mode, "--seconds", str(args.seconds)],
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            runs[mode].append(json.loads(out.strip().splitlines()[-1]))
+            print(mode, runs[mode][-1], flush=True)
+    mean = {m: sum(r["steps_per_s"] for r in rs) / len(rs) for m, rs in runs.items()}
+    ratio = mean["after"] / mean["before"]
+    print(f"a lone user after a class: {mean['after']:.1f} steps/s, before: {mean['before']:.1f}, ratio {ratio:.2f}")
+    print(json.dumps({"before_class": runs["before"], "after_class": runs["after"], "ratio": round(ratio, 3)}))
+
+
+if __name__ == "__main__":
+    main()
