@@ -296,7 +296,6 @@ def test_idle_s_is_zero_while_a_call_runs_and_counts_from_its_return():
 def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_rest():
     """A forgotten session is a reference cycle: freed by the sweeper, and not while a call runs."""
     import gc
-    import threading
     import time
     import weakref
 
@@ -304,12 +303,6 @@ def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_re
         pass
 
     runtime = compute.ComputeRuntime(workers=1)
-    inside, release = threading.Event(), threading.Event()
-
-    def slow():
-        inside.set()
-        release.wait(5)
-
     gc.disable()  # no automatic collection: only the sweeper's can free the cycle
     try:
         session = Session()
@@ -317,9 +310,7 @@ def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_re
         freed = []
         weakref.finalize(session, freed.append, True)
         del session
-        caller = threading.Thread(target=runtime.run, args=(slow,))
-        caller.start()
-        assert inside.wait(5)
+        caller, release = _hold_a_thread(runtime)
         compute.start_idle_sweeper(runtime, every_s=0.05, window_s=5.0)
         time.sleep(0.4)
         assert not freed  # a call is running: no sweep
