@@ -1,11 +1,12 @@
 """A lone user's training speed on a server that has had a class: both compute threads exist.
 
-The app's ComputeRuntime runs calls on a ThreadPoolExecutor of one thread per core (ui/runtime.py).
-Threads start as needed, so before any class a lone user's ticks all run on the one thread there is;
-after a class both exist, and the executor's threads take turns: one run's ticks hop between two
-threads, each with its own OpenMP team. This bench trains the default model alone through the
-runtime, each way, in fresh processes taking turns (the Space's environment), and prints steps/s,
-the ratio (after a class / before) and JSON.
+The app's ComputeRuntime runs calls on one thread per core (ui/runtime.py). Threads start as needed,
+so before any class a lone user's ticks all run on the one thread there is; after a class both exist,
+and the threads take turns (concurrent.futures), so one run's ticks land on both, each with its own
+OpenMP team. Two 2-thread teams on 2 cores made libgomp stop spinning at its barriers: 0.66x the
+speed before the runtime freed a call's team when it returns (gan_core/compute.py). This bench
+trains the default model alone through the runtime, each way, in fresh processes taking turns (the
+Space's environment), and prints steps/s, the ratio (after a class / before) and JSON.
 
     python bench/bench_lone_after_class.py [--seconds 12] [--rounds 2]
 """

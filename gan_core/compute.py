@@ -12,7 +12,8 @@ The policy, measured on 2-core machines (numbers in docs/performance.md):
    the workers run several users' calls side by side, one core each. Small networks gain little from
    a second intra-op thread (one step is ~100 short ops, each ending in a barrier) and nearly twice
    from a second run beside them: two digit GANs, one thread each, 86 vs 52 steps/s in all.
-   Users queue in turn, first come first served.
+   Users queue in turn, first come first served. Once there are two compute threads, each frees its
+   OpenMP team after every call, so that at most the teams of the calls running now exist.
 3. Tiny networks (the 2-D toy GAN) run on one thread wherever they run: `one_thread()`.
 
     runtime = ComputeRuntime(workers=2)       # the app: one per server process (st.cache_resource)
@@ -125,11 +126,24 @@ class ComputeRuntime:
         return len(self._last_call)
 
     def _counted(self, fn, args, kwargs):
+        """fn on this compute thread with the intra-op threads that suit the moment; then, where the
+        runtime has started a second compute thread, this thread's OpenMP team is freed.
+
+        Why free it: libgomp counts every team's threads, and with more of them than CPUs it stops
+        spinning at its barriers (the module's rule 2). A lone user whose calls land on both compute
+        threads in turn (concurrent.futures' threads take turns) would keep two 2-thread teams alive
+        on 2 cores: after a class, 33.5 steps/s where one thread trained 50.5. Freed after each call,
+        the team is made again on the next (a thread start per call, a fraction of a millisecond
+        against a tick's half second): 49.0 vs 53.8 (bench/bench_lone_after_class.py)."""
         with self._lock:
             self._waiting -= 1
             contended = self._waiting > 0 or self._active_users() > 1
         self._fit_threads(contended)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if len(self._idents) > 1:  # another compute thread exists: leave no team behind (see _counted's doc)
+                release_thread_pool()
 
     def _fit_threads(self, contended: bool) -> None:
         """One intra-op thread while others share the compute threads, all of them when alone.

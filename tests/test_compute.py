@@ -193,6 +193,57 @@ def test_two_workers_run_two_users_side_by_side():
         rt.shutdown()
 
 
+def test_callers_waiting_for_a_thread_get_one_first_come_first_served(rt):
+    caller, gate = _hold_a_thread(rt)
+    order, callers = [], []
+    for i in range(4):
+        th = threading.Thread(target=rt.run, args=(order.append, i))
+        th.start()
+        callers.append(th)
+        _wait_for_queue(rt, i + 1)
+    assert rt.waiting() == 4
+    gate.set()
+    for th in [caller, *callers]:
+        th.join()
+    assert order == [0, 1, 2, 3]
+
+
+def test_once_two_compute_threads_exist_no_openmp_team_outlives_its_call():
+    """Two teams alive on 2 cores make libgomp stop spinning (a lone user then trained a third
+    slower, bench/bench_lone_after_class.py): after a second compute thread starts, every call frees
+    its team when it returns; while there is one compute thread, its team stays (it slows no one)."""
+    import os
+    import time
+
+    import torch
+    if torch.get_num_threads() < 2 or "OpenMP" not in torch.__config__.parallel_info() \
+            or not os.path.isdir("/proc/self/task"):
+        pytest.skip("needs OpenMP teams of 2+ threads and Linux's /proc to count them")
+    x = torch.rand(512, 512)
+
+    def threads():
+        return len(os.listdir("/proc/self/task"))
+
+    def matmul_then_count():
+        (x @ x).sum()  # a parallel op: this compute thread's team is up
+        return threads()
+    rt = ComputeRuntime(workers=2, active_window_s=0.0)  # every call alone: all intra-op threads
+    try:
+        inside = rt.run(matmul_then_count)
+        time.sleep(0.05)
+        assert threads() == inside, "one compute thread: its team stays between calls"
+        caller, gate = _hold_a_thread(rt)
+        rt.run(matmul_then_count)  # the first thread is busy: this starts the second
+        gate.set()
+        caller.join()
+        for _ in range(4):
+            inside = rt.run(matmul_then_count)
+            time.sleep(0.05)
+            assert threads() == inside - (torch.get_num_threads() - 1), "the call's team is gone when it returns"
+    finally:
+        rt.shutdown()
+
+
 def test_share_is_per_worker():
     """A tick's share of its time: users per compute thread, rounded up (never below one)."""
     users = [object() for _ in range(5)]
