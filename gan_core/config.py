@@ -19,6 +19,7 @@ class TrainConfig:
     model: str = "dcgan"
     z_dim: int = 100
     width: int = 64            # hidden units (mlp) or base channels (conv models)
+    g_hidden: int = 0          # the 28/32 px DCGAN's G: a dense layer of this many units before its projection (0 = none)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -108,6 +109,7 @@ MAX_JSON_BYTES = 64 * 1024  # a run config is ~1 KB; anything this big is not on
 BOUNDS = {
     "z_dim": (2, 512),
     "width": (4, 512),
+    "g_hidden": (0, 512),          # times 2*width*7*7 weights: 25M at width 512 (the rest of that G: 14M)
     "lr_g": (1e-6, 1e9),           # up to absurd on purpose: a diverging run is a lesson too
     "lr_d": (1e-6, 1e9),
     "beta1": (0.0, 0.999),

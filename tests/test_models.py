@@ -52,7 +52,7 @@ def test_hf_folder_roundtrip(tmp_path):
     hub.save_model(G, tmp_path, card="# card\n")
     cfg = json.loads((tmp_path / "config.json").read_text())
     assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0,
-                   "img_size": 28}
+                   "img_size": 28, "hidden": 0}
     assert (tmp_path / "README.md").read_text() == "# card\n"
     G2 = hub.load_model(tmp_path)
     assert isinstance(G2, DCGANGenerator28) and not G2.training
@@ -62,6 +62,21 @@ def test_hf_folder_roundtrip(tmp_path):
     # the Hub mixin loads the same folder too
     G3 = DCGANGenerator28.from_pretrained(tmp_path)
     assert torch.equal(G3.eval()(z), G(z))
+
+
+def test_dcgan_generator_with_a_dense_hidden_layer(tmp_path):
+    """hidden=H: z (and the digit) -> H units -> the 7x7 maps, as DCGAN's own MNIST code; 0: straight to the maps."""
+    plain, dense = DCGANGenerator28(z_dim=16, width=8, num_classes=10), DCGANGenerator28(z_dim=16, width=8, num_classes=10, hidden=24)
+    shapes = [(m.in_features, m.out_features) for m in dense.project if isinstance(m, torch.nn.Linear)]
+    assert shapes == [(26, 24), (24, 2 * 8 * 7 * 7)]
+    assert [(m.in_features, m.out_features) for m in plain.project if isinstance(m, torch.nn.Linear)] == [(26, 2 * 8 * 7 * 7)]
+    assert count_params(dense) - count_params(plain) == 26 * 24 + 2 * 24 + (24 - 26) * 2 * 8 * 7 * 7
+    x = dense(torch.randn(3, 16), torch.tensor([0, 5, 9]))
+    assert x.shape == (3, 1, 28, 28) and x.abs().max() <= 1
+    hub.save_model(dense, tmp_path)  # the Hub folder remembers it, and loads to the same function
+    assert json.loads((tmp_path / "config.json").read_text())["hidden"] == 24
+    z, y = torch.randn(4, 16), torch.tensor([1, 2, 3, 4])
+    assert torch.equal(hub.load_model(tmp_path)(z, y), dense.eval()(z, y))
 
 
 def test_load_errors_are_clear(tmp_path):
