@@ -65,7 +65,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "g_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic", "gp_every", "dropout", "ema",
+        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "g_hidden", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic", "gp_every", "dropout", "ema",
                                                    "optimizer", "batching", "phase_steps")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
     t.add_argument("--img-size", type=int, choices=[28, 32, 64], help="image size (default: the dataset's own; 64 for a zip or folder)")
     t.add_argument("--channels", type=int, choices=[1, 3], help="1 grey, 3 RGB (default: the dataset's own; 3 for a zip or folder)")
-    for name, typ in (("z-dim", int), ("width", int), ("g-hidden", int), ("lr-g", float), ("lr-d", float), ("beta1", float), ("beta2", float),
+    for name, typ in (("z-dim", int), ("width", int), ("g-hidden", int), ("d-hidden", int), ("lr-g", float), ("lr-d", float), ("beta1", float), ("beta2", float),
                       ("batch-size", int), ("n-critic", int), ("gp-every", int), ("dropout", float)):
         t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
                        help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]) + (

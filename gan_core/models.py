@@ -170,17 +170,21 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
 
     num_classes > 0 adds the AC-GAN auxiliary head: D also says which digit it sees, which gives
     a conditional G a direct signal to draw each class distinctly.
+    hidden > 0 puts a dense layer of that many units between the convolutions and the score (and the
+    class head), as DCGAN's own MNIST code did: a whole-digit judgement on top of local strokes.
     """
 
     def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0, num_classes: int = 0,
-                 img_size: int = 28):
+                 img_size: int = 28, hidden: int = 0):
         super().__init__()
         s = _small_size(img_size) // 4
-        self.classes = nn.Linear(2 * width * s * s, num_classes) if num_classes else None
+        features = hidden or 2 * width * s * s
+        self.classes = nn.Linear(features, num_classes) if num_classes else None
+        dense = [nn.Linear(2 * width * s * s, hidden), nn.LeakyReLU(0.2)] if hidden else []
         self.main = nn.Sequential(
             nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
-            nn.Flatten(), nn.Linear(2 * width * s * s, 1),
+            nn.Flatten(), *dense, nn.Linear(features, 1),
         )
 
     def forward(self, x):

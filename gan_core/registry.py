@@ -92,7 +92,8 @@ def _dcgan(cfg, channels, img_size, loss):
     if img_size in (28, 32):
         return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes, img_size=img_size,
                                  hidden=cfg.g_hidden),
-                DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes, img_size=img_size))
+                DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes, img_size=img_size,
+                                     hidden=cfg.d_hidden))
     return DCGANGenerator64(cfg.z_dim, cfg.width, channels), DCGANDiscriminator64(cfg.width, channels, norm)
 
 
@@ -115,12 +116,12 @@ DCGAN_SIZES = {28: 1, 32: 3, 64: 3}  # MNIST digits; small and 64x64 RGB picture
 IMAGE_DATA = ("digits", "images")  # models that train on MNIST and on any picture set
 
 SPECS = {s.name: s for s in (
-    # The app's default: the one that gives recognizable digits fastest on a 2-core CPU. The DCGAN family's
-    # G has a dense layer of 256 units before its projection (g_hidden, as DCGAN's own MNIST code): +2 to +15
-    # points of confident digits at equal training time for each of them (docs/benchmarks.md).
+    # The app's default: the one that gives recognizable digits fastest on a 2-core CPU. As DCGAN's own MNIST
+    # code, the DCGAN family's G has a dense layer (256 units) before its 7x7 maps (g_hidden) and, where D is
+    # not a WGAN critic, D one before its score (d_hidden): measured in docs/benchmarks.md (the critics gained nothing).
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
-              preset=dict(z_dim=100, width=32, g_hidden=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
-                          num_classes=10, bf16=True, ema=0.99)),
+              preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5,
+                          batch_size=64, n_critic=1, num_classes=10, bf16=True, ema=0.99)),
     # The seed slides' FNN GAN line for line: leaky_relu (0.01), D's sigmoid + nn.BCELoss, d_loss halved,
     # fresh noise for G's turn, shuffled epochs, Adam with its default betas (SGD: optimizer="sgd").
     # The deck's code reads lr=lr and batch_size without values; 2e-4 and 100 are the figures this
@@ -135,8 +136,8 @@ SPECS = {s.name: s for s in (
               preset=dict(z_dim=64, width=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=100, n_critic=1, ema=0.99,
                           bf16=True, real_label=0.9)),
     ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="unconditional DCGAN",
-              preset=dict(z_dim=100, width=32, g_hidden=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
-                          bf16=True, ema=0.99)),
+              preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=1e-3, lr_d=1e-3, beta1=0.5,
+                          batch_size=64, n_critic=1, bf16=True, ema=0.99)),
     # The WGANs' presets are tuned for a class period (bench/bench_minute.py, docs/benchmarks.md): the papers'
     # recipes (n_critic 5, lr 1e-4 / 5e-5, width 64, fp32) show no digit within a minute on 2 cores. One critic
     # update per G update at a higher rate (as TTUR's WGAN-GP), width 32, bf16, an EMA of G, and for WGAN-GP

@@ -79,6 +79,20 @@ def test_dcgan_generator_with_a_dense_hidden_layer(tmp_path):
     assert torch.equal(hub.load_model(tmp_path)(z, y), dense.eval()(z, y))
 
 
+def test_dcgan_discriminator_with_a_dense_hidden_layer(tmp_path):
+    """hidden=H: the 7x7 maps -> H units -> the score, and the class head reads the same H units."""
+    plain, dense = DCGANDiscriminator28(width=8, num_classes=10), DCGANDiscriminator28(width=8, num_classes=10, hidden=24)
+    shapes = [(m.in_features, m.out_features) for m in dense.main if isinstance(m, torch.nn.Linear)]
+    assert shapes == [(2 * 8 * 7 * 7, 24), (24, 1)] and dense.classes.in_features == 24
+    assert [(m.in_features, m.out_features) for m in plain.main if isinstance(m, torch.nn.Linear)] == [(2 * 8 * 7 * 7, 1)]
+    x = torch.randn(3, 1, 28, 28)
+    logit, classes = dense.eval().forward_with_classes(x)
+    assert logit.shape == (3,) and classes.shape == (3, 10) and torch.allclose(logit, dense(x))
+    hub.save_model(dense, tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["hidden"] == 24
+    assert torch.equal(hub.load_model(tmp_path)(x), dense(x))
+
+
 def test_load_errors_are_clear(tmp_path):
     with pytest.raises(hub.ModelLoadError, match="valid Hub repo id|could not fetch") as err:
         hub.load_model(str(tmp_path / "no" / "such" / "dir"))

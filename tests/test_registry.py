@@ -77,12 +77,15 @@ def test_only_the_28px_dcgan_takes_labels(name):
     assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan"))[0].num_classes == 10
 
 
-def test_g_hidden_reaches_the_small_dcgan_generator():
-    """The config's g_hidden is the 28/32 px DCGAN G's dense layer; the 64 px G has none (it builds as before)."""
+def test_g_and_d_hidden_reach_the_small_dcgan_only():
+    """The config's g_hidden / d_hidden are the 28/32 px DCGAN's dense layers, each in its own network;
+    the 64 px DCGAN has none (it builds as before)."""
     spec = registry.get("dcgan")
-    cfg = TrainConfig.preset("dcgan", width=8, g_hidden=32)
+    cfg = TrainConfig.preset("dcgan", width=8, g_hidden=32, d_hidden=24)
     for size in (28, 32):
-        g, _ = spec.build(cfg, img_size=size)
+        g, d = spec.build(cfg, img_size=size)
         assert g.project[0].out_features == 32 and g._hub_mixin_config["hidden"] == 32
-    assert spec.build(TrainConfig.preset("dcgan", width=8, g_hidden=0))[0].project[0].out_features == 2 * 8 * 7 * 7
+        assert d._hub_mixin_config["hidden"] == 24 and d.main[-1].in_features == 24
+    g, d = spec.build(TrainConfig.preset("dcgan", width=8, g_hidden=0, d_hidden=0))
+    assert g.project[0].out_features == 2 * 8 * 7 * 7 and d.main[-1].in_features == 2 * 8 * 7 * 7
     assert spec.build(cfg, img_size=64)[0].img_size == 64
