@@ -11,10 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from . import registry
-from .config import BOUNDS, CHOICES, ConfigError, check
+from .config import BOUNDS, CHOICES, TYPES, ConfigError, check
 from .datasets import NAMES as DATASET_NAMES
 from .messages import GanError, Message
 from .style import DEFAULT_LR
+
+# The preset's numbers `train` takes as flags (--z-dim ...): each checked against BOUNDS, typed as in
+# TrainConfig, and passed on as an override of the model's preset.
+NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic",
+                "gp_every", "dropout")
 
 
 def _progress(total, desc, unit="step", disable=False):
@@ -65,8 +70,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        overrides = {k: getattr(args, k) for k in ("z_dim", "width", "g_hidden", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic", "gp_every", "dropout", "ema",
-                                                   "optimizer", "batching", "phase_steps")}
+        overrides = {k: getattr(args, k) for k in (*NUMBER_FLAGS, "ema", "optimizer", "batching", "phase_steps")}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -291,12 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
     t.add_argument("--img-size", type=int, choices=[28, 32, 64], help="image size (default: the dataset's own; 64 for a zip or folder)")
     t.add_argument("--channels", type=int, choices=[1, 3], help="1 grey, 3 RGB (default: the dataset's own; 3 for a zip or folder)")
-    for name, typ in (("z-dim", int), ("width", int), ("g-hidden", int), ("d-hidden", int), ("lr-g", float), ("lr-d", float), ("beta1", float), ("beta2", float),
-                      ("batch-size", int), ("n-critic", int), ("gp-every", int), ("dropout", float)):
-        t.add_argument(f"--{name}", type=_bounded(name.replace("-", "_"), typ),
-                       help="[{}, {}]".format(*BOUNDS[name.replace("-", "_")]) + (
+    for key in NUMBER_FLAGS:
+        t.add_argument("--" + key.replace("_", "-"), type=_bounded(key, TYPES[key]),
+                       help="[{}, {}]".format(*BOUNDS[key]) + (
                            "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
-                           if name == "batch-size" else ""))
+                           if key == "batch_size" else ""))
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")

@@ -134,7 +134,7 @@ class ComputeRuntime:
         threads in turn (concurrent.futures' threads take turns) would keep two 2-thread teams alive
         on 2 cores: after a class, 33.5 steps/s where one thread trained 50.5. Freed after each call,
         the team is made again on the next (a thread start per call, a fraction of a millisecond
-        against a tick's half second): 49.0 vs 53.8 (bench/bench_lone_after_class.py)."""
+        against a tick's half second): 45.9 vs 49.2 steps/s (bench/bench_lone_after_class.py)."""
         with self._lock:
             self._waiting -= 1
             contended = self._waiting > 0 or self._active_users() > 1
