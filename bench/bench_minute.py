@@ -40,9 +40,10 @@ _PAPER_WGAN = dict(width=64, g_hidden=0, d_hidden=0, batch_size=64, bf16=False, 
 TEXTBOOK = {
     "cdcgan": ("cdcgan", _TUTORIAL),
     "dcgan": ("dcgan", _TUTORIAL),
-    "progressive": ("progressive", dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, bf16=False, ema=0.0)),
+    "progressive": ("progressive", dict(d_hidden=0, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, bf16=False, ema=0.0)),
     "wgan": ("wgan", dict(_PAPER_WGAN, lr_g=5e-5, lr_d=5e-5, n_critic=5, clip=0.01)),
-    "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, gp_weight=10.0)),
+    "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, gp_weight=10.0,
+                                   gp_every=1)),
     "mlp": ("slides", _SLIDES),
     "slides": ("slides", _SLIDES),
 }

@@ -20,7 +20,7 @@ class TrainConfig:
     z_dim: int = 100
     width: int = 64            # hidden units (mlp) or base channels (conv models)
     g_hidden: int = 0          # the 28/32 px DCGAN's G: a dense layer of this many units before its projection (0 = none)
-    d_hidden: int = 0          # the 28/32 px DCGAN's D: a dense layer of this many units before its score (0 = none)
+    d_hidden: int = 0          # the 28/32 px DCGAN's and the progressive D: a dense layer of this many units before its score (0 = none)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5

@@ -102,9 +102,12 @@ class ProgressiveGenerator(Growing, GeneratorBase, PyTorchModelHubMixin, **HUB_K
 @register
 class ProgressiveDiscriminator(Growing, nn.Module, PyTorchModelHubMixin, **HUB_KW):
     """28x28 image -> average-pooled to the current resolution -> a 1x1 conv from pixels ("from_img") ->
-    [block 28 -> 14] -> [block 14 -> 7] -> head at 7x7 -> one logit. The mirror of the generator."""
+    [block 28 -> 14] -> [block 14 -> 7] -> head at 7x7 -> one logit. The mirror of the generator.
 
-    def __init__(self, width: int = 32, channels: int = 1):
+    hidden > 0 ends the head with a dense layer of that many units before the logit, as ProGAN's D
+    ends (its 4x4 convolution over 4x4 maps is one): a judgement of the whole digit, not of strokes."""
+
+    def __init__(self, width: int = 32, channels: int = 1, hidden: int = 0):
         super().__init__()
         c7, c14, c28 = 2 * width, width, max(width // 2, 1)  # the generator's channels, in reverse
         self.shrink = nn.ModuleList([nn.AvgPool2d(4), nn.AvgPool2d(2), nn.Identity()])  # 28 -> 7, 14, 28
@@ -115,7 +118,9 @@ class ProgressiveDiscriminator(Growing, nn.Module, PyTorchModelHubMixin, **HUB_K
             nn.Sequential(nn.Conv2d(c28, c14, 3, 1, 1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)),  # 28 -> 14
         ])
         self.act = nn.LeakyReLU(0.2)
-        self.head = nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(c7 * 7 * 7, 1))
+        dense = [nn.Linear(c7 * 7 * 7, hidden), nn.LeakyReLU(0.2)] if hidden else []
+        self.head = nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1), nn.LeakyReLU(0.2), nn.Flatten(), *dense,
+                                  nn.Linear(hidden or c7 * 7 * 7, 1))
 
     def forward(self, x):
         s, a = int(self.stage), float(self.alpha)

@@ -397,3 +397,47 @@ def test_the_app_runtime_comes_with_its_sweeper_sized_to_the_session_ttl(monkeyp
         assert started[0][1]["window_s"] > 120  # Streamlit's default disconnectedSessionTTL
     finally:
         app_runtime.compute_runtime.clear()
+
+
+def test_retired_threads_end_and_the_next_call_starts_one_fresh_thread():
+    """After a class both compute threads exist; retired once idle, a lone user is back on one."""
+    import os
+    import time
+    rt = ComputeRuntime(workers=2)
+    try:
+        caller, gate = _hold_a_thread(rt)
+        assert not rt.retire_threads(), "a call is running: its thread stays"
+        rt.run(threading.get_ident)  # the first thread is busy: this starts the second
+        gate.set()
+        caller.join()
+        assert rt.threads() == 2
+        before = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+        assert rt.retire_threads() and rt.threads() == 0
+        if before is not None:
+            time.sleep(0.05)
+            assert len(os.listdir("/proc/self/task")) <= before - 2, "the threads have ended"
+        seen = {rt.run(threading.get_ident) for _ in range(5)}
+        assert len(seen) == 1 and rt.threads() == 1
+        assert rt.run(rt.on_compute_thread) and not rt.on_compute_thread()
+    finally:
+        rt.shutdown()
+
+
+def test_the_sweeper_retires_the_threads_once_they_rest():
+    import time
+    rt = ComputeRuntime(workers=2)
+    try:
+        caller, gate = _hold_a_thread(rt)
+        rt.run(lambda: None)
+        compute.start_idle_sweeper(rt, every_s=0.05, window_s=5.0)
+        time.sleep(0.3)
+        assert rt.threads() == 2, "no retiring while a call runs"
+        gate.set()
+        caller.join()
+        deadline = time.monotonic() + 3
+        while rt.threads() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert rt.threads() == 0
+        assert rt.run(lambda: 7) == 7 and rt.threads() == 1
+    finally:
+        rt.shutdown()

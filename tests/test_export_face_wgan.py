@@ -6,6 +6,7 @@ import sys
 import numpy as np
 from PIL import Image
 
+from gan_core.config import TrainConfig
 from gan_core.hub import load_model
 
 
@@ -34,8 +35,9 @@ def test_export_writes_generator_and_card(root, tmp_path):
     assert load_model(out).generate(2, seed=0).shape == (2, 3, 64, 64)
     card = (out / "README.md").read_text()
     # every setting the run took from its preset is spelled out: the preset may have changed since
-    assert ("--width 4 --batch-size 4 --n-critic 1 --gp-every 4 --ema 0.9 --lr-g 0.001 --lr-d 0.001 --beta1 0.25 "
-            "--beta2 0.9 --channels-last") in card
+    preset = TrainConfig.preset("wgan-gp")
+    assert (f"--width 4 --batch-size 4 --n-critic 1 --gp-every {preset.gp_every} --ema 0.9 --lr-g {preset.lr_g} "
+            f"--lr-d {preset.lr_d} --beta1 0.25 --beta2 {preset.beta2} --channels-last") in card
     assert "--out runs/w32 --resume" in card  # the run's own folder, not the snapshot exported from
     assert "Steps**: 2 generator updates" in card and "wgan-gp 99.0" in card and "wgan-gp 0.38 / 0.05" in card
     assert "face with both eyes in this share of 300 samples: dcgan 0.69 / 0.37; non-face controls: noise 0.00 / 0.00." in card

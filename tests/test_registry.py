@@ -3,6 +3,7 @@ page's options, the Architectures page's designs and the locale files all come f
 import json
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from gan_core import registry
@@ -89,3 +90,15 @@ def test_g_and_d_hidden_reach_the_small_dcgan_only():
     g, d = spec.build(TrainConfig.preset("dcgan", width=8, g_hidden=0, d_hidden=0))
     assert g.project[0].out_features == 2 * 8 * 7 * 7 and d.main[-1].in_features == 2 * 8 * 7 * 7
     assert spec.build(cfg, img_size=64)[0].img_size == 64
+
+
+def test_the_progressive_d_takes_d_hidden_as_progans_d_ends_and_g_takes_none():
+    spec = registry.get("progressive")
+    g, d = spec.build(TrainConfig.preset("progressive", width=8, g_hidden=32, d_hidden=24))
+    assert d._hub_mixin_config["hidden"] == 24 and d.head[-1].in_features == 24 and d.head[-3].out_features == 24
+    assert g.project[0].out_features == 2 * 8 * 7 * 7  # G's first layer is its projection still
+    assert spec.build(TrainConfig.preset("progressive", width=8, d_hidden=0))[1].head[-1].in_features == 2 * 8 * 7 * 7
+    x = torch.rand(3, 1, 28, 28)
+    for resolution in (7, 14, 28):  # at every phase of its growth the dense layer judges the 7x7 maps
+        d.set_resolution(resolution, 0.5 if resolution > 7 else 1.0)
+        assert d(x).shape == (3,)
