@@ -344,8 +344,11 @@ def test_idle_s_is_zero_while_a_call_runs_and_counts_from_its_return():
     runtime.shutdown()
 
 
-def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_rest():
-    """A forgotten session is a reference cycle: freed by the sweeper, and not while a call runs."""
+def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_rest(monkeypatch):
+    """A forgotten session is a reference cycle: freed by the sweeper, and not while a call runs.
+
+    Sweeps are told apart by the thread that makes them: an app runtime left by an earlier test in
+    this process has a sweeper of its own, whose collections would free the cycle too."""
     import gc
     import time
     import weakref
@@ -353,8 +356,10 @@ def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_re
     class Session:
         pass
 
+    sweeps, real_sweep = [], compute.sweep_memory
+    monkeypatch.setattr(compute, "sweep_memory", lambda: (sweeps.append(threading.get_ident()), real_sweep()))
     runtime = compute.ComputeRuntime(workers=1)
-    gc.disable()  # no automatic collection: only the sweeper's can free the cycle
+    gc.disable()  # no automatic collection: only a sweep's can free the cycle
     try:
         session = Session()
         session.me = session
@@ -362,15 +367,15 @@ def test_the_sweeper_frees_what_only_a_full_collection_frees_once_the_threads_re
         weakref.finalize(session, freed.append, True)
         del session
         caller, release = _hold_a_thread(runtime)
-        compute.start_idle_sweeper(runtime, every_s=0.05, window_s=5.0)
+        sweeper = compute.start_idle_sweeper(runtime, every_s=0.05, window_s=5.0)
         time.sleep(0.4)
-        assert not freed  # a call is running: no sweep
+        assert sweeper.ident not in sweeps  # a call is running: no sweep
         release.set()
         caller.join(5)
         deadline = time.monotonic() + 3
-        while not freed and time.monotonic() < deadline:
+        while not (freed and sweeper.ident in sweeps) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert freed
+        assert sweeper.ident in sweeps and freed
     finally:
         gc.enable()
         runtime.shutdown()
