@@ -157,6 +157,13 @@ def _small_size(img_size: int) -> int:
     return img_size
 
 
+def score_layers(features: int, hidden: int = 0) -> list[nn.Module]:
+    """The end of a D: one linear score from `features`, or with hidden > 0 a dense layer of that many
+    units first (LeakyReLU 0.2), as DCGAN's MNIST D and ProGAN's D end: a judgement of the whole image."""
+    dense = [nn.Linear(features, hidden), nn.LeakyReLU(0.2)] if hidden else []
+    return [*dense, nn.Linear(hidden or features, 1)]
+
+
 def _norm2d(kind: str, c: int) -> nn.Module:
     # WGAN-GP's penalty is per-sample, so its critic must not mix samples: no batch norm there.
     norms = {"batch": lambda: nn.BatchNorm2d(c), "layer": lambda: nn.GroupNorm(1, c), "none": nn.Identity}
@@ -178,13 +185,11 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
                  img_size: int = 28, hidden: int = 0):
         super().__init__()
         s = _small_size(img_size) // 4
-        features = hidden or 2 * width * s * s
-        self.classes = nn.Linear(features, num_classes) if num_classes else None
-        dense = [nn.Linear(2 * width * s * s, hidden), nn.LeakyReLU(0.2)] if hidden else []
+        self.classes = nn.Linear(hidden or 2 * width * s * s, num_classes) if num_classes else None
         self.main = nn.Sequential(
             nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
-            nn.Flatten(), *dense, nn.Linear(features, 1),
+            nn.Flatten(), *score_layers(2 * width * s * s, hidden),
         )
 
     def forward(self, x):

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .models import HUB_KW, GeneratorBase, register
+from .models import HUB_KW, GeneratorBase, register, score_layers
 
 RESOLUTIONS = (7, 14, 28)  # stage 0, 1, 2
 
@@ -118,9 +118,7 @@ class ProgressiveDiscriminator(Growing, nn.Module, PyTorchModelHubMixin, **HUB_K
             nn.Sequential(nn.Conv2d(c28, c14, 3, 1, 1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)),  # 28 -> 14
         ])
         self.act = nn.LeakyReLU(0.2)
-        dense = [nn.Linear(c7 * 7 * 7, hidden), nn.LeakyReLU(0.2)] if hidden else []
-        self.head = nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1), nn.LeakyReLU(0.2), nn.Flatten(), *dense,
-                                  nn.Linear(hidden or c7 * 7 * 7, 1))
+        self.head = nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1), nn.LeakyReLU(0.2), nn.Flatten(), *score_layers(c7 * 7 * 7, hidden))
 
     def forward(self, x):
         s, a = int(self.stage), float(self.alpha)
