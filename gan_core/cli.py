@@ -19,7 +19,7 @@ from .style import DEFAULT_LR
 # The preset's numbers `train` takes as flags (--z-dim ...): each checked against BOUNDS, typed as in
 # TrainConfig, and passed on as an override of the model's preset.
 NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic",
-                "gp_every", "dropout")
+                "gp_every", "dropout", "g_class_weight")
 
 
 def _progress(total, desc, unit="step", disable=False):

@@ -42,6 +42,7 @@ class TrainConfig:
     bf16: bool = False         # autocast to bfloat16 (CPUs with AVX512-BF16/AMX, recent GPUs)
     channels_last: bool = False
     num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
+    g_class_weight: float = 1.0  # AC-GAN: weight of G's class term ("D reads my fake as the asked digit")
     ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
     real_label: float = 1.0    # D's target for real images (BCE models); 0.9 = one-sided label smoothing
     optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)
@@ -130,6 +131,7 @@ BOUNDS = {
     "n_fixed": (1, 256),
     "max_snapshots": (2, 10_000),
     "num_classes": (0, 10),
+    "g_class_weight": (0.0, 10.0),  # 0: G draws no class on purpose; D's head still learns the real digits
     "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
     "real_label": (0.5, 1.0),      # at 0.5 D could not tell real from fake by its target
     "phase_steps": (0, 1_000_000),

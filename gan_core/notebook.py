@@ -98,12 +98,13 @@ def _bce_body(cfg: TrainConfig) -> str:
     y_fake = "\n    y_fake = torch.randint(NUM_CLASSES, (B,), generator=rng).to(device)  # the digits G is asked for" if cond else ""
     g_in = "z, y_fake" if cond else "z"
     smooth = ', CONFIG["real_label"]' if cfg.real_label != 1.0 else ""  # one-sided label smoothing
+    weight = 'CONFIG["g_class_weight"] * ' if cfg.g_class_weight != 1.0 else ""
     if cond:
         d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
                    "        fake_out = D(fake.detach()).float()\n"
                    f"        d_loss = {d_loss}(real_out, fake_out{smooth}) + class_loss(real_cls, y_real)\n")
         g_judge = ("        g_out, g_cls = (o.float() for o in D.forward_with_classes(fake))\n"
-                   f"        g_loss = {g_loss}(g_out) + class_loss(g_cls, y_fake)  # fool D, and draw the asked digit\n")
+                   f"        g_loss = {g_loss}(g_out) + {weight}class_loss(g_cls, y_fake)  # fool D, and draw the asked digit\n")
     else:
         d_judge = ("        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n"
                    f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")

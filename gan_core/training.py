@@ -471,7 +471,7 @@ class Trainer:
             g_logit, g_cls = self._judge(fake, classes=cond, frozen=True)
             g_loss = bce.g_loss(g_logit)
             if cond:
-                g_loss = g_loss + losses.class_loss(g_cls, y_fake)
+                g_loss = g_loss + cfg.g_class_weight * losses.class_loss(g_cls, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
         # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0, a probability > 0.5: "real")

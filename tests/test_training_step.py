@@ -331,3 +331,16 @@ def test_the_real_label_reaches_ds_loss(data):
              for label in (1.0, 0.9)}
     assert first[1.0]["d_loss"] != pytest.approx(first[0.9]["d_loss"], rel=1e-3)
     assert first[1.0]["d_real_acc"] == first[0.9]["d_real_acc"]  # D judged the same pictures with the same weights
+
+
+def test_g_class_weight_scales_gs_class_term_and_leaves_ds_loss_alone(data):
+    """Same seed, same batch: D's loss is the same for every weight; G's loss is its adversarial term plus
+    weight x the class term, so it grows by equal amounts for equal steps of the weight, from above 0 at 0."""
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+    first = {w: Trainer(TrainConfig.preset("cdcgan", g_class_weight=w, batch_size=16, width=8, bf16=False), data,
+                        device="cpu", labels=labels).step(1)[0] for w in (0.0, 1.0, 2.0)}
+    assert first[0.0]["d_loss"] == first[1.0]["d_loss"] == first[2.0]["d_loss"]
+    class_term = first[1.0]["g_loss"] - first[0.0]["g_loss"]
+    assert class_term > 0.5  # cross-entropy over 10 digits of an untrained head: about ln 10 = 2.3
+    assert first[2.0]["g_loss"] - first[1.0]["g_loss"] == pytest.approx(class_term, rel=1e-4)

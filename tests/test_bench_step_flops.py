@@ -1,0 +1,33 @@
+"""bench/bench_step_flops.py's time breakdown: every FLOP counted lands in matmuls or convolutions, the
+shares add up, and the ceiling (the rest costing nothing) is above what the step measured."""
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from gan_core.training import TrainConfig, Trainer
+
+spec = importlib.util.spec_from_file_location(
+    "bench_step_flops", Path(__file__).resolve().parents[1] / "bench" / "bench_step_flops.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_the_breakdown_sorts_every_flop_and_its_ceiling_lies_above_the_whole_step():
+    torch.manual_seed(0)
+    data = torch.rand(256, 1, 28, 28) * 2 - 1
+    labels = torch.arange(256) % 10
+    t = Trainer(TrainConfig.preset("cdcgan"), data, labels=labels)
+    t.step(2)
+    flops = bench.step_flops(t)
+    peak = 1e12
+    where = bench.time_breakdown(t, 3, peak)
+    kinds = ("matmul", "convolution", "other")
+    # the default model's step has dense layers (matmuls) and convolutions; nothing else counts FLOPs
+    assert where["matmul"]["gflop_per_step"] > 0 and where["convolution"]["gflop_per_step"] > 0
+    assert where["other"]["gflop_per_step"] == 0 and where["other"]["gflops"] is None
+    assert abs(sum(where[k]["gflop_per_step"] for k in kinds) - flops / 1e9) < 2e-3
+    assert abs(sum(where[k]["time_share"] for k in kinds) - 1) < 2e-3
+    step_s = sum(where[k]["ms_per_step"] for k in kinds) / 1e3
+    # the ceiling drops only the time of "other": above the whole step's rate, below infinity
+    assert flops / step_s / peak < where["ceiling_share_of_peak"] < flops / (where["matmul"]["ms_per_step"] / 1e3) / peak
