@@ -94,6 +94,19 @@ def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
         assert (note in [c.value for c in at.sidebar.caption]) is shown, model
 
 
+def test_the_class_weight_shows_for_the_conditional_model_only_and_reaches_its_run():
+    """AC-GAN's fidelity against variety, to try: the default (conditional) model shows G's class weight at
+    its preset's 0.3, a Step trains with the value set, and an unconditional model has no such widget."""
+    at = open_page("cdcgan", width=8)
+    assert at.number_input(key="train.w.g_class_weight").value == pytest.approx(0.3)
+    at.number_input(key="train.w.g_class_weight").set_value(1.0).run()
+    at.button(key="train.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sess(at).trainer.cfg.g_class_weight == pytest.approx(1.0)
+    at = open_page("dcgan")
+    assert "train.w.g_class_weight" not in [w.key for w in at.number_input]
+
+
 def test_nan_stops_with_message_and_reset_not_traceback():
     at = open_page()
     at.button(key="train.start").click().run()

@@ -11,12 +11,16 @@ RTL_CSS = """<style>
    right to left (text, lists, tabs, columns, widget labels, the page navigation) ... */
 [data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
 [data-testid="stMain"], [data-testid="stSidebarContent"] { direction: rtl; }
+/* A widget's help opens in a tooltip drawn outside the page's containers: it reads right to left too
+   (left to right, a wrapped Hebrew sentence with a "G" or a number in it comes out in the wrong order). */
+[data-testid="stTooltipContent"] { direction: rtl; text-align: start; }
 :is([data-testid="stMain"], [data-testid="stSidebarContent"])
   :is(h1, h2, h3, h4, p, li, [data-testid="stMarkdownContainer"], [data-testid="stCaptionContainer"],
       [data-testid="stWidgetLabel"], [data-testid="stMetricLabel"], [data-testid="stMetricValue"]) { text-align: start; }
 /* ... while what is read left to right stays so: code, formulas, plots, diagrams, tables and the
    tracks of sliders. Isolation keeps an inline `D(G(z))` from being reordered by the Hebrew around it. */
 [data-testid="stAppViewContainer"] code, [data-testid="stAppViewContainer"] pre, [data-testid="stCode"],
+[data-testid="stTooltipContent"] code,
 .katex, [data-testid="stPlotlyChart"], [data-testid="stGraphVizChart"], [data-testid="stDataFrame"],
 [data-testid="stSlider"] [data-baseweb="slider"], [data-testid="stSliderTickBar"] {
   direction: ltr; unicode-bidi: isolate; text-align: left;

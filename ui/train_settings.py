@@ -15,7 +15,7 @@ from .i18n import msg, t
 from .train_session import LIVE_FIELDS, TrainSession
 
 WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
-                 "balance", "d_acc_max", "g_success_max")
+                 "balance", "d_acc_max", "g_success_max", "g_class_weight")
 MESSAGE_KEY = "train.upload_message"
 
 
@@ -95,6 +95,8 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
+    if registry.get(st.session_state[_key("model")]).conditional:  # AC-GAN: fidelity against variety, to try
+        num(c2, "g_class_weight", 0.1, format="%.2f", help=t("train.g_class_weight_help"))
     c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"),
               disabled=vae)
     sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.not_gan_help" if vae else "train.balance_help"),

@@ -32,6 +32,12 @@ def test_every_page_in_every_language(page, goto, assert_no_exception, screensho
         assert main.evaluate("e => getComputedStyle(e).direction") == direction
         h1 = page.locator('[data-testid="stMain"] h1').first
         assert h1.inner_text().strip() == words[TITLES[url_path]].strip()
+        if url_path == "train":  # a widget's help, drawn in a tooltip outside the page's containers
+            page.locator('[data-testid="stSidebar"] [data-testid="stTooltipIcon"]').first.hover()
+            tip = page.locator('[data-testid="stTooltipContent"]').first
+            tip.wait_for(state="visible")
+            assert tip.evaluate("e => getComputedStyle(e).direction") == direction, lang
+            page.mouse.move(0, 0)
         screenshot(f"lang-{lang}-{url_path or 'architectures'}")
 
 
