@@ -164,8 +164,11 @@ _EMA = """\
         decay = min(CONFIG["ema"], (1 + step) / (10 + step))
         for p_ema, p in zip(G_ema.parameters(), G.parameters()):
             p_ema.lerp_(p, 1 - decay)
-        for b_ema, b in zip(G_ema.buffers(), G.buffers()):
-            b_ema.copy_(b)
+        for (name, b_ema), b in zip(G_ema.named_buffers(), G.buffers()):
+            if name.endswith(("running_mean", "running_var")):  # batch norm's statistics: averaged too
+                b_ema.lerp_(b, 1 - decay)
+            else:
+                b_ema.copy_(b)
 """
 
 _BATCHES = {

@@ -185,10 +185,15 @@ def test_wgan_accuracies_are_judged_against_the_midpoint(data):
 def test_ema_warms_up_then_uses_its_decay(data):
     t = trainer("dcgan", data, ema=0.5)
     ema0 = [p.detach().clone() for p in t.G_ema.parameters()]
+    bn0 = {name: b.clone() for name, b in t.G_ema.named_buffers()}
     t.step(1)  # iteration 0: decay min(0.5, 1/10) = 0.1 -> EMA = 0.1 old + 0.9 new
     for e0, e, g in zip(ema0, t.G_ema.parameters(), t.G.parameters()):
         assert torch.allclose(e, 0.1 * e0 + 0.9 * g, atol=1e-6)
-    assert all(torch.equal(eb, b) for eb, b in zip(t.G_ema.buffers(), t.G.buffers()))  # BN statistics copied
+    for (name, eb), b in zip(t.G_ema.named_buffers(), t.G.buffers()):
+        if name.endswith(("running_mean", "running_var")):  # batch norm's statistics: averaged as the weights
+            assert not torch.equal(eb, b) and torch.allclose(eb, 0.1 * bn0[name] + 0.9 * b, atol=1e-6), name
+        else:                                               # the step counter: G's
+            assert torch.equal(eb, b), name
     t.iteration = 100  # far into the run: min(0.5, 101/110) = the configured 0.5
     ema1 = [p.detach().clone() for p in t.G_ema.parameters()]
     t.step(1)
