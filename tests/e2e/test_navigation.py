@@ -43,6 +43,10 @@ def test_language_switch_to_hebrew(page, goto, assert_no_exception, screenshot):
     assert nav.evaluate("e => getComputedStyle(e).direction") == "ltr"
 
     harness.choose_selectbox(page, EN["app.language"], HE["_name"], scope='[data-testid="stSidebar"]')
+    # on a busy machine the rerun may start after choose_selectbox's settle: wait for it to relabel the menu
+    page.wait_for_function("t => document.querySelector('[data-testid=\"stSidebarNavItems\"]').innerText.includes(t)",
+                           arg=HE["nav.train"], timeout=harness.DEFAULT_TIMEOUT_MS)
+    harness.wait_for_run(page)
 
     text = nav.inner_text()
     for _, key in PAGES:
