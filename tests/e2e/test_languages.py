@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from playwright.sync_api import expect
+
 from gan_devkit import browser as harness
 
 pytestmark = pytest.mark.e2e
@@ -12,6 +14,7 @@ LOCALES = harness.ROOT / "locales"
 TABLES = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(LOCALES.glob("*.json"))}
 PAGES = [("", "nav.architectures"), ("train", "nav.train"), ("latent", "nav.latent"), ("style", "nav.style")]
 TITLES = {"": "arch.title", "train": "nav.train", "latent": "latent.title", "style": "nav.style"}
+WAIT_MS = 30_000
 
 
 @pytest.mark.parametrize("lang", sorted(TABLES))
@@ -28,15 +31,15 @@ def test_every_page_in_every_language(page, goto, assert_no_exception, screensho
         assert_no_exception()
         text = nav.inner_text()
         assert all(words[k] in text for _, k in PAGES), (lang, text)
-        main = page.locator('[data-testid="stMain"]')
-        assert main.evaluate("e => getComputedStyle(e).direction") == direction
+        # waiting checks: on a busy machine the page's run may start after wait_for_run's settle
+        # (then the title and the stylesheet are the page before's for a moment)
         h1 = page.locator('[data-testid="stMain"] h1').first
-        assert h1.inner_text().strip() == words[TITLES[url_path]].strip()
+        expect(h1).to_have_text(words[TITLES[url_path]].strip(), timeout=WAIT_MS)
+        expect(page.locator('[data-testid="stMain"]')).to_have_css("direction", direction, timeout=WAIT_MS)
         if url_path == "train":  # a widget's help, drawn in a tooltip outside the page's containers
             page.locator('[data-testid="stSidebar"] [data-testid="stTooltipIcon"]').first.hover()
             tip = page.locator('[data-testid="stTooltipContent"]').first
-            tip.wait_for(state="visible")
-            assert tip.evaluate("e => getComputedStyle(e).direction") == direction, lang
+            expect(tip).to_have_css("direction", direction, timeout=WAIT_MS)
             page.mouse.move(0, 0)
         screenshot(f"lang-{lang}-{url_path or 'architectures'}")
 
