@@ -48,15 +48,15 @@ def step_flops(t: Trainer) -> int:
     return counter.get_total_flops()
 
 
-# FlopCounterMode's op names -> the profiler's ops that do that work (their self time)
+# The ops that do FLOPs, as FlopCounterMode names them ("aten.mm"; the profiler says "aten::mm")
 KINDS = {"matmul": ("aten.mm", "aten.addmm", "aten.bmm"),
          "convolution": ("aten.convolution", "aten.convolution_backward")}
 
 
 def _kind(profiler_op: str) -> str:
-    if profiler_op in ("aten::mm", "aten::addmm", "aten::bmm"):
+    if profiler_op.replace("::", ".") in KINDS["matmul"]:
         return "matmul"
-    if "convolution" in profiler_op:  # mkldnn_convolution, _convolution, convolution_backward, ...
+    if "convolution" in profiler_op:  # the profiler's own time also sits in mkldnn_convolution, _convolution, ...
         return "convolution"
     return "other"
 

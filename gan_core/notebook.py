@@ -27,6 +27,7 @@ from . import grid, losses, models, registry
 from .config import TrainConfig
 from .device import fast_dtype
 from .messages import GanError
+from .training import BN_STATISTICS
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
 _HUB = re.compile(r",\s*PyTorchModelHubMixin,\s*\*\*HUB_KW")  # the Hub mixin: not needed to train
@@ -158,14 +159,14 @@ def _wgan_body(cfg: TrainConfig) -> str:
 """
 
 
-_EMA = """\
+_EMA = f"""\
     # ---- the EMA of G's weights: what the samples come from (a short horizon at first)
     with torch.no_grad():
         decay = min(CONFIG["ema"], (1 + step) / (10 + step))
         for p_ema, p in zip(G_ema.parameters(), G.parameters()):
             p_ema.lerp_(p, 1 - decay)
         for (name, b_ema), b in zip(G_ema.named_buffers(), G.buffers()):
-            if name.endswith(("running_mean", "running_var")):  # batch norm's statistics: averaged too
+            if name.endswith({BN_STATISTICS!r}):  # batch norm's statistics: averaged too
                 b_ema.lerp_(b, 1 - decay)
             else:
                 b_ema.copy_(b)
