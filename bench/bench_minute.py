@@ -114,8 +114,6 @@ def main():
     labels = torch.tensor(load_mnist("train")[1]).long()
     default = registry.DEFAULT_MODEL
     real = real_references(args.seed)
-    # Every figure here is "in so many seconds on this machine": the peak says how fast the machine was
-    # (two sessions' 2 cores measured 815 and 376 GFLOP/s, and the default trained 455 and 240 steps in 10 s).
     peak = round(matmul_peak() / 1e9, 1)
     out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "bf16_matmul_peak_gflops": peak,
            "budget_s": args.budget, "default_model": default, "frechet_real": real, "models": {}}
