@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from . import grid, losses, models, registry
 from .config import TrainConfig
-from .device import fast_dtype
+from .device import adam, fast_dtype
 from .messages import GanError
 from .training import BN_STATISTICS
 
@@ -80,15 +80,14 @@ def _loss_names(cfg: TrainConfig) -> list[str]:
 def _optimizers(cfg: TrainConfig) -> str:
     """The Trainer's choice of optimizer, as code."""
     if cfg.optimizer == "sgd":
-        kind, extra = "SGD", ""
+        kind, note = "SGD", "# plain SGD, the slides' alternative\n"
     elif cfg.loss == "wgan-clip":
-        kind, extra = "RMSprop", ""
-    else:
-        kind, extra = "Adam", ', betas=(CONFIG["beta1"], CONFIG["beta2"])'
-    note = {"SGD": "# plain SGD, the slides' alternative\n",
-            "RMSprop": "# RMSprop, as the WGAN paper: momentum destabilises weight clipping\n"}.get(kind, "")
-    return (f'{note}opt_g = torch.optim.{kind}(G.parameters(), lr=CONFIG["lr_g"]{extra})\n'
-            f'opt_d = torch.optim.{kind}(D.parameters(), lr=CONFIG["lr_d"]{extra})')
+        kind, note = "RMSprop", "# RMSprop, as the WGAN paper: momentum destabilises weight clipping\n"
+    else:  # adam(): copied above, with the fused kernel where the app's Trainer takes it
+        return ('opt_g = adam(G.parameters(), CONFIG["lr_g"], (CONFIG["beta1"], CONFIG["beta2"]))\n'
+                'opt_d = adam(D.parameters(), CONFIG["lr_d"], (CONFIG["beta1"], CONFIG["beta2"]))')
+    return (f'{note}opt_g = torch.optim.{kind}(G.parameters(), lr=CONFIG["lr_g"])\n'
+            f'opt_d = torch.optim.{kind}(D.parameters(), lr=CONFIG["lr_d"])')
 
 
 # ---------------------------------------------------------------- the loop, written for this run
@@ -237,7 +236,7 @@ device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("device:", device)
 
 
-""" + _source(fast_dtype))
+""" + _source(fast_dtype) + "\n\n\n" + _source(adam))
     yield new_code_cell(f"""\
 # The run's settings (the app's TrainConfig). Not every field is used by this model.
 CONFIG = {config}""")

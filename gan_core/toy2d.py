@@ -19,6 +19,7 @@ from torch import nn
 
 from . import losses
 from .compute import one_thread
+from .device import adam
 
 SHAPES = ("ring", "grid", "spiral", "custom")
 LOSSES = ("nonsat", "minimax", "wgan-gp")
@@ -129,10 +130,7 @@ def _mlp(n_in: int, hidden: int, n_out: int, act) -> nn.Sequential:
 
 def _adam(params, lr: float, loss: str):
     betas = (0.0, 0.9) if loss == "wgan-gp" else (0.5, 0.999)  # the WGAN-GP paper's betas
-    try:  # the fused CPU kernel updates all tensors in one call; tiny nets are all overhead otherwise
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(params, lr=lr, betas=betas, foreach=True)
+    return adam(params, lr, betas)  # tiny nets are all overhead: the fused kernel updates all tensors in one call
 
 
 @dataclass

@@ -21,7 +21,7 @@ import torch
 from . import distributed, losses, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
-from .device import fast_dtype, get_device
+from .device import adam, fast_dtype, get_device
 from .hub import load_model, save_model
 from .messages import GanError, Message
 
@@ -121,8 +121,8 @@ class Trainer:
             self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=cfg.lr_g)
             self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=cfg.lr_d)
         else:
-            self.opt_g = torch.optim.Adam(self.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+            self.opt_g = adam(self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2))
+            self.opt_d = adam(self.D.parameters(), cfg.lr_d, (cfg.beta1, cfg.beta2))
         # Samples come from an EMA of G's weights when enabled: it averages out the oscillation
         # of the two-player game, so digits look clean many steps earlier.
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema else None

@@ -78,3 +78,31 @@ def test_clamp_keeps_fewer_threads_where_omp_num_threads_asks_and_never_more_tha
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(old)
+
+
+def _steps(opt, params, n=3):
+    for i in range(n):
+        opt.zero_grad()
+        sum(((p - i) ** 2).sum() for p in params).backward()
+        opt.step()
+
+
+def test_adam_takes_the_fused_kernel_on_the_cpu_and_updates_as_adam_does():
+    torch.manual_seed(0)
+    start = [torch.randn(5, 3), torch.randn(3)]
+    mine = [p.clone().requires_grad_() for p in start]
+    ref = [p.clone().requires_grad_() for p in start]
+    opt = device.adam(mine, 1e-2, (0.0, 0.99))
+    assert opt.defaults["fused"] is True
+    _steps(opt, mine)
+    _steps(torch.optim.Adam(ref, lr=1e-2, betas=(0.0, 0.99)), ref)  # the same lr and betas, unfused
+    for a, b in zip(mine, ref):
+        torch.testing.assert_close(a, b)
+    assert not torch.equal(mine[0], start[0])
+
+
+def test_adam_falls_back_where_there_is_no_fused_kernel():
+    p = torch.zeros(3, device="meta", requires_grad=True)  # no fused kernel for the meta device
+    opt = device.adam([p], 1e-3, (0.5, 0.999))
+    assert not opt.defaults["fused"]
+    assert opt.defaults["lr"] == 1e-3 and opt.defaults["betas"] == (0.5, 0.999)
