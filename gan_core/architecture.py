@@ -59,7 +59,7 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     x = dummy_input(model) if x is None else x
     rows: list[Layer] = []
     names = {m: n for n, m in model.named_modules()}
-    hooks = [m.register_forward_hook(_recorder(rows, names)) for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(_recorder(rows, names)) for m in _layers(model)]
     was_training = model.training
     model.eval()
     try:
@@ -70,6 +70,14 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
         for h in hooks:
             h.remove()
     return rows
+
+
+def _layers(model: nn.Module) -> list[nn.Module]:
+    """The leaf modules, except that a module with weights of its own around others (ClassBatchNorm: a
+    batch norm and its per-digit scale and shift) is one layer, as the lesson draws it."""
+    own = [m for m in model.modules() if list(m.children()) and any(True for _ in m.parameters(recurse=False))]
+    inside = {c for m in own for c in m.modules() if c is not m}
+    return [m for m in model.modules() if m in own or (not list(m.children()) and m not in inside)]
 
 
 def _recorder(rows: list, names: dict):
@@ -134,5 +142,5 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
     return "\n".join(lines) + "}"
 
 
-NORMS = {"BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm"}
+NORMS = {"BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "ClassBatchNorm"}
 RESHAPERS = {"Upsample", "MaxPool2d", "MaxUnpool2d", "Flatten"}

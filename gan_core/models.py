@@ -119,6 +119,29 @@ class MLPDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
 
 
 # ---------------------------------------------------------------- DCGAN, 28x28 (MNIST) or 32x32 (small pictures)
+class ClassBatchNorm(nn.Module):
+    """Batch norm whose scale and shift are learned per class (conditional batch norm, de Vries et al.
+    2017, as BigGAN's G is conditioned): the digit modulates every layer of G, not only its input, so
+    the noise is left to say how the digit is written. Called as norm(x, labels)."""
+
+    def __init__(self, features: int, num_classes: int, dims: int = 2):
+        super().__init__()
+        self.norm = (nn.BatchNorm1d if dims == 1 else nn.BatchNorm2d)(features, affine=False)
+        self.weight = nn.Parameter(torch.ones(num_classes, features))   # each class's scale, as BatchNorm's weight
+        self.bias = nn.Parameter(torch.zeros(num_classes, features))    # and shift
+
+    def forward(self, x, labels):
+        shape = (-1, x.shape[1]) + (1,) * (x.ndim - 2)  # (N, C) for a dense layer, (N, C, 1, 1) for maps
+        return self.norm(x) * self.weight[labels].view(shape) + self.bias[labels].view(shape)
+
+
+def run_layers(layers: nn.Sequential, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """A Sequential's forward, handing the labels to the layers that take them (ClassBatchNorm)."""
+    for layer in layers:
+        x = layer(x, labels) if isinstance(layer, ClassBatchNorm) else layer(x)
+    return x
+
+
 class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
     """z -> (2w, 7, 7) -> transposed convs upsample 7 -> 14 -> 28 (img_size=32: 8 -> 16 -> 32).
 
@@ -127,19 +150,28 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
     hidden > 0 puts a dense layer of that many units before the projection, as DCGAN's own MNIST
     code did (z -> 1024 -> 7x7 maps): the two convolutions are small, and this is where G decides
     which digit it draws (measured: fewer shapes between two digits, docs/benchmarks.md).
+    class_norm (conditional G only): every batch norm scales and shifts per digit (ClassBatchNorm).
     """
 
     def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0, num_classes: int = 0,
-                 img_size: int = 28, hidden: int = 0):
+                 img_size: int = 28, hidden: int = 0, class_norm: bool = False):
         super().__init__()
+        if class_norm and not num_classes:  # a config.json from outside may say anything: refused in words
+            raise ValueError("class_norm needs a conditional generator (num_classes > 0)")
         self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, _small_size(img_size), width
         self.num_classes = num_classes  # > 0: a conditional generator, the digit is an input
         self.base = s = img_size // 4
-        dense = [nn.Linear(z_dim + num_classes, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU()] if hidden else []
+
+        def norm(c: int, dims: int) -> nn.Module:
+            if class_norm:
+                return ClassBatchNorm(c, num_classes, dims)
+            return nn.BatchNorm1d(c) if dims == 1 else nn.BatchNorm2d(c)
+
+        dense = [nn.Linear(z_dim + num_classes, hidden, bias=False), norm(hidden, 1), nn.ReLU()] if hidden else []
         self.project = nn.Sequential(*dense, nn.Linear(hidden or z_dim + num_classes, 2 * width * s * s, bias=False),
-                                     nn.BatchNorm1d(2 * width * s * s), nn.ReLU())
+                                     norm(2 * width * s * s, 1), nn.ReLU())
         self.main = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU(), nn.Dropout(dropout),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1, bias=False), norm(width, 2), nn.ReLU(), nn.Dropout(dropout),
             nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
         )
 
@@ -148,7 +180,8 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
             # no labels given: cycle through the classes, so any batch (and grid) is balanced
             labels = torch.arange(z.shape[0], device=z.device) % self.num_classes if labels is None else labels
             z = torch.cat([z, nn.functional.one_hot(labels, self.num_classes).to(z.dtype)], 1)
-        return self.main(self.project(z).view(-1, 2 * self.width, self.base, self.base))
+        h = run_layers(self.project, z, labels).view(-1, 2 * self.width, self.base, self.base)
+        return run_layers(self.main, h, labels)
 
 
 def _small_size(img_size: int) -> int:

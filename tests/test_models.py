@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_core import hub
-from gan_core.models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
+from gan_core.models import (ClassBatchNorm, DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
                              MLPDiscriminator, MLPGenerator, count_params)
 
 
@@ -52,7 +52,7 @@ def test_hf_folder_roundtrip(tmp_path):
     hub.save_model(G, tmp_path, card="# card\n")
     cfg = json.loads((tmp_path / "config.json").read_text())
     assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0,
-                   "img_size": 28, "hidden": 0}
+                   "img_size": 28, "hidden": 0, "class_norm": False}
     assert (tmp_path / "README.md").read_text() == "# card\n"
     G2 = hub.load_model(tmp_path)
     assert isinstance(G2, DCGANGenerator28) and not G2.training
@@ -135,3 +135,38 @@ def test_expect_rejects_wrong_kind(tmp_path):
     with pytest.raises(hub.ModelLoadError, match="not a GeneratorBase") as err:
         hub.load_model(tmp_path, expect=GeneratorBase)
     assert err.value.code == "hub.wrong_kind"
+
+
+def test_class_batch_norm_scales_and_shifts_each_sample_by_its_own_digit():
+    norm = ClassBatchNorm(3, num_classes=4, dims=2)
+    with torch.no_grad():
+        norm.weight.copy_(torch.arange(12.0).view(4, 3) + 1)
+        norm.bias.copy_(-torch.arange(12.0).view(4, 3))
+    x, labels = torch.randn(6, 3, 5, 5), torch.tensor([0, 3, 1, 3, 2, 0])
+    plain = torch.nn.functional.batch_norm(x, None, None, training=True)  # what its batch norm alone gives
+    want = plain * norm.weight[labels][:, :, None, None] + norm.bias[labels][:, :, None, None]
+    torch.testing.assert_close(norm(x, labels), want)
+    # dense features (N, C): the same per sample
+    norm1 = ClassBatchNorm(3, num_classes=4, dims=1)
+    with torch.no_grad():
+        norm1.weight.copy_(norm.weight)
+    h = torch.randn(6, 3)
+    torch.testing.assert_close(norm1(h, labels), torch.nn.functional.batch_norm(h, None, None, training=True) * norm.weight[labels])
+
+
+def test_a_generator_with_class_norm_draws_each_digit_with_that_digits_norms(tmp_path):
+    torch.manual_seed(0)
+    G = DCGANGenerator28(z_dim=8, width=4, num_classes=10, hidden=16, class_norm=True).eval()
+    z, labels = torch.randn(4, 8), torch.tensor([3, 5, 3, 7])
+    before = G(z, labels)
+    with torch.no_grad():  # change only digit 3's scale in the last batch norm: only the 3s change
+        G.main[1].weight[3].mul_(-2)
+    after = G(z, labels)
+    changed = (after - before).abs().flatten(1).amax(1) > 1e-4
+    assert changed.tolist() == [True, False, True, False]
+    hub.save_model(G, tmp_path)  # it saves and loads as a Hugging Face folder, as every model here
+    G2 = hub.load_model(tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["class_norm"] is True
+    torch.testing.assert_close(G2(z, labels), after)
+    with pytest.raises(ValueError, match="class_norm"):
+        DCGANGenerator28(width=4, class_norm=True)  # no digits: nothing to scale by

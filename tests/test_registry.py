@@ -78,6 +78,21 @@ def test_only_the_28px_dcgan_takes_labels(name):
     assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan"))[0].num_classes == 10
 
 
+def test_a_norm_per_digit_needs_the_digits():
+    """g_class_norm: the conditional preset's G scales and shift each batch norm per digit; asked of a model
+    without labels it is refused in words, not dropped silently."""
+    from gan_core.models import ClassBatchNorm
+    g, _ = registry.get("cdcgan").build(TrainConfig.preset("cdcgan"))
+    norms = [m for m in g.modules() if isinstance(m, ClassBatchNorm)]
+    assert len(norms) == 3 and all(m.weight.shape[0] == 10 for m in norms)
+    plain, _ = registry.get("cdcgan").build(TrainConfig.preset("cdcgan", g_class_norm=False))
+    assert not any(isinstance(m, ClassBatchNorm) for m in plain.modules())
+    for name in ("dcgan", "mlp"):
+        with pytest.raises(GanError) as e:
+            registry.get(name).build(TrainConfig.preset(name, g_class_norm=True))
+        assert e.value.code == "train.class_norm_needs_classes"
+
+
 def test_g_and_d_hidden_reach_the_small_dcgan_only():
     """The config's g_hidden / d_hidden are the 28/32 px DCGAN's dense layers, each in its own network;
     the 64 px DCGAN has none (it builds as before)."""
