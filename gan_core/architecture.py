@@ -4,6 +4,10 @@
 module and records what really came out: the layer's path, its type, its output shape and its
 own parameter count. The Architectures page draws its tables and diagrams from these rows only.
 """
+import ast
+import inspect
+import sys
+import textwrap
 from dataclasses import dataclass
 
 import torch
@@ -78,6 +82,31 @@ def _layers(model: nn.Module) -> list[nn.Module]:
     own = [m for m in model.modules() if list(m.children()) and any(True for _ in m.parameters(recurse=False))]
     inside = {c for m in own for c in m.modules() if c is not m}
     return [m for m in model.modules() if m in own or (not list(m.children()) and m not in inside)]
+
+
+def class_sources(*classes, transform=None) -> list[str]:
+    """The classes' source and that of every gan_core class or function they use by name (ClassBatchNorm,
+    run_layers, ...), each once, dependencies first as in a file: the whole of what a model runs, read
+    off the code itself. `transform` edits each source before its names are read (the notebook drops
+    the Hub mixin there)."""
+    out: list[str] = []
+
+    def add(obj):
+        src = textwrap.dedent(inspect.getsource(obj))
+        src = transform(src) if transform else src
+        if src in out:
+            return
+        home = sys.modules[obj.__module__]
+        for name in sorted({n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)}):
+            dep = getattr(home, name, None)
+            ours = (inspect.isclass(dep) or inspect.isfunction(dep)) and dep.__module__.startswith(__package__ + ".")
+            if ours and dep is not obj:
+                add(dep)
+        out.append(src)
+
+    for cls in classes:
+        add(cls)
+    return out
 
 
 def _recorder(rows: list, names: dict):

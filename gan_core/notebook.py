@@ -11,7 +11,6 @@ data it repeats the run's first steps number for number (tests/test_notebook.py 
     nb = from_run("runs/mlp")        # a folder written by `python -m gan_core train`
     Path("run.ipynb").write_text(dumps(nb))
 """
-import ast
 import inspect
 import json
 import pprint
@@ -23,7 +22,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from . import grid, losses, models, registry
+from . import grid, losses, registry
+from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype
 from .messages import GanError
@@ -31,7 +31,6 @@ from .training import BN_STATISTICS
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
 _HUB = re.compile(r",\s*PyTorchModelHubMixin,\s*\*\*HUB_KW")  # the Hub mixin: not needed to train
-_OWN = (models.PyTorchModelHubMixin.__name__, "HUB_KW")
 FAMILIES = ("slides", "mlp", "dcgan")  # registry families whose loop this module writes (not the VAE, not progressive)
 
 
@@ -42,29 +41,12 @@ def supports(model: str) -> bool:
 
 
 # ---------------------------------------------------------------- source, taken from the live objects
+def _strip_hub(src: str) -> str:
+    return _HUB.sub("", src)
+
+
 def _source(obj) -> str:
-    return _HUB.sub("", textwrap.dedent(inspect.getsource(obj)))
-
-
-def _model_sources(*classes) -> list[str]:
-    """The classes' source and every class or function of gan_core.models they use, dependencies first."""
-    out: list[str] = []
-
-    def add(obj):
-        src = _source(obj)
-        if src in out:
-            return
-        names = {n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)} - set(_OWN)
-        for name in sorted(names):
-            dep = getattr(models, name, None)
-            ours = (inspect.isclass(dep) or inspect.isfunction(dep)) and getattr(dep, "__module__", "") == models.__name__
-            if ours and dep is not obj:
-                add(dep)
-        out.append(src)
-
-    for cls in classes:
-        add(cls)
-    return out
+    return _strip_hub(textwrap.dedent(inspect.getsource(obj)))
 
 
 def _loss_names(cfg: TrainConfig) -> list[str]:
@@ -241,7 +223,7 @@ print("device:", device)
 # The run's settings (the app's TrainConfig). Not every field is used by this model.
 CONFIG = {config}""")
     yield new_markdown_cell("## The networks\nCopied from the app's source (`gan_core/models.py`).")
-    yield new_code_cell("\n\n".join(_model_sources(type(G), type(D))))
+    yield new_code_cell("\n\n".join(class_sources(type(G), type(D), transform=_strip_hub)))
     yield new_markdown_cell("## The losses\nCopied from `gan_core/losses.py`.")
     yield new_code_cell("\n\n".join(_source(getattr(losses, n)) for n in _loss_names(cfg)))
     yield new_markdown_cell(f"""## The data

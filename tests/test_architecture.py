@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_core import registry
-from gan_core.architecture import design, dummy_input, layer_table, output_shape, to_dot
+from gan_core.architecture import class_sources, design, dummy_input, layer_table, output_shape, to_dot
 from gan_core.progressive import Growing
 from gan_core.vae import VAEEncoder
 from gan_core.models import (ARCHITECTURES, FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase,
@@ -80,6 +80,29 @@ def test_diagram_follows_the_shapes():
     for shape in ("128×16×16", "64×32×32", "32×64×64", "3×64×64"):  # width 32, as the preset
         assert shape in dot
     assert dot.count("->") == dot.count("[label=") - 1  # one chain
+
+
+def _defined(src: str) -> str:
+    return next(line.split()[1].split("(")[0].rstrip(":") for line in src.splitlines() if line.startswith(("class ", "def ")))
+
+
+def test_class_sources_list_what_the_class_runs_dependencies_first():
+    g, _ = design("cdcgan")  # its G takes ClassBatchNorm, handed the labels by run_layers
+    names = [_defined(s) for s in class_sources(type(g))]
+    assert names[-1] == "DCGANGenerator28" and len(names) == len(set(names))
+    assert {"ClassBatchNorm", "run_layers", "GeneratorBase"} <= set(names[:-1])
+    assert "score_layers" not in names  # D's, not G's
+    # the generator and its discriminator share _small_size: listed once
+    both = [_defined(s) for s in class_sources(*map(type, design("cdcgan")))]
+    assert both.count("_small_size") == 1 and both.index("score_layers") < both.index("DCGANDiscriminator28")
+    # a class of another module: its helpers are found in its own module, and gan_core's only (not torch's)
+    p_names = [_defined(s) for s in class_sources(type(design("progressive")[0]))]
+    assert p_names[-1] == "ProgressiveGenerator" and len(p_names) > 1
+    assert all(not n.startswith(("Conv", "Linear")) for n in p_names)
+    # the notebook drops the Hub mixin through `transform`; the page keeps the class line as written
+    hub = class_sources(type(g))[-1]
+    assert "PyTorchModelHubMixin" in hub
+    assert "PyTorchModelHubMixin" not in class_sources(type(g), transform=lambda s: s.replace(", PyTorchModelHubMixin", ""))[-1]
 
 
 def test_face_exercise_blocks():

@@ -97,6 +97,13 @@ def test_design_picker_shows_real_tables():
         assert not at.exception
         captions = " ".join(c.value for c in at.caption)
         assert captions.count("parameters") == 2
+        code = [c.value for c in at.code]
+        if key == "cdcgan":  # G's source, then what it runs beside it: its norm per digit
+            assert any(c.startswith("class DCGANGenerator28") for c in code)
+            assert any("class ClassBatchNorm" in c and "def run_layers" in c for c in code)
+            assert captions.count(EN["arch.code_helpers"]) == 2  # G's helpers, D's (score_layers, ...)
+        if key == "mlp":  # nothing of gan_core's inside D: no helpers block for it
+            assert captions.count(EN["arch.code_helpers"]) == 1  # G's GeneratorBase
 
 
 def test_language_from_the_url():

@@ -6,7 +6,7 @@ import streamlit as st
 from gan_core import losses
 from gan_core import registry
 from gan_core.architecture import design as build_design
-from gan_core.architecture import dummy_input, layer_table, output_shape, to_dot
+from gan_core.architecture import class_sources, dummy_input, layer_table, output_shape, to_dot
 from gan_core.models import count_params
 
 from .i18n import t
@@ -24,6 +24,7 @@ def design_data(key: str, img_size: int, words: tuple, resolution: int | None = 
     for model in build_design(key, img_size, resolution):
         x = dummy_input(model, img_size=img_size, channels=channels)
         rows = layer_table(model, x)
+        *helpers, source = class_sources(type(model))  # the class last: what it uses comes first in a file
         out.append({
             "cls": type(model).__name__,
             "rows": [vars(r) for r in rows],
@@ -31,7 +32,8 @@ def design_data(key: str, img_size: int, words: tuple, resolution: int | None = 
             "params": count_params(model),
             "in_shape": tuple(x.shape[1:]),
             "out_shape": output_shape(model, x),
-            "source": inspect.getsource(type(model)),
+            "source": source,
+            "helpers": helpers,
         })
     return out
 
@@ -51,6 +53,9 @@ def network_panel(info: dict, role_key: str) -> None:
     st.caption(t("arch.table.total", params=f"{info['params']:,}", inp=_fmt(info["in_shape"]), out=_fmt(info["out_shape"])))
     with st.expander(t("arch.code")):
         st.code(info["source"], language="python")
+        if info["helpers"]:  # e.g. ClassBatchNorm and run_layers: the class is not the whole of what runs
+            st.caption(t("arch.code_helpers"))
+            st.code("\n\n".join(info["helpers"]), language="python")
 
 
 def design(key: str, img_size: int, resolution: int | None = None) -> None:
