@@ -36,8 +36,8 @@ DEFAULT_AT = (10.0, 30.0)  # the default model's checkpoints, s
 # DCGAN: the PyTorch tutorial (width 64, batch 128, Adam 2e-4, beta1 0.5, fp32); WGAN: the paper's
 # Algorithm 1 (RMSprop 5e-5, n_critic 5, clip 0.01); WGAN-GP: its Algorithm 1 (Adam 1e-4, betas
 # (0, 0.9), n_critic 5, lambda 10); the FNNs: the slides' code (the model `slides`, lr 2e-4, batch 100).
-_TUTORIAL = dict(width=64, g_hidden=0, d_hidden=0, g_class_norm=False, batch_size=128, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, n_critic=1,
-                 bf16=False, channels_last=False, ema=0.0)
+_TUTORIAL = dict(width=64, g_hidden=0, d_hidden=0, g_class_norm=False, d_twin=False, batch_size=128, lr_g=2e-4, lr_d=2e-4,
+                 beta1=0.5, beta2=0.999, n_critic=1, bf16=False, channels_last=False, ema=0.0)
 # The slides' code leaves lr and batch_size open; 2e-4 and 100 are the figures this project first gave them.
 _SLIDES = dict(lr_g=2e-4, lr_d=2e-4, batch_size=100)
 _PAPER_WGAN = dict(width=64, g_hidden=0, d_hidden=0, batch_size=64, bf16=False, channels_last=False, ema=0.0)

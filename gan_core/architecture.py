@@ -59,7 +59,7 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored).
 
     An AC-GAN discriminator runs its training-time pass (real/fake score and digit head, see
-    models.DCGANDiscriminator28), so its class head is in the table like every trained weight."""
+    models.DCGANDiscriminator28), so its class heads (AC-GAN's, and TAC-GAN's twin) are in the table like every trained weight."""
     x = dummy_input(model) if x is None else x
     rows: list[Layer] = []
     names = {m: n for n, m in model.named_modules()}
@@ -68,7 +68,7 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     model.eval()
     try:
         conditional = getattr(model, "classes", None) is not None
-        model.forward_with_classes(x) if conditional else model(x)
+        model.forward_with_classes(x, twin=model.twin is not None) if conditional else model(x)
     finally:
         model.train(was_training)
         for h in hooks:
@@ -132,7 +132,7 @@ def fmt_shape(shape: tuple) -> str:
     return "×".join(map(str, shape)) if shape else "1"
 
 
-WORDS = {"input": "input", "params": "{n} params", "view": "reshape"}  # a front end passes its language's
+WORDS = {"input": "input", "params": "{n} params", "view": "reshape", "classes": "digit head", "twin": "twin digit head"}  # a front end passes its language's
 
 
 def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, rankdir: str = "LR",
@@ -145,10 +145,10 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
     """
     words = {**WORDS, **(words or {})}
     boxes = [[words["input"], fmt_shape(input_shape), 0]]
-    branch = None
+    branches = []
     for r in rows:
-        if r.name == "classes":  # the AC-GAN digit head: a second output beside the real/fake score
-            branch = [r.kind, fmt_shape(r.shape), r.params]
+        if r.name in HEADS:  # a digit head: one more output beside the real/fake score, named in words
+            branches.append([f"{r.kind} · {words[r.name]}", fmt_shape(r.shape), r.params])
             continue
         new_box = (r.params and r.kind not in NORMS) or r.kind in RESHAPERS or fmt_shape(r.shape) != boxes[-1][1]
         if new_box:
@@ -164,12 +164,12 @@ def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, r
         sub = "\\n" + words["params"].format(n=f"{params:,}") if params else ""
         lines.append(f'n{i} [label="{kind}\\n{shape}{sub}"];')
     lines += [f"n{i} -> n{i + 1};" for i in range(len(boxes) - 1)]
-    if branch is not None:  # from the features the score head reads, i.e. the box before it
-        kind, shape, params = branch
-        lines += [f'b0 [label="{kind}\\n{shape}\\n' + words["params"].format(n=f"{params:,}") + '"];',
-                  f"n{len(boxes) - 2} -> b0;"]
+    for i, (kind, shape, params) in enumerate(branches):  # from the features the score head reads: the box before it
+        lines += [f'b{i} [label="{kind}\\n{shape}\\n' + words["params"].format(n=f"{params:,}") + '"];',
+                  f"n{len(boxes) - 2} -> b{i};"]
     return "\n".join(lines) + "}"
 
 
+HEADS = {"classes", "twin"}  # DCGANDiscriminator28's digit heads: AC-GAN's, TAC-GAN's twin
 NORMS = {"BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "ClassBatchNorm"}
 RESHAPERS = {"Upsample", "MaxPool2d", "MaxUnpool2d", "Flatten"}

@@ -44,6 +44,7 @@ class TrainConfig:
     num_classes: int = 0       # > 0: conditional AC-GAN (needs labels); only the 28x28 DCGAN has it
     g_class_weight: float = 1.0  # AC-GAN: weight of G's class term ("D reads my fake as the asked digit")
     g_class_norm: bool = False   # conditional models: G's batch norms scale and shift per digit (models.ClassBatchNorm)
+    d_twin: bool = False         # conditional models: TAC-GAN's twin class head in D, learned on fakes, kept unsure by G
     ema: float = 0.0           # decay of an exponential moving average of G's weights (0 = off)
     real_label: float = 1.0    # D's target for real images (BCE models); 0.9 = one-sided label smoothing
     optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)

@@ -117,8 +117,8 @@ class Heads(nn.Module):
         super().__init__()
         self.D = D
 
-    def forward(self, x, classes: bool = False):
-        return self.D.forward_with_classes(x) if classes else self.D(x)
+    def forward(self, x, classes: bool = False, twin: bool = False):
+        return self.D.forward_with_classes(x, twin) if classes else self.D(x)
 
 
 class _AllReduceSum(torch.autograd.Function):

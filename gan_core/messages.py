@@ -81,6 +81,7 @@ ENGLISH = {
     "train.needs_labels": "model {model!r} is conditional and needs labelled data (one label per image, e.g. MNIST)",
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
     "train.class_norm_needs_classes": "a batch norm per digit (g_class_norm) needs a conditional model (num_classes > 0)",
+    "train.twin_needs_classes": "a twin digit head in D (d_twin, TAC-GAN) needs a conditional model (num_classes > 0)",
     "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
     "train.bad_data_shape": "data must be (N, C, H, W), got {shape}",
     # ---------------------------------------------------------------- sampling (gan_core.pipelines)

@@ -212,11 +212,16 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
     a conditional G a direct signal to draw each class distinctly.
     hidden > 0 puts a dense layer of that many units between the convolutions and the score (and the
     class head), as DCGAN's own MNIST code did: a whole-digit judgement on top of local strokes.
+    twin (conditional only) adds TAC-GAN's twin class head (Gong et al. 2019), which learns the digits of
+    G's fakes: the trainer pays G to keep it unsure, which cancels the AC-GAN head's pull towards the
+    easiest-to-read way of drawing each digit.
     """
 
     def __init__(self, width: int = 64, channels: int = 1, norm: str = "batch", dropout: float = 0.0, num_classes: int = 0,
-                 img_size: int = 28, hidden: int = 0):
+                 img_size: int = 28, hidden: int = 0, twin: bool = False):
         super().__init__()
+        if twin and not num_classes:  # a config.json from outside may say anything: refused in words
+            raise ValueError("twin needs a conditional discriminator (num_classes > 0)")
         s = _small_size(img_size) // 4
         self.classes = nn.Linear(hidden or 2 * width * s * s, num_classes) if num_classes else None
         self.main = nn.Sequential(
@@ -224,14 +229,18 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
             nn.Conv2d(width, 2 * width, 4, 2, 1, bias=norm == "none"), _norm2d(norm, 2 * width), nn.LeakyReLU(0.2), nn.Dropout(dropout),
             nn.Flatten(), *score_layers(2 * width * s * s, hidden),
         )
+        # made last: the other weights start as they would without it (the same seed, the same D)
+        self.twin = nn.Linear(hidden or 2 * width * s * s, num_classes) if twin else None
 
     def forward(self, x):
         return self.main(x).squeeze(1)
 
-    def forward_with_classes(self, x):
-        """(real/fake logit (N,), class logits (N, num_classes)) from one pass."""
+    def forward_with_classes(self, x, twin: bool = False):
+        """(real/fake logit (N,), class logits (N, num_classes)) from one pass; with `twin`, the twin head's
+        class logits third."""
         h = self.main[:-1](x)
-        return self.main[-1](h).squeeze(1), self.classes(h)
+        out = self.main[-1](h).squeeze(1), self.classes(h)
+        return (*out, self.twin(h)) if twin else out
 
 
 # ---------------------------------------------------------------- DCGAN, 64x64 (faces)

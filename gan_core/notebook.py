@@ -81,12 +81,19 @@ def _bce_body(cfg: TrainConfig) -> str:
     g_in = "z, y_fake" if cond else "z"
     smooth = ', CONFIG["real_label"]' if cfg.real_label != 1.0 else ""  # one-sided label smoothing
     weight = 'CONFIG["g_class_weight"] * ' if cfg.g_class_weight != 1.0 else ""
-    if cond:
+    if cond:  # AC-GAN; with d_twin TAC-GAN: D's twin head learns the fakes' digits, G keeps it unsure
+        tac = cfg.d_twin
         d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
-                   "        fake_out = D(fake.detach()).float()\n"
-                   f"        d_loss = {d_loss}(real_out, fake_out{smooth}) + class_loss(real_cls, y_real)\n")
-        g_judge = ("        g_out, g_cls = (o.float() for o in D.forward_with_classes(fake))\n"
-                   f"        g_loss = {g_loss}(g_out) + {weight}class_loss(g_cls, y_fake)  # fool D, and draw the asked digit\n")
+                   + ("        fake_out, _, fake_twin = (o.float() for o in D.forward_with_classes(fake.detach(), twin=True))\n"
+                      if tac else "        fake_out = D(fake.detach()).float()\n")
+                   + f"        d_loss = {d_loss}(real_out, fake_out{smooth}) + class_loss(real_cls, y_real)\n"
+                   + ("        d_loss = d_loss + class_loss(fake_twin, y_fake)  # the twin head: which digit was this fake asked to be?\n"
+                      if tac else ""))
+        g_judge = (("        g_out, g_cls, g_twin = (o.float() for o in D.forward_with_classes(fake, twin=True))\n" if tac
+                    else "        g_out, g_cls = (o.float() for o in D.forward_with_classes(fake))\n")
+                   + f"        g_loss = {g_loss}(g_out) + {weight}class_loss(g_cls, y_fake)  # fool D, and draw the asked digit\n"
+                   + (f"        g_loss = g_loss - {weight}class_loss(g_twin, y_fake)  # in every way: keep the twin head unsure\n"
+                      if tac else ""))
     else:
         d_judge = ("        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n"
                    f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")

@@ -76,6 +76,8 @@ class ModelSpec:
             raise GanError("train.conditional_28_only")  # the other builders would ignore the labels
         if cfg.g_class_norm and not cfg.num_classes:
             raise GanError("train.class_norm_needs_classes")  # a norm per digit needs the digit
+        if cfg.d_twin and not cfg.num_classes:
+            raise GanError("train.twin_needs_classes")  # so does a head that guesses the fakes' digits
         return BUILDERS[self.family](cfg, channels, img_size, self.loss)
 
 
@@ -95,7 +97,7 @@ def _dcgan(cfg, channels, img_size, loss):
         return (DCGANGenerator28(cfg.z_dim, cfg.width, channels, num_classes=cfg.num_classes, img_size=img_size,
                                  hidden=cfg.g_hidden, class_norm=cfg.g_class_norm),
                 DCGANDiscriminator28(cfg.width, channels, norm, cfg.dropout, num_classes=cfg.num_classes, img_size=img_size,
-                                     hidden=cfg.d_hidden))
+                                     hidden=cfg.d_hidden, twin=cfg.d_twin))
     return DCGANGenerator64(cfg.z_dim, cfg.width, channels), DCGANDiscriminator64(cfg.width, channels, norm)
 
 
@@ -127,9 +129,12 @@ SPECS = {s.name: s for s in (
     # than MNIST's (Frechet distance at 30 s 18.0 against 21.5, five seeds). G learns at twice D's rate, as in
     # `dcgan`, `wgan` and `progressive`: 95.1% confident at 10 s against 92.3% (four seeds, a slower machine).
     # G's batch norms scale and shift per digit (g_class_norm): Frechet distance at 30 s 16.7 against 18.7, five seeds.
+    # D's twin class head (TAC-GAN, d_twin) learns the fakes' digits and G is paid, at the class term's weight, to
+    # keep it unsure: the AC-GAN head's pull towards the easiest-to-read way of drawing is cancelled.
+    # Frechet distance at 30 s 14.8 against 17.5 (six seeds; 98.5% confident), ~2 points less at 10 s.
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
-                          batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.3, g_class_norm=True, bf16=True,
+                          batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.3, g_class_norm=True, d_twin=True, bf16=True,
                           ema=0.99)),
     # The seed slides' FNN GAN line for line: leaky_relu (0.01), D's sigmoid + nn.BCELoss, d_loss halved,
     # fresh noise for G's turn, shuffled epochs, Adam with its default betas (SGD: optimizer="sgd").

@@ -437,14 +437,15 @@ class Trainer:
         loss.backward()
         opt.step()
 
-    def _judge(self, x: torch.Tensor, classes: bool = False, frozen: bool = False):
-        """D's real/fake logit (B,), and with `classes` its digit logits (B, num_classes) too (AC-GAN).
+    def _judge(self, x: torch.Tensor, classes: bool = False, frozen: bool = False, twin: bool = False):
+        """D's real/fake logit (B,), with `classes` its digit logits (B, num_classes) too (AC-GAN), and with
+        `twin` its twin head's (TAC-GAN; else None).
         frozen (G's turn): the plain D, never its DDP wrapper: D learns nothing there, nothing to synchronise."""
-        out = (self._heads if frozen else self._d)(x, classes)
+        out = (self._heads if frozen else self._d)(x, classes, twin)
         if classes:
-            logit, cls = out
-            return logit.float(), cls.float()
-        return out.float(), None
+            logit, cls, *twin_cls = (o.float() for o in out)
+            return logit, cls, (twin_cls or [None])[0]
+        return out.float(), None, None
 
     def _bce_iteration(self, skip_d: bool, skip_g: bool):
         """One iteration of the standard GAN (non-saturating BCE), as the lesson draws it.
@@ -460,25 +461,30 @@ class Trainer:
         z = self._z()                                # z: (B, z_dim) noise
         cond = cfg.num_classes > 0
         y_fake = self._y_fake() if cond else None
+        twin = cond and cfg.d_twin                   # TAC-GAN: D's twin head learns which digit each fake was asked to be
         with self._autocast():
             fake = G(z, y_fake) if cond else G(z)    # (B, C, H, W), generated once per iteration
             # (1) Update D: real -> 1, fake -> 0 (fake detached: this phase must not move G)
             with torch.set_grad_enabled(not skip_d):
-                real_logit, real_cls = self._judge(x, classes=cond)
-                fake_logit, _ = self._judge(fake.detach())
+                real_logit, real_cls, _ = self._judge(x, classes=cond)
+                fake_logit, _, fake_twin = self._judge(fake.detach(), classes=twin, twin=twin)
                 d_loss = bce.d_loss(real_logit, fake_logit, cfg.real_label)
                 if cond:
                     d_loss = d_loss + losses.class_loss(real_cls, y_real)
+                if twin:
+                    d_loss = d_loss + losses.class_loss(fake_twin, y_fake)
         self._update(self.opt_d, d_loss, skip_d)
         # (2) Update G: through a frozen D, fake -> 1 (and, conditional, "this is the digit I was asked for")
         D.requires_grad_(False)
         with self._autocast(), torch.set_grad_enabled(not skip_g):
             if bce.fresh_noise:                      # the slides: G's turn draws new noise
                 fake = G(self._z(), y_fake) if cond else G(self._z())
-            g_logit, g_cls = self._judge(fake, classes=cond, frozen=True)
+            g_logit, g_cls, g_twin = self._judge(fake, classes=cond, frozen=True, twin=twin)
             g_loss = bce.g_loss(g_logit)
             if cond:
                 g_loss = g_loss + cfg.g_class_weight * losses.class_loss(g_cls, y_fake)
+            if twin:  # ... and keep the twin head unsure: each digit drawn in every way the real ones are
+                g_loss = g_loss - cfg.g_class_weight * losses.class_loss(g_twin, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
         # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0, a probability > 0.5: "real")

@@ -32,7 +32,7 @@ ALLOWED = {
     "mlpgenerator", "mlpdiscriminator", "dcgangenerator28", "dcgandiscriminator28", "dcgangenerator64",
     "dcgandiscriminator64", "faceexercisegenerator", "faceexercisediscriminator",
     "radford", "arjovsky", "gulrajani", "goodfellow", "karras", "huang", "belongie", "lecun", "cortes", "karnewar",
-    "wang", "stylegan", "progan", "biggan", "msg", "rmsprop", "bcewithlogits", "pickle", "hub",
+    "wang", "stylegan", "progan", "biggan", "tac", "msg", "rmsprop", "bcewithlogits", "pickle", "hub",
     "soshnikov", "hopper", "hubble", "chelsea", "grace", "van", "gogh",
     "max", "min", "log", "exp", "sup", "argmax", "nan", "inf", "std", "psi", "lambda",
     "kib", "mib", "gib", "px",

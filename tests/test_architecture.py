@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_core import registry
-from gan_core.architecture import class_sources, design, dummy_input, layer_table, output_shape, to_dot
+from gan_core.architecture import WORDS, class_sources, design, dummy_input, layer_table, output_shape, to_dot
 from gan_core.progressive import Growing
 from gan_core.vae import VAEEncoder
 from gan_core.models import (ARCHITECTURES, FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase,
@@ -103,6 +103,18 @@ def test_class_sources_list_what_the_class_runs_dependencies_first():
     hub = class_sources(type(g))[-1]
     assert "PyTorchModelHubMixin" in hub
     assert "PyTorchModelHubMixin" not in class_sources(type(g), transform=lambda s: s.replace(", PyTorchModelHubMixin", ""))[-1]
+
+
+def test_the_digit_heads_branch_from_ds_features():
+    """cdcgan's D: the score, AC-GAN's class head and TAC-GAN's twin all read the 256 features; the chain
+    ends at the score (no reshape box after a head), each head a branch of its own, named in words."""
+    d = design("cdcgan")[1]
+    x = dummy_input(d)
+    dot = to_dot(layer_table(d, x), (1, 28, 28), output_shape(d, x))
+    assert 'n5 [label="Linear\\n1\\n257 params"]' in dot and "n6 [" not in dot
+    features = next(line.split()[0] for line in dot.splitlines() if "\\n256\\n" in line)
+    for i, head in enumerate(("classes", "twin")):
+        assert f'b{i} [label="Linear · {WORDS[head]}\\n10\\n2,570 params"]' in dot and f"{features} -> b{i};" in dot
 
 
 def test_face_exercise_blocks():

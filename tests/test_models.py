@@ -93,6 +93,31 @@ def test_dcgan_discriminator_with_a_dense_hidden_layer(tmp_path):
     assert torch.equal(hub.load_model(tmp_path)(x), dense(x))
 
 
+def test_the_twin_head_is_a_class_head_of_its_own(tmp_path):
+    """TAC-GAN's twin: the same features as the class head, its own weights, asked for by name only (a
+    two-head caller sees the AC-GAN pair); the rest of D starts as it would without it."""
+    torch.manual_seed(0)
+    plain = DCGANDiscriminator28(width=8, num_classes=10, hidden=24)
+    torch.manual_seed(0)
+    tac = DCGANDiscriminator28(width=8, num_classes=10, hidden=24, twin=True)
+    assert all(torch.equal(plain.state_dict()[k], v) for k, v in tac.state_dict().items() if not k.startswith("twin."))
+    x = torch.randn(3, 1, 28, 28)
+    tac.eval()
+    assert len(tac.forward_with_classes(x)) == 2
+    logit, classes, twin = tac.forward_with_classes(x, twin=True)
+    assert twin.shape == classes.shape == (3, 10) and not torch.allclose(twin, classes)
+    with torch.no_grad():
+        tac.twin.weight.zero_()
+        tac.twin.bias.copy_(torch.arange(10.0))
+    assert torch.equal(tac.forward_with_classes(x, twin=True)[2], torch.arange(10.0).expand(3, 10))
+    assert torch.equal(tac.forward_with_classes(x, twin=True)[1], classes)  # the class head untouched
+    hub.save_model(tac, tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["twin"] is True
+    assert torch.equal(hub.load_model(tmp_path).forward_with_classes(x, twin=True)[2], torch.arange(10.0).expand(3, 10))
+    with pytest.raises(ValueError):
+        DCGANDiscriminator28(width=8, twin=True)
+
+
 def test_load_errors_are_clear(tmp_path):
     with pytest.raises(hub.ModelLoadError, match="valid Hub repo id|could not fetch") as err:
         hub.load_model(str(tmp_path / "no" / "such" / "dir"))

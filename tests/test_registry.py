@@ -91,6 +91,12 @@ def test_a_norm_per_digit_needs_the_digits():
         with pytest.raises(GanError) as e:
             registry.get(name).build(TrainConfig.preset(name, g_class_norm=True))
         assert e.value.code == "train.class_norm_needs_classes"
+    assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan", d_twin=True))[1].twin.out_features == 10
+    assert registry.get("cdcgan").build(TrainConfig.preset("cdcgan", d_twin=False))[1].twin is None
+    for name in ("dcgan", "mlp"):
+        with pytest.raises(GanError) as e:
+            registry.get(name).build(TrainConfig.preset(name, d_twin=True))
+        assert e.value.code == "train.twin_needs_classes"
 
 
 def test_g_and_d_hidden_reach_the_small_dcgan_only():

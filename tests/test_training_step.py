@@ -349,3 +349,27 @@ def test_g_class_weight_scales_gs_class_term_and_leaves_ds_loss_alone(data):
     class_term = first[1.0]["g_loss"] - first[0.0]["g_loss"]
     assert class_term > 0.5  # cross-entropy over 10 digits of an untrained head: about ln 10 = 2.3
     assert first[2.0]["g_loss"] - first[1.0]["g_loss"] == pytest.approx(class_term, rel=1e-4)
+
+
+def test_the_twin_head_learns_the_fakes_digits_and_g_is_paid_to_keep_it_unsure(data):
+    """TAC-GAN, same seed and batch: D's loss gains the twin head's cross-entropy on the fakes' asked
+    digits (an untrained head: about ln 10); G's loss loses g_class_weight x the twin's cross-entropy on
+    G's fakes (a flipped sign would add it); the twin head moves in D's turn, and only there."""
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+
+    def first(twin, w=0.5):
+        t = Trainer(TrainConfig.preset("cdcgan", d_twin=twin, g_class_weight=w, batch_size=16, width=8, bf16=False), data,
+                    device="cpu", labels=labels)
+        return t, t.step(1)[0]
+
+    (_, plain), (tac, with_twin) = first(False), first(True)
+    d_term = with_twin["d_loss"] - plain["d_loss"]
+    assert 1.0 < d_term < 4.0  # ln 10 = 2.3
+    g_term = with_twin["g_loss"] - plain["g_loss"]
+    assert -1.6 < g_term < -0.6  # minus 0.5 x ~2.3 (D's features moved a little with the twin's turn too)
+    (_, plain2), (_, with_twin2) = first(False, 1.0), first(True, 1.0)
+    assert 1.5 < (with_twin2["g_loss"] - plain2["g_loss"]) / g_term < 2.5  # g_class_weight scales it
+    before = tac.D.twin.weight.detach().clone()
+    tac.step(1)
+    assert not torch.equal(tac.D.twin.weight, before)  # D's turn trained it
