@@ -19,7 +19,10 @@ from .style import DEFAULT_LR
 # The preset's numbers `train` takes as flags (--z-dim ...): each checked against BOUNDS, typed as in
 # TrainConfig, and passed on as an override of the model's preset.
 NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic",
-                "gp_every", "dropout", "g_class_weight")
+                "gp_every", "dropout", "g_class_weight", "real_label")
+# The preset's switches `train` takes as --name / --no-name (default: the preset's), for the conditional model's parts.
+SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm)",
+                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN)"}
 
 
 def _progress(total, desc, unit="step", disable=False):
@@ -70,7 +73,8 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        overrides = {k: getattr(args, k) for k in (*NUMBER_FLAGS, "ema", "optimizer", "batching", "phase_steps")}
+        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "phase_steps")
+        overrides = {k: getattr(args, k) for k in flags}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -300,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="[{}, {}]".format(*BOUNDS[key]) + (
                            "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
                            if key == "batch_size" else ""))
+    for key, about in SWITCH_FLAGS.items():
+        t.add_argument("--" + key.replace("_", "-"), action=argparse.BooleanOptionalAction, default=None,
+                       help=f"{about}; default: the model's preset (cdcgan: on)")
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
