@@ -96,9 +96,9 @@ def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
 
 def test_the_class_weight_shows_for_the_conditional_model_only_and_reaches_its_run():
     """AC-GAN's fidelity against variety, to try: the default (conditional) model shows G's class weight at
-    its preset's 0.3, a Step trains with the value set, and an unconditional model has no such widget."""
+    its preset's 0.2, a Step trains with the value set, and an unconditional model has no such widget."""
     at = open_page("cdcgan", width=8)
-    assert at.number_input(key="train.w.g_class_weight").value == pytest.approx(0.3)
+    assert at.number_input(key="train.w.g_class_weight").value == pytest.approx(0.2)
     at.number_input(key="train.w.g_class_weight").set_value(1.0).run()
     at.button(key="train.step").click().run()
     assert not at.exception, [e.value for e in at.exception]
