@@ -19,6 +19,7 @@ Without torchrun nothing here runs: no process group, no wrapping, the Trainer a
 """
 import datetime
 import os
+from itertools import chain
 
 import torch
 import torch.distributed as dist
@@ -175,15 +176,16 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 def sync_batchnorm(module: nn.Module) -> nn.Module:
     """Every BatchNorm in `module` computes its statistics over all ranks' samples: nn.SyncBatchNorm on
     GPUs, CPUSyncBatchNorm on the CPU. Convert before building optimizers; the weights stay the same tensors."""
-    if next(module.parameters()).device.type != "cpu":
+    if next(chain(module.parameters(), module.buffers())).device.type != "cpu":  # a BatchNorm may have no weights
         return nn.SyncBatchNorm.convert_sync_batchnorm(module)
     if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, CPUSyncBatchNorm):
         bn = CPUSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
         for name in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
             setattr(bn, name, getattr(module, name))
         return bn.train(module.training)
-    for name, child in module.named_children():
-        module.add_module(name, sync_batchnorm(child) if any(True for _ in child.parameters()) else child)
+    for name, child in module.named_children():  # every BatchNorm, also one without weights (ClassBatchNorm's)
+        has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in child.modules())
+        module.add_module(name, sync_batchnorm(child) if has_bn else child)
     return module
 
 

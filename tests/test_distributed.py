@@ -179,6 +179,33 @@ def test_sync_batchnorm_run_equals_one_process(root, mnist, tmp_path):
     assert type(load_model(out).project[1]) is nn.BatchNorm1d  # saved as the plain architecture
 
 
+def test_sync_batchnorm_reaches_a_batch_norm_without_weights():
+    """ClassBatchNorm's inner norm has no weights of its own (the per-digit ones are beside it): it must
+    be synchronised too, or each rank normalises by its own half batch."""
+    from gan_core.models import ClassBatchNorm
+    net = nn.Sequential(nn.Linear(4, 6), ClassBatchNorm(6, 10, dims=1), nn.ReLU())
+    distributed.sync_batchnorm(net)
+    assert isinstance(net[1].norm, distributed.CPUSyncBatchNorm) and net[1].norm.weight is None
+    assert isinstance(net[0], nn.Linear) and isinstance(net[2], nn.ReLU)
+
+
+def test_the_default_conditional_model_under_torchrun_equals_one_process(root, tmp_path):
+    """cdcgan as the preset builds it (a norm per digit in G, AC-GAN's and the twin's heads in D), with
+    --sync-bn: two ranks train what one process does with both ranks' batches and digits."""
+    from gan_core.data import load_mnist
+    out = tmp_path / "cdcgan"
+    torchrun("train", "--model", "cdcgan", "--steps", 4, "--batch-size", 16, "--width", 8, "--seed", 2, "--sync-bn",
+             "--g-hidden", 0, "--d-hidden", 0, "--no-score", "--out", out, cwd=root)  # plain G: see the test above
+    cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
+    assert cfg.d_twin and cfg.g_class_norm
+    labels = torch.tensor(load_mnist("train")[1]).long()
+    twin = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2, labels=labels)
+    twin.step(4)
+    ddp, ref = saved_weights(out), twin_weights(twin)
+    for name in ddp:
+        assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
+
+
 def test_bf16_with_synchronised_batchnorm_trains(root, tmp_path):
     """--bf16 --sync-bn: the global batch statistics are gathered in fp32 (the running ones are fp32 buffers;
     a bf16 mean could not be blended into them) and the run ends with finite fp32 running statistics."""
