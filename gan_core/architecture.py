@@ -59,7 +59,8 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored).
 
     An AC-GAN discriminator runs its training-time pass (real/fake score and digit head, see
-    models.DCGANDiscriminator28), so its class heads (AC-GAN's, and TAC-GAN's twin) are in the table like every trained weight."""
+    models.DCGANDiscriminator28), so its digit heads (AC-GAN's, and TAC-GAN's twin) are in the table like
+    every trained weight."""
     x = dummy_input(model) if x is None else x
     rows: list[Layer] = []
     names = {m: n for n, m in model.named_modules()}
@@ -132,7 +133,8 @@ def fmt_shape(shape: tuple) -> str:
     return "×".join(map(str, shape)) if shape else "1"
 
 
-WORDS = {"input": "input", "params": "{n} params", "view": "reshape", "classes": "digit head", "twin": "twin digit head"}  # a front end passes its language's
+# The diagram's words; a front end passes its language's (the digit heads are named by their module: HEADS).
+WORDS = {"input": "input", "params": "{n} params", "view": "reshape", "classes": "digit head", "twin": "twin digit head"}
 
 
 def to_dot(rows: list[Layer], input_shape: tuple, output: tuple | None = None, rankdir: str = "LR",
