@@ -125,8 +125,8 @@ SPECS = {s.name: s for s in (
     # code, the DCGAN family's G has a dense layer (256 units) before its 7x7 maps (g_hidden) and, where D is
     # not the clipped WGAN's critic, D one before its score (d_hidden): measured in docs/benchmarks.md. Adam
     # as ProGAN's (betas 0, 0.99) at 2e-3: 96-97% confident at 10 s in three seeds (88-93% with 0.5, 0.999 at 1e-3).
-    # G's class term weighted 0.3 (0.2 since the twin head, below): the full AC-GAN reward makes G draw the digits easiest to read, less varied
-    # than MNIST's (Frechet distance at 30 s 18.0 against 21.5, five seeds). G learns at twice D's rate, as in
+    # G's class term weighted 0.3 (0.2 since the twin head, below): the full AC-GAN reward makes G draw the digits
+    # easiest to read, less varied than MNIST's (Frechet distance at 30 s 18.0 against 21.5, five seeds). G learns at twice D's rate, as in
     # `dcgan`, `wgan` and `progressive`: 95.1% confident at 10 s against 92.3% (four seeds, a slower machine).
     # G's batch norms scale and shift per digit (g_class_norm): Frechet distance at 30 s 16.7 against 18.7, five seeds.
     # D's twin class head (TAC-GAN, d_twin) learns the fakes' digits and G is paid, at the class term's weight, to
@@ -135,8 +135,8 @@ SPECS = {s.name: s for s in (
     # both terms at 0.2 rather than 0.3: 14.4 against 15.9, six seeds, the 10 s figure level (93.7 / 93.2%).
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
-                          batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True, bf16=True,
-                          ema=0.99)),
+                          batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True,
+                          bf16=True, ema=0.99)),
     # The seed slides' FNN GAN line for line: leaky_relu (0.01), D's sigmoid + nn.BCELoss, d_loss halved,
     # fresh noise for G's turn, shuffled epochs, Adam with its default betas (SGD: optimizer="sgd").
     # The deck's code reads lr=lr and batch_size without values; 2e-4 and 100 are the figures this

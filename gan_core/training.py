@@ -442,10 +442,10 @@ class Trainer:
         `twin` its twin head's (TAC-GAN; else None).
         frozen (G's turn): the plain D, never its DDP wrapper: D learns nothing there, nothing to synchronise."""
         out = (self._heads if frozen else self._d)(x, classes, twin)
-        if classes:
-            logit, cls, *twin_cls = (o.float() for o in out)
-            return logit, cls, (twin_cls or [None])[0]
-        return out.float(), None, None
+        if not classes:
+            return out.float(), None, None
+        out = [o.float() for o in out]
+        return out[0], out[1], out[2] if twin else None
 
     def _bce_iteration(self, skip_d: bool, skip_g: bool):
         """One iteration of the standard GAN (non-saturating BCE), as the lesson draws it.

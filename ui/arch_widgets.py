@@ -6,7 +6,7 @@ import streamlit as st
 from gan_core import losses
 from gan_core import registry
 from gan_core.architecture import design as build_design
-from gan_core.architecture import class_sources, dummy_input, layer_table, output_shape, to_dot
+from gan_core.architecture import WORDS, class_sources, dummy_input, layer_table, output_shape, to_dot
 from gan_core.models import count_params
 
 from .i18n import t
@@ -61,7 +61,7 @@ def network_panel(info: dict, role_key: str) -> None:
 def design(key: str, img_size: int, resolution: int | None = None) -> None:
     """The two networks of a registry model side by side: generator and discriminator (a critic, for the
     WGANs), or the VAE's decoder and encoder; a progressive model at one `resolution` of its growth."""
-    words = tuple((w, t(f"arch.diagram.{w}")) for w in ("input", "params", "view", "classes", "twin"))  # the diagram in this language
+    words = tuple((w, t(f"arch.diagram.{w}")) for w in WORDS)  # the diagram in this language
     nets = design_data(key, img_size, words, resolution)
     for col, info, role in zip(st.columns(2, gap="medium"), nets, registry.get(key).roles):
         with col:
