@@ -8,7 +8,7 @@ The ladder from the deck's code to the tuned model, one difference at a time:
   slides+lr        the same, with mlp's optimizer settings: lr 1e-3, beta1 0.5
   slides+lr+ema    and mlp's EMA of G's weights (0.99) for the samples
   mlp              the tuned FNN: adds ReLU in G, LeakyReLU 0.2 and logits in D, the fakes reused for
-                   G's turn, random batches
+                   G's turn, random batches of 200, bf16, D's real target 0.9
 1. Speed: steps/s of every rung, measured in interleaved bursts (rung after rung, `--rounds` times,
    median), so a machine shared with other work slows them all alike and the ratios hold.
 2. Quality: each rung trains to `--steps` (or for `--budget` seconds of training time, as

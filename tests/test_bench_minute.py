@@ -1,0 +1,44 @@
+"""bench/bench_minute.py judges what the issue asks: several seeds as their mean, every digit in every seed."""
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))  # the script imports its neighbour bench_step_flops, as when run from bench/
+spec = importlib.util.spec_from_file_location("bench_minute", BENCH / "bench_minute.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def row(seconds, steps, confident, digits=10, min_share=0.09, frechet=15.0, error=None):
+    return {"seconds": seconds, "steps": steps, "confident_share": confident, "classes_covered": digits,
+            "min_class_share": min_share, "frechet": frechet, "error": error}
+
+
+def test_seeds_are_averaged_checkpoint_by_checkpoint_and_the_worst_digits_kept():
+    a = [row(10.0, 300, 0.95, min_share=0.09, frechet=40.0), row(30.0, 900, 0.99, frechet=14.0)]
+    b = [row(10.2, 250, 0.86, digits=9, min_share=0.04, frechet=60.0, error="train.diverged"),
+         row(30.0, 700, 0.97, frechet=17.0)]
+    ten, thirty = bench.mean_rows([a, b])
+    assert ten["confident_share"] == 0.905 and ten["frechet"] == 50.0 and ten["steps"] == 275
+    assert ten["seconds"] == 10.1 and thirty["steps"] == 800 and thirty["frechet"] == 15.5
+    assert ten["classes_covered"] == 9 and ten["min_class_share"] == 0.04  # the worst seed's, not the mean
+    assert ten["error"] == "train.diverged" and thirty["error"] is None
+    assert bench.mean_rows([a]) == a  # one seed: its own rows
+
+
+def test_the_default_needs_both_checkpoints_and_the_frechet_bound():
+    real = 5.28  # the bound is 1.5x the real images': 7.92
+    good = [row(10, 300, 0.91), row(30, 900, 0.975, frechet=7.9)]
+    assert bench.met("cdcgan", good, real, "cdcgan") is True
+    assert bench.met("cdcgan", [good[0], {**good[1], "frechet": 8.0}], real, "cdcgan") is False
+    assert bench.met("cdcgan", [{**good[0], "confident_share": 0.89}, good[1]], real, "cdcgan") is False
+    assert bench.met("cdcgan", [{**good[0], "min_class_share": 0.049}, good[1]], real, "cdcgan") is False
+    assert bench.met("cdcgan", [good[0], {**good[1], "confident_share": 0.969}], real, "cdcgan") is False
+
+
+def test_other_models_need_80_percent_and_every_digit_and_the_slides_have_no_target():
+    assert bench.met("wgan", [row(60, 1700, 0.80)], 5.28, "cdcgan") is True
+    assert bench.met("wgan", [row(60, 1700, 0.799)], 5.28, "cdcgan") is False
+    assert bench.met("wgan", [row(60, 1700, 0.95, digits=9)], 5.28, "cdcgan") is False
+    assert bench.met("slides", [row(60, 7000, 0.1, digits=3)], 5.28, "cdcgan") is None
