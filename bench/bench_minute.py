@@ -139,6 +139,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=1, help="train each preset with this many seeds, judge their mean")
     ap.add_argument("--no-textbook", action="store_true")
     args = ap.parse_args()
+    if args.seeds < 1:
+        ap.error("--seeds: at least 1")
     data = mnist_tensor("train")
     labels = torch.tensor(load_mnist("train")[1]).long()
     default = registry.DEFAULT_MODEL
