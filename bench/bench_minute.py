@@ -29,7 +29,7 @@ import torch
 from gan_core import registry
 from gan_core.data import load_mnist, mnist_tensor
 from gan_core.device import describe, get_device
-from gan_core.metrics import frechet_distance, gaussian_stats, score_digits, score_features
+from gan_core.metrics import frechet_distance, gaussian_stats, real_frechet, score_digits, score_features
 from gan_core.training import TrainConfig, Trainer
 
 from bench_step_flops import matmul_peak  # bench/ is the script's folder: run as python bench/bench_minute.py
@@ -89,9 +89,7 @@ def real_references(seed: int, picks: int = REAL_PICKS) -> dict:
     """The Frechet distance a perfect generator would get, measured as the samples are: 2000 real training
     images against the test set, the mean over `picks` random picks (one pick alone reads 4.6 to 6.1);
     and the test set's two halves against each other."""
-    train = mnist_tensor("train")
-    rng = torch.Generator().manual_seed(seed)
-    real = [score_digits(train[torch.randperm(len(train), generator=rng)[:N_SAMPLES]])["frechet"] for _ in range(picks)]
+    real = real_frechet(N_SAMPLES, picks, seed)
     feats, _ = score_features(mnist_tensor("test"))
     # random halves: the test set's first and last 5000 come from different writers (MNIST's SD-3 and SD-1)
     order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(seed))

@@ -14,6 +14,8 @@ The ladder from the deck's code to the tuned model, one difference at a time:
 2. Quality: each rung trains to `--steps` (or for `--budget` seconds of training time, as
    bench_time_to_digits.py), then 2000 samples are scored by the bundled digit classifier.
 Prints a table, the mlp-over-slides ratios and one JSON line. One seed: a few points are noise.
+For the scale, the same run scores 2000 real training digits (the mean of 8 random picks) and 2000
+pictures of uniform noise: the two ends a Frechet distance of 2000 samples can read.
 """
 import argparse
 import json
@@ -25,9 +27,10 @@ import torch
 
 from gan_core.data import mnist_tensor
 from gan_core.device import describe, get_device
-from gan_core.metrics import score_digits
+from gan_core.metrics import real_frechet, score_digits
 from gan_core.training import TrainConfig, Trainer
 
+N_SAMPLES = 2000
 LADDER = {
     "slides": ("slides", {}),
     "slides+lr": ("slides", dict(lr_g=1e-3, lr_d=1e-3, beta1=0.5)),
@@ -49,9 +52,16 @@ def speeds(trainers: dict, rounds: int, burst: int) -> dict:
     return {name: statistics.median(v) for name, v in times.items()}
 
 
+def scale(seed: int, n: int = N_SAMPLES) -> dict:
+    """Frechet distances of n real digits (the mean of 8 picks) and of n pictures of uniform noise."""
+    real = real_frechet(n, 8, seed)
+    noise = torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    return {"real": round(sum(real) / len(real), 2), "noise": round(score_digits(noise)["frechet"], 1)}
+
+
 def quality(t: Trainer, steps: int | None, seconds: float | None, seed: int) -> dict:
     t.run(steps=steps, seconds=seconds, chunk=10)
-    s = score_digits(t.generator.generate(2000, seed=seed + 1000))
+    s = score_digits(t.generator.generate(N_SAMPLES, seed=seed + 1000))
     return {"steps": t.iteration, "train_seconds": round(t.elapsed, 1), "confident_share": round(s["confident_share"], 4),
             "classes_covered": s["classes_covered"], "min_class_share": round(s["min_class_share"], 4),
             "frechet": round(s["frechet"], 2), "error": str(t.error) if t.error else None}
@@ -86,6 +96,8 @@ def main():
         print(f"{name:14s} {r['steps_per_second']:6.1f} steps/s  at {r['steps']:5d} steps: confident {r['confident_share']:6.1%}  "
               f"classes {r['classes_covered']:2d}/10 (min {r['min_class_share']:.1%})  Frechet {r['frechet']:7.1f}", flush=True)
     out["load_after"] = round(os.getloadavg()[0], 2)
+    out["frechet_scale"] = sc = scale(args.seed)
+    print(f"the scale: {N_SAMPLES} real digits {sc['real']}, uniform noise {sc['noise']}")
     res = out["results"]
     if "slides" in res and "mlp" in res:
         s, m = res["slides"], res["mlp"]

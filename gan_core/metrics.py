@@ -95,6 +95,22 @@ def mnist_test_stats():
     return gaussian_stats(feats)
 
 
+def real_frechet(n: int, picks: int = 8, seed: int = 0) -> list[float]:
+    """What a perfect generator reads on this scale: the Frechet distance of `n` random MNIST training
+    digits to the test set, for each of `picks` random picks. It depends on n (fewer samples, a noisier
+    covariance, a larger distance), so compare a generator with the real digits at its own sample count."""
+    from .data import mnist_tensor
+    train, rng = mnist_tensor("train"), torch.Generator().manual_seed(seed)
+    return [score_digits(train[torch.randperm(len(train), generator=rng)[:n]])["frechet"] for _ in range(picks)]
+
+
+@lru_cache(maxsize=4)
+def real_frechet_mean(n: int, picks: int = 4) -> float:
+    """real_frechet's mean, once per process and sample count: the meter's "real digits read ~X"."""
+    values = real_frechet(n, picks)
+    return sum(values) / len(values)
+
+
 def score_digits(images: torch.Tensor, confidence: float = 0.9, coverage_min: float = 0.05) -> dict:
     """Scores for (N,1,28,28) images in [-1, 1]. See the module docstring."""
     return scores_from_features(*score_features(images), confidence, coverage_min)

@@ -20,6 +20,20 @@ def test_real_digits_score_high_and_noise_scores_low():
     assert noise["frechet"] > 10 * real["frechet"]
 
 
+def test_real_frechet_picks_training_digits_and_grows_as_samples_shrink():
+    """The meter's yardstick: n real digits against the test set. Seeded (the same picks twice), each pick
+    a new draw, and fewer samples read farther (a noisier covariance): 200 real digits read more than
+    1000 do, so quoting one count's figure beside another's would mislead."""
+    few, many = metrics.real_frechet(200, picks=3, seed=1), metrics.real_frechet(1000, picks=3, seed=1)
+    assert few == metrics.real_frechet(200, picks=3, seed=1) and len(set(few)) == 3
+    assert min(few) > max(many) > 0
+    test_half = metrics.score_digits(mnist_tensor("test")[:1000])["frechet"]  # digits the test set itself holds
+    assert max(many) < 3 * test_half + 5
+    noise = metrics.score_digits(torch.rand(1000, 1, 28, 28) * 2 - 1)["frechet"]
+    assert noise > 50 * max(many)
+    assert metrics.real_frechet_mean(200, picks=3) == pytest.approx(sum(metrics.real_frechet(200, picks=3)) / 3)
+
+
 def test_collapsed_batch_is_flagged():
     x, y = mnist_tensor("test"), load_mnist("test")[1]
     ones = x[torch.tensor(np.flatnonzero(y == 1)[:300])]

@@ -340,6 +340,22 @@ def test_mode_collapse_meter_shows_the_right_verdict(frechet, covered, kind):
     assert shown == {(kind, verdicts[kind])}, boxes
 
 
+def test_the_meter_puts_its_distance_beside_as_many_real_digits():
+    """The Frechet scale depends on the sample count: the caption quotes what the reading's own n of real
+    digits read (200 here), not a figure measured with another n."""
+    from gan_core.metrics import real_frechet_mean
+    from ui.i18n import t
+    at = open_page()
+    at.button(key="train.step").click().run()
+    sess(at).scores = dict(_scores(50.0, 10), n=200)
+    sess(at).scores_step = 1
+    at.run()
+    real = real_frechet_mean(200)
+    assert real > real_frechet_mean(500)  # the figure does depend on n
+    want = t("train.meter_caption", n=200, step=1, confident="90%", covered=10, frechet="50", real=f"{real:.0f}")
+    assert want in [c.value for c in at.caption], [c.value for c in at.caption]
+
+
 def test_a_full_server_queues_a_start_and_the_run_begins_by_itself(monkeypatch):
     """Two browser sessions, one seat: the second Start waits in a visible line with its wait, and
     starts on its next tick once the first pauses, without a click."""

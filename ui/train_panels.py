@@ -22,7 +22,7 @@ from . import charts
 from .i18n import current_lang, msg, t
 from .train_data import open_on_latent
 from .train_halfstep import half_step_buttons
-from .train_resources import memorization_baseline, mnist_train
+from .train_resources import memorization_baseline, mnist_train, real_digits_frechet
 from .train_session import TrainSession
 from .train_settings import field_label
 
@@ -255,7 +255,8 @@ def _mode_collapse_meter(sess: TrainSession) -> None:
         return
     st.plotly_chart(_shared_histogram(sess, s), width="stretch", key="train.chart.classes")
     st.caption(t("train.meter_caption", n=s["n"], step=sess.scores_step, confident=f"{s['confident_share']:.0%}",
-                 covered=s["classes_covered"], frechet=f"{s.get('frechet', float('nan')):.0f}"))
+                 covered=s["classes_covered"], frechet=f"{s.get('frechet', float('nan')):.0f}",
+                 real=f"{real_digits_frechet(s['n']):.0f}"))
     warning = mode_collapse_warning(s)
     if s.get("frechet", 0.0) > NOT_DIGITS_YET:  # noise is "one class" to a classifier: no false alarm
         st.info(t("train.meter_early"))

@@ -51,6 +51,13 @@ def training_warmed() -> float:
 
 
 @st.cache_resource(show_spinner=False)
+def real_digits_frechet(n: int) -> float:
+    """The meter's yardstick: what n real digits read on its Frechet scale (the scale depends on n)."""
+    from gan_core.metrics import real_frechet_mean
+    return compute_runtime().run(real_frechet_mean, n)
+
+
+@st.cache_resource(show_spinner=False)
 def memorization_baseline() -> float:
     """How far real unseen digits sit from their nearest training image (the yardstick for copies)."""
     from gan_core.memorization import baseline_distance
