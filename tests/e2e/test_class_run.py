@@ -31,7 +31,7 @@ def test_a_student_watches_the_teachers_run(page, goto, browser, base_url, scree
         student.get_by_text(EN["class.watching"]).wait_for()
         first = _wait_metric_above(student, 0)
         _wait_metric_above(student, first)  # live: it climbs by itself, nobody clicks
-        names = [b.inner_text() for b in student.get_by_role("button").all()]
+        names = student.get_by_role("button").all_inner_texts()  # one snapshot: a rerun may remove a button mid-list
         assert EN["train.start"] not in names and EN["train.reset"] not in names
         assert EN["class.leave"] in names
         harness.screenshot(student, "class-run-student")
@@ -44,7 +44,7 @@ def test_a_student_watches_the_teachers_run(page, goto, browser, base_url, scree
             body = student.inner_text("body").strip()
             raise AssertionError(f"the student's page never said the class ended; page text {body[:200]!r}, "
                                  f"uncaught errors {crashes}") from e
-        names = [b.inner_text() for b in student.get_by_role("button").all()]
+        names = student.get_by_role("button").all_inner_texts()  # one snapshot: a rerun may remove a button mid-list
         assert EN["train.start"] not in names   # nothing of the teacher's next run appears
         harness.assert_no_exception(student)
     finally:
