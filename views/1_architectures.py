@@ -32,12 +32,11 @@ FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces 
 ARCH_MODELS = registry.offered("arch")
 # Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md, 2026-12-01): the ladder from the
 # slides' code to the tuned mlp, 30 s of training each on 2 CPU cores, seed 0, 2000 samples scored; `speed` is
-# mlp's steps/s over the slides' (interleaved bursts). `scale` (the same bench, an eleventh session; seeded, so
-# the same on any machine): 2000 real training digits (the mean of 8 picks) and 2000 pictures of noise, scored
-# as the samples are. The page only quotes these numbers.
-SLIDES_BENCH = dict(seconds=30, speed=1.2, fid=dict(slides=1035, lr=302, ema=131, mlp=97),
-                    classes=dict(slides=2, lr=6, ema=10, mlp=10), conf=dict(lr=0.528, ema=0.690, mlp=0.755),
-                    scale=dict(real=5.3, noise=1436))
+# mlp's steps/s over the slides' (interleaved bursts). fid's `real` and `noise` (the same bench, an eleventh
+# session; seeded, so the same on any machine): 2000 real training digits (the mean of 8 picks) and 2000 pictures
+# of noise, scored as the samples are. The page only quotes these numbers.
+SLIDES_BENCH = dict(seconds=30, speed=1.2, fid=dict(slides=1035, lr=302, ema=131, mlp=97, real=5.3, noise=1436),
+                    classes=dict(slides=2, lr=6, ema=10, mlp=10), conf=dict(lr=0.528, ema=0.690, mlp=0.755))
 
 
 def saturation_figure() -> go.Figure:
@@ -76,7 +75,7 @@ def models() -> None:
     if spec.family == "slides":
         p, b = spec.preset, SLIDES_BENCH
         st.markdown(t("arch.slides.body", lr=p["lr_g"], batch=p["batch_size"], batch_mlp=registry.get("mlp").preset["batch_size"],
-                      seconds=b["seconds"], speed=b["speed"], fid_real=b["scale"]["real"], fid_noise=b["scale"]["noise"],
+                      seconds=b["seconds"], speed=b["speed"],
                       **{f"fid_{k}": v for k, v in b["fid"].items()}, **{f"classes_{k}": v for k, v in b["classes"].items()},
                       **{f"conf_{k}": f"{v:.0%}" for k, v in b["conf"].items()}))
     elif spec.family == "mlp":
