@@ -13,8 +13,8 @@ Targets: default model >= 90% confident and every digit >= 5% at 10 s; >= 97% an
 <= 1.5x the real images' at 30 s. Every other GAN >= 80% confident and all 10 digits at 60 s, except
 `slides` (LINE_FOR_LINE: the deck's code, reported without a target; its textbook run is itself).
 The budget counts training time only (Trainer.elapsed); building and scoring are outside it, and so
-is measuring this machine's bf16 matmul peak, printed first: the same seconds are more steps on a faster
-machine. Prints a table and one JSON line.
+is measuring this machine's bf16 matmul peak (fp32 on a CPU without native bf16), printed first: the same
+seconds are more steps on a faster machine. Prints a table and one JSON line.
 
 One run of one seed moves by a few points (and the default's Frechet distance by 1-3) with the seed and
 with the steps the machine gives it: `--seeds N` trains each preset with seeds seed .. seed+N-1 and
@@ -32,7 +32,7 @@ from gan_core.device import describe, get_device
 from gan_core.metrics import frechet_distance, gaussian_stats, real_frechet, score_digits, score_features
 from gan_core.training import TrainConfig, Trainer
 
-from bench_step_flops import matmul_peak  # bench/ is the script's folder: run as python bench/bench_minute.py
+from bench_step_flops import matmul_peak, peak_dtype  # bench/ is the script's folder: run as python bench/bench_minute.py
 
 N_SAMPLES = 2000
 REAL_PICKS = 8  # the real images' distance: the mean of this many random picks of N_SAMPLES
@@ -143,10 +143,11 @@ def main():
     labels = torch.tensor(load_mnist("train")[1]).long()
     default = registry.DEFAULT_MODEL
     real = real_references(args.seed)
-    peak = round(matmul_peak() / 1e9, 1)
-    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "bf16_matmul_peak_gflops": peak,
+    peak, dtype = round(matmul_peak() / 1e9, 1), str(peak_dtype()).removeprefix("torch.")
+    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
+           "matmul_peak_dtype": dtype,
            "budget_s": args.budget, "default_model": default, "frechet_real": real, "models": {}}
-    print(f"this machine: bf16 matmul peak {peak} GFLOP/s (4096^3, bench_step_flops.matmul_peak)")
+    print(f"this machine: {dtype} matmul peak {peak} GFLOP/s (4096^3, bench_step_flops.matmul_peak)", flush=True)
     low, high = real["real_2000_range"]
     print(f"Frechet of real MNIST: 2000 training images {real['real_2000']} (mean of {REAL_PICKS} picks, {low} to {high}), "
           f"test halves {real['test_halves']}")

@@ -20,6 +20,7 @@ class TrainConfig:
     z_dim: int = 100
     width: int = 64            # hidden units (mlp) or base channels (conv models)
     g_hidden: int = 0          # the 28/32 px DCGAN's G: a dense layer of this many units before its projection (0 = none)
+    g_layers: int = 1          # ... and how many such layers, one after another (with g_hidden > 0)
     d_hidden: int = 0          # the 28/32 px DCGAN's and the progressive D: a dense layer of this many units before its score (0 = none)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -114,6 +115,7 @@ BOUNDS = {
     "z_dim": (2, 512),
     "width": (4, 512),
     "g_hidden": (0, 512),          # times 2*width*7*7 weights: 25M at width 512 (the rest of that G: 14M)
+    "g_layers": (1, 4),            # models.DCGANGenerator28.MAX_HIDDEN_LAYERS; each g_hidden^2 weights more
     "d_hidden": (0, 512),          # the same size, in D
     "lr_g": (1e-6, 1e9),           # up to absurd on purpose: a diverging run is a lesson too
     "lr_d": (1e-6, 1e9),

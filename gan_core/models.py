@@ -150,14 +150,18 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
     hidden > 0 puts a dense layer of that many units before the projection, as DCGAN's own MNIST
     code did (z -> 1024 -> 7x7 maps): the two convolutions are small, and this is where G decides
     which digit it draws (measured: fewer shapes between two digits, docs/benchmarks.md).
+    hidden_layers stacks that many such layers (a deeper mapping of the noise, as StyleGAN's).
     class_norm (conditional G only): every batch norm scales and shifts per digit (ClassBatchNorm).
     """
+    MAX_HIDDEN_LAYERS = 4  # config.BOUNDS["g_layers"]; a config.json asking more is refused
 
     def __init__(self, z_dim: int = 100, width: int = 64, channels: int = 1, dropout: float = 0.0, num_classes: int = 0,
-                 img_size: int = 28, hidden: int = 0, class_norm: bool = False):
+                 img_size: int = 28, hidden: int = 0, class_norm: bool = False, hidden_layers: int = 1):
         super().__init__()
         if class_norm and not num_classes:  # a config.json from outside may say anything: refused in words
             raise ValueError("class_norm needs a conditional generator (num_classes > 0)")
+        if not isinstance(hidden_layers, int) or not 1 <= hidden_layers <= self.MAX_HIDDEN_LAYERS:
+            raise ValueError(f"hidden_layers must be 1 to {self.MAX_HIDDEN_LAYERS}, not {str(hidden_layers)[:20]}")
         self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, _small_size(img_size), width
         self.num_classes = num_classes  # > 0: a conditional generator, the digit is an input
         self.base = s = img_size // 4
@@ -167,7 +171,8 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
                 return ClassBatchNorm(c, num_classes, dims)
             return nn.BatchNorm1d(c) if dims == 1 else nn.BatchNorm2d(c)
 
-        dense = [nn.Linear(z_dim + num_classes, hidden, bias=False), norm(hidden, 1), nn.ReLU()] if hidden else []
+        dense = [layer for i in range(hidden_layers if hidden else 0)
+                 for layer in (nn.Linear(hidden if i else z_dim + num_classes, hidden, bias=False), norm(hidden, 1), nn.ReLU())]
         self.project = nn.Sequential(*dense, nn.Linear(hidden or z_dim + num_classes, 2 * width * s * s, bias=False),
                                      norm(2 * width * s * s, 1), nn.ReLU())
         self.main = nn.Sequential(

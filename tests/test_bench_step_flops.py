@@ -31,3 +31,16 @@ def test_the_breakdown_sorts_every_flop_and_its_ceiling_lies_above_the_whole_ste
     step_s = sum(where[k]["ms_per_step"] for k in kinds) / 1e3
     # the ceiling drops only the time of "other": above the whole step's rate, below infinity
     assert flops / step_s / peak < where["ceiling_share_of_peak"] < flops / (where["matmul"]["ms_per_step"] / 1e3) / peak
+
+
+def test_the_peak_is_measured_in_the_dtype_the_presets_train_in(monkeypatch):
+    """bf16 where the CPU runs it natively; fp32 where it would be emulated (an AVX2 CPU: the preset trains
+    in fp32 there, and an emulated 4096^3 bf16 matmul ran single-threaded for over 15 minutes)."""
+    monkeypatch.setattr(bench, "fast_dtype", lambda device: None)
+    assert bench.peak_dtype() == torch.float32
+    seen = []
+    monkeypatch.setattr(bench.torch, "randn", lambda *size, dtype: seen.append(dtype) or torch.ones(*size, dtype=dtype))
+    assert bench.matmul_peak(n=32, seconds=0.01) > 0 and set(seen) == {torch.float32}
+    monkeypatch.setattr(bench, "fast_dtype", lambda device: torch.bfloat16)
+    assert bench.peak_dtype() == torch.bfloat16
+    assert bench.matmul_peak(n=32, seconds=0.01) > 0 and seen[-1] == torch.bfloat16

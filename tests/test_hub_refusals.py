@@ -13,7 +13,7 @@ from huggingface_hub import errors as hf_errors
 from gan_core import hub
 from gan_core.hub import ModelLoadError, load_model, read_config, read_weights, resolve, save_model
 from gan_core.metrics import DigitClassifier
-from gan_core.models import DCGANGenerator64
+from gan_core.models import DCGANGenerator28, DCGANGenerator64
 from gan_devkit.fake_hub import COMMIT, GATED, SERVER_ERROR, FakeHub, point_hub_at
 from gan_devkit.hub_cache import go_offline, populate_cache
 
@@ -286,6 +286,19 @@ def test_load_model_refusals(tiny, tmp_path, monkeypatch):
     e = _code(load_model, tiny)
     assert e.code == "hub.too_many_params" and e.params == {"folder": str(tiny), "architecture": "DCGANGenerator64",
                                                              "params": params, "limit": params - 1}
+
+
+def test_a_generator_with_stacked_dense_layers_round_trips_and_a_config_asking_a_million_is_refused(tmp_path):
+    """hidden_layers is saved in config.json and rebuilt from it; a hostile count is refused before any
+    layer is built (a million modules, even on the meta device, would hold the server for minutes)."""
+    g = DCGANGenerator28(z_dim=8, width=4, hidden=16, hidden_layers=2).eval()
+    folder = save_model(g, tmp_path / "g2")
+    back = load_model(folder)
+    z = torch.randn(3, 8)
+    assert back._hub_mixin_config["hidden_layers"] == 2 and torch.equal(back(z), g(z))
+    for count in (10**6, 0, "2"):
+        e = _code(load_model, _with_config(folder, hidden_layers=count))
+        assert e.code == "hub.config_mismatch" and "hidden_layers" in e.params["detail"]
 
 
 def test_too_many_params_is_refused_without_allocating(tiny, monkeypatch):

@@ -52,7 +52,7 @@ def test_hf_folder_roundtrip(tmp_path):
     hub.save_model(G, tmp_path, card="# card\n")
     cfg = json.loads((tmp_path / "config.json").read_text())
     assert cfg == {"architecture": "DCGANGenerator28", "z_dim": 16, "width": 8, "channels": 1, "dropout": 0.0, "num_classes": 0,
-                   "img_size": 28, "hidden": 0, "class_norm": False}
+                   "img_size": 28, "hidden": 0, "class_norm": False, "hidden_layers": 1}
     assert (tmp_path / "README.md").read_text() == "# card\n"
     G2 = hub.load_model(tmp_path)
     assert isinstance(G2, DCGANGenerator28) and not G2.training

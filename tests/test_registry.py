@@ -113,6 +113,26 @@ def test_g_and_d_hidden_reach_the_small_dcgan_only():
     assert spec.build(cfg, img_size=64)[0].img_size == 64
 
 
+def test_g_layers_stack_g_hidden_units_between_the_noise_and_gs_projection():
+    """g_layers dense layers of g_hidden units, each fed by the one before (not by the noise again), and
+    each with its norm and ReLU; with g_hidden 0 there are none, whatever g_layers says."""
+    spec = registry.get("wgan-gp")
+    g, _ = spec.build(TrainConfig.preset("wgan-gp", width=8, z_dim=10, g_hidden=32, g_layers=3))
+    linears = [m for m in g.project if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(10, 32), (32, 32), (32, 32), (32, 2 * 8 * 7 * 7)]
+    assert [type(m).__name__ for m in g.project[3:6]] == ["Linear", "BatchNorm1d", "ReLU"]
+    assert g._hub_mixin_config["hidden_layers"] == 3
+    assert g(torch.randn(4, 10)).shape == (4, 1, 28, 28)
+    one, _ = spec.build(TrainConfig.preset("wgan-gp", width=8, z_dim=10, g_hidden=32, g_layers=1))
+    assert len(one.project) == len(g.project) - 6
+    none, _ = spec.build(TrainConfig.preset("wgan-gp", width=8, z_dim=10, g_hidden=0, g_layers=3))
+    assert [m.in_features for m in none.project if isinstance(m, torch.nn.Linear)] == [10]
+    with pytest.raises(GanError) as e:
+        TrainConfig.preset("wgan-gp", g_layers=5)
+    assert e.value.code == "config.out_of_range" and e.value.params["key"] == "g_layers"
+    assert build_parser().parse_args(["train", "--model", "wgan-gp", "--out", "x", "--g-layers", "2"]).g_layers == 2
+
+
 def test_the_progressive_d_takes_d_hidden_as_progans_d_ends_and_g_takes_none():
     spec = registry.get("progressive")
     g, d = spec.build(TrainConfig.preset("progressive", width=8, g_hidden=32, d_hidden=24))
