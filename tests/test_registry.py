@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import registry
 from gan_core.cli import build_parser
-from gan_core.config import TrainConfig
+from gan_core.config import BOUNDS, TrainConfig
 from gan_core.messages import GanError
 from ui.i18n import LOCALES
 from ui.train_session import PAGE_MODELS
@@ -130,6 +130,7 @@ def test_g_layers_stack_g_hidden_units_between_the_noise_and_gs_projection():
     with pytest.raises(GanError) as e:
         TrainConfig.preset("wgan-gp", g_layers=5)
     assert e.value.code == "config.out_of_range" and e.value.params["key"] == "g_layers"
+    assert BOUNDS["g_layers"][1] == type(g).MAX_HIDDEN_LAYERS  # the config's bound is the model's own
     assert build_parser().parse_args(["train", "--model", "wgan-gp", "--out", "x", "--g-layers", "2"]).g_layers == 2
 
 
