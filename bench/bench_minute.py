@@ -32,7 +32,7 @@ from gan_core.device import describe, get_device
 from gan_core.metrics import frechet_distance, gaussian_stats, real_frechet, score_digits, score_features
 from gan_core.training import TrainConfig, Trainer
 
-from bench_step_flops import matmul_peak, peak_dtype  # bench/ is the script's folder: run as python bench/bench_minute.py
+from bench_step_flops import measured_peak  # bench/ is the script's folder: run as python bench/bench_minute.py
 
 N_SAMPLES = 2000
 REAL_PICKS = 8  # the real images' distance: the mean of this many random picks of N_SAMPLES
@@ -143,7 +143,8 @@ def main():
     labels = torch.tensor(load_mnist("train")[1]).long()
     default = registry.DEFAULT_MODEL
     real = real_references(args.seed)
-    peak, dtype = round(matmul_peak() / 1e9, 1), str(peak_dtype()).removeprefix("torch.")
+    peak, dtype = measured_peak()
+    peak = round(peak / 1e9, 1)
     out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
            "matmul_peak_dtype": dtype,
            "budget_s": args.budget, "default_model": default, "frechet_real": real, "models": {}}

@@ -50,6 +50,11 @@ def matmul_peak(n: int = 4096, seconds: float = 3.0, dtype: torch.dtype | None =
     return 2 * n ** 3 / best
 
 
+def measured_peak() -> tuple[float, str]:
+    """(matmul_peak() in FLOP/s, the name of the dtype it was measured in), as both benches print it."""
+    return matmul_peak(), str(peak_dtype()).removeprefix("torch.")
+
+
 def step_flops(t: Trainer) -> int:
     """FLOPs of one iteration of `t` (its snapshot excluded: one step past a snapshot)."""
     with FlopCounterMode(display=False) as counter:
@@ -110,7 +115,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     data = mnist_tensor("train")
     labels = torch.tensor(load_mnist("train")[1]).long()
-    peak, dtype = matmul_peak(), str(peak_dtype()).removeprefix("torch.")
+    peak, dtype = measured_peak()
     out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "model": args.model,
            "matmul_peak_gflops": round(peak / 1e9, 1), "matmul_peak_dtype": dtype, "runs": {}}
     print(f"{dtype} matmul peak (4096^3): {peak / 1e9:.1f} GFLOP/s")

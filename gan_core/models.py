@@ -171,8 +171,10 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
                 return ClassBatchNorm(c, num_classes, dims)
             return nn.BatchNorm1d(c) if dims == 1 else nn.BatchNorm2d(c)
 
-        dense = [layer for i in range(hidden_layers if hidden else 0)
-                 for layer in (nn.Linear(hidden if i else z_dim + num_classes, hidden, bias=False), norm(hidden, 1), nn.ReLU())]
+        dense, n_in = [], z_dim + num_classes
+        for _ in range(hidden_layers if hidden else 0):
+            dense += [nn.Linear(n_in, hidden, bias=False), norm(hidden, 1), nn.ReLU()]
+            n_in = hidden
         self.project = nn.Sequential(*dense, nn.Linear(hidden or z_dim + num_classes, 2 * width * s * s, bias=False),
                                      norm(2 * width * s * s, 1), nn.ReLU())
         self.main = nn.Sequential(
