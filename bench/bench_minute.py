@@ -143,12 +143,12 @@ def main():
     labels = torch.tensor(load_mnist("train")[1]).long()
     default = registry.DEFAULT_MODEL
     real = real_references(args.seed)
-    peak, dtype = measured_peak()
+    peak, dtype, n = measured_peak()
     peak = round(peak / 1e9, 1)
     out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
-           "matmul_peak_dtype": dtype,
+           "matmul_peak_dtype": dtype, "matmul_peak_n": n,
            "budget_s": args.budget, "default_model": default, "frechet_real": real, "models": {}}
-    print(f"this machine: {dtype} matmul peak {peak} GFLOP/s (4096^3, bench_step_flops.matmul_peak)", flush=True)
+    print(f"this machine: {dtype} matmul peak {peak} GFLOP/s ({n}^3, bench_step_flops.measured_peak)", flush=True)
     low, high = real["real_2000_range"]
     print(f"Frechet of real MNIST: 2000 training images {real['real_2000']} (mean of {REAL_PICKS} picks, {low} to {high}), "
           f"test halves {real['test_halves']}")

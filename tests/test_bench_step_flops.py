@@ -44,3 +44,12 @@ def test_the_peak_is_measured_in_the_dtype_the_presets_train_in(monkeypatch):
     monkeypatch.setattr(bench, "fast_dtype", lambda device: torch.bfloat16)
     assert bench.peak_dtype() == torch.bfloat16
     assert bench.matmul_peak(n=32, seconds=0.01) > 0 and seen[-1] == torch.bfloat16
+
+
+def test_the_peak_is_the_best_of_its_sizes(monkeypatch):
+    """A peak is a maximum: on a shared machine the largest matmul may run slowest (its operands far beyond
+    the cache), so every size is timed and the best one counts, with its size."""
+    rates = {1024: 145e9, 2048: 150e9, 4096: 87e9}
+    monkeypatch.setattr(bench, "matmul_peak", lambda n, seconds: rates[n])
+    assert bench.measured_peak()[0::2] == (150e9, 2048)
+    assert bench.measured_peak(sizes=(1024, 4096))[0::2] == (145e9, 1024)
