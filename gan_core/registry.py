@@ -167,7 +167,7 @@ SPECS = {s.name: s for s in (
     # Both WGANs' G maps the noise through two dense layers of 256 (g_layers=2), not one: +4.7 points (WGAN-GP,
     # 79.9% against 75.2%, five seeds, every pair) and +6.3 (clipping, two seeds) at 60 s, measured in fp32.
     # WGAN-GP's penalty weighted 5, not the paper's 10: all 10 digits in six seeds of six against one of six on a
-    # slow machine (1,100-1,500 steps a minute), Frechet distance 58 against 93, as confident (77.0 / 76.7%).
+    # slow machine (1,100-1,500 steps a minute), Frechet distance 58 against 90, as confident (77.0 / 76.7%).
     ModelSpec("wgan-gp", "dcgan", "wgan-gp", sizes=DCGAN_SIZES, data=IMAGE_DATA,
               about="Wasserstein GAN with gradient penalty",
               preset=dict(z_dim=100, width=32, g_hidden=256, g_layers=2, d_hidden=256, lr_g=2e-3, lr_d=2e-3, beta1=0.0, beta2=0.9,
