@@ -73,7 +73,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "phase_steps")
+        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "phase_steps")
         overrides = {k: getattr(args, k) for k in flags}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
                                  channels_last=args.channels_last, **overrides)
@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
+    t.add_argument("--d-norm", choices=CHOICES["d_norm"],
+                   help="the DCGAN family's D: its norm between convolutions (auto: batch, none in a WGAN's critic; "
+                        "default: the model's preset)")
     t.add_argument("--phase-steps", type=_bounded("phase_steps", int),
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)

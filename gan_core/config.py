@@ -22,6 +22,7 @@ class TrainConfig:
     g_hidden: int = 0          # the 28/32 px DCGAN's G: a dense layer of this many units before its projection (0 = none)
     g_layers: int = 1          # ... and how many such layers, one after another (with g_hidden > 0)
     d_hidden: int = 0          # the 28/32 px DCGAN's and the progressive D: a dense layer of this many units before its score (0 = none)
+    d_norm: str = "auto"       # the DCGAN family's D between convolutions: "batch", "layer", "none"; "auto": batch, none in a WGAN's critic
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -144,6 +145,7 @@ BOUNDS = {
 CHOICES = {
     "optimizer": ("adam", "sgd"),
     "batching": ("random", "epochs"),
+    "d_norm": ("auto", "batch", "layer", "none"),
 }
 
 

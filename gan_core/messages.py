@@ -82,6 +82,7 @@ ENGLISH = {
     "train.conditional_28_only": "conditional training (num_classes > 0) is available for the 28x28 DCGAN only",
     "train.class_norm_needs_classes": "a batch norm per digit (g_class_norm) needs a conditional model (num_classes > 0)",
     "train.twin_needs_classes": "a twin digit head in D (d_twin, TAC-GAN) needs a conditional model (num_classes > 0)",
+    "train.d_norm_dcgan_only": "D's norm between convolutions (d_norm) is a setting of the DCGAN family's D, not of model {model!r}'s",
     "train.bad_img_size": "model {model!r} takes {sizes} px images, not {size}x{size}",
     "train.bad_data_shape": "data must be (N, C, H, W), got {shape}",
     # ---------------------------------------------------------------- sampling (gan_core.pipelines)

@@ -42,3 +42,19 @@ def test_other_models_need_80_percent_and_every_digit_and_the_slides_have_no_tar
     assert bench.met("wgan", [row(60, 1700, 0.799)], 5.28, "cdcgan") is False
     assert bench.met("wgan", [row(60, 1700, 0.95, digits=9)], 5.28, "cdcgan") is False
     assert bench.met("slides", [row(60, 7000, 0.1, digits=3)], 5.28, "cdcgan") is None
+
+
+def test_the_textbook_critics_keep_their_papers_norm_whatever_the_preset():
+    """The WGAN paper's code gives its DCGAN critic batch norm; WGAN-GP's must have none (a per-sample
+    penalty); the tutorial's D has it. Spelled out, so a preset's d_norm never moves a textbook run."""
+    import torch
+    from gan_core import registry
+    from gan_core.config import TrainConfig
+
+    def has_batch_norm(name):
+        model, over = bench.TEXTBOOK[name]
+        _, d = registry.get(model).build(TrainConfig.preset(model, **over))
+        return any(isinstance(m, torch.nn.BatchNorm2d) for m in d.modules())
+    assert has_batch_norm("wgan") and has_batch_norm("dcgan") and not has_batch_norm("wgan-gp")
+    for name in ("wgan", "wgan-gp", "dcgan", "cdcgan"):
+        assert bench.TEXTBOOK[name][1]["d_norm"] != "auto"

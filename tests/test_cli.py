@@ -141,3 +141,14 @@ def test_the_conditional_models_switches_and_the_real_label(root, tmp_path):
     assert (cfg["d_twin"], cfg["g_class_norm"], cfg["real_label"]) == (True, True, 1.0)
     r = cli("train", "--model", "dcgan", "--d-twin", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
     assert r.returncode != 0 and "needs a conditional model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_d_norm_flag_sets_the_critics_norm(root, tmp_path):
+    """--d-norm reaches the saved run config and D's own config.json; a model without the choice refuses it."""
+    out = tmp_path / "ln"
+    cli("train", "--model", "wgan", "--d-norm", "layer", "--steps", 2, "--width", 8, "--batch-size", 16, "--no-score",
+        "--out", out, cwd=root)
+    assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["d_norm"] == "layer"
+    assert json.loads((out / "discriminator" / "config.json").read_text())["norm"] == "layer"
+    r = cli("train", "--model", "mlp", "--d-norm", "batch", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
+    assert r.returncode != 0 and "DCGAN family" in r.stderr and "Traceback" not in r.stderr

@@ -144,3 +144,23 @@ def test_the_progressive_d_takes_d_hidden_as_progans_d_ends_and_g_takes_none():
     for resolution in (7, 14, 28):  # at every phase of its growth the dense layer judges the 7x7 maps
         d.set_resolution(resolution, 0.5 if resolution > 7 else 1.0)
         assert d(x).shape == (3,)
+
+
+def test_d_norm_picks_the_dcgan_critics_norm_and_is_refused_elsewhere():
+    """d_norm: "auto" keeps batch norm in D and none in a WGAN-GP critic (its penalty is per sample); a run
+    config may ask for another at either size; a model whose D has no such choice refuses it in words."""
+    def norms(name, img_size=None, **over):
+        _, d = registry.get(name).build(TrainConfig.preset(name, **over), img_size=img_size)
+        return {type(m).__name__ for m in d.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.GroupNorm))}
+    assert norms("dcgan") == {"BatchNorm2d"} and norms("wgan-gp") == set()
+    assert norms("wgan-gp", d_norm="auto") == set() and norms("dcgan", d_norm="auto") == {"BatchNorm2d"}
+    assert norms("dcgan", d_norm="none") == set() and norms("wgan-gp", d_norm="layer") == {"GroupNorm"}
+    assert norms("wgan", 64, d_norm="layer") == {"GroupNorm"} and norms("wgan", 64, d_norm="none") == set()
+    for name in ("mlp", "progressive", "slides"):
+        registry.get(name).build(TrainConfig.preset(name, d_norm="auto"))
+        with pytest.raises(GanError) as e:
+            registry.get(name).build(TrainConfig.preset(name, d_norm="batch"))
+        assert e.value.code == "train.d_norm_dcgan_only" and e.value.params["model"] == name
+    with pytest.raises(Exception) as e:
+        TrainConfig.preset("wgan", d_norm="group")
+    assert e.value.code == "config.bad_choice"
