@@ -42,8 +42,8 @@ DEFAULT_AT = (10.0, 30.0)  # the default model's checkpoints, s
 # Algorithm 1 (RMSprop 5e-5, n_critic 5, clip 0.01; its code's DCGAN critic has batch norm); WGAN-GP: its
 # Algorithm 1 (Adam 1e-4, betas (0, 0.9), n_critic 5, lambda 10; a critic without batch norm); the FNNs:
 # the slides' code (the model `slides`, lr 2e-4, batch 100).
-_TUTORIAL = dict(width=64, g_hidden=0, d_hidden=0, d_norm="batch", g_class_norm=False, d_twin=False, batch_size=128, lr_g=2e-4, lr_d=2e-4,
-                 beta1=0.5, beta2=0.999, n_critic=1, bf16=False, channels_last=False, ema=0.0)
+_TUTORIAL = dict(width=64, g_hidden=0, d_hidden=0, d_norm="batch", g_class_norm=False, d_twin=False, batch_size=128,
+                 lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, n_critic=1, bf16=False, channels_last=False, ema=0.0)
 # The slides' code leaves lr and batch_size open; 2e-4 and 100 are the figures this project first gave them.
 _SLIDES = dict(lr_g=2e-4, lr_d=2e-4, batch_size=100)
 _PAPER_WGAN = dict(width=64, g_hidden=0, d_hidden=0, batch_size=64, bf16=False, channels_last=False, ema=0.0)
@@ -52,8 +52,8 @@ TEXTBOOK = {
     "dcgan": ("dcgan", _TUTORIAL),
     "progressive": ("progressive", dict(d_hidden=0, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, bf16=False, ema=0.0)),
     "wgan": ("wgan", dict(_PAPER_WGAN, lr_g=5e-5, lr_d=5e-5, n_critic=5, clip=0.01, d_norm="batch")),
-    "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, d_norm="none", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, gp_weight=10.0,
-                                   gp_every=1)),
+    "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, d_norm="none", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5,
+                                   gp_weight=10.0, gp_every=1)),
     "mlp": ("slides", _SLIDES),
     "slides": ("slides", _SLIDES),
 }
