@@ -5,6 +5,7 @@ is refused, because unpickling runs arbitrary code.
 """
 import json
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -134,10 +135,14 @@ def load_model(source, revision: str | None = None, device=None, expect: type | 
     if expect is not None and not issubclass(cls, expect):
         raise ModelLoadError("hub.wrong_kind", source=shown, architecture=arch, expected=expect.__name__)
     try:
-        with torch.device("meta"):
-            n_params = sum(p.numel() for p in cls(**cfg).parameters())
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Initializing zero-element tensors")  # refused just below, in words
+            sizes = [p.numel() for p in cls(**cfg).parameters()]
     except (TypeError, ValueError, RuntimeError) as e:
         raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail=str(e)[:200]) from e
+    if 0 in sizes:  # a width or size of 0 builds layers that hold nothing: not a network to load
+        raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail="a layer with no weights")
+    n_params = sum(sizes)
     if n_params > MAX_PARAMS:
         raise ModelLoadError("hub.too_many_params", folder=shown, architecture=arch, params=n_params, limit=MAX_PARAMS)
     model = cls(**cfg)

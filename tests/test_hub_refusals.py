@@ -4,6 +4,7 @@ list with sizes, a download) come over HTTP from a local server (gan_devkit/fake
 huggingface_hub's own code: nothing of huggingface_hub is mocked."""
 import json
 import shutil
+import warnings
 
 import pytest
 import torch
@@ -401,3 +402,12 @@ def test_mismatch_detail_is_the_first_three_lines(tiny):
     save_file({**state, "extra.weight": torch.zeros(1)}, tiny / "model.safetensors")
     detail = _code(load_model, tiny).params["detail"]
     assert "Missing key(s)" in detail and "Unexpected key(s)" in detail and "size mismatch" not in detail
+
+
+def test_a_config_with_a_zero_width_is_refused_quietly(tiny, tmp_path):
+    """width 0 builds layers with no weights (torch warns on each one): refused in words, with no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        e = _code(load_model, _with_config(shutil.copytree(tiny, tmp_path / "zero"), width=0))
+    assert e.code == "hub.config_mismatch" and e.params["detail"] == "a layer with no weights"
+    assert load_model(tiny).source == str(tiny)  # the same folder at its own width loads
