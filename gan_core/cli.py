@@ -22,7 +22,8 @@ NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "g_layers", "d_hidden", "lr_g", "l
                 "gp_every", "dropout", "g_class_weight", "real_label")
 # The preset's switches `train` takes as --name / --no-name (default: the preset's), for the conditional model's parts.
 SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm)",
-                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN)"}
+                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN)",
+                "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU (every convolutional preset)"}
 
 
 def _progress(total, desc, unit="step", disable=False):
@@ -75,8 +76,7 @@ def cmd_train(args):
     else:
         flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "phase_steps")
         overrides = {k: getattr(args, k) for k in flags}
-        cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16,
-                                 channels_last=args.channels_last, **overrides)
+        cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
     if trainer.cfg.bf16 and not trainer.bf16:
         say(english(Message("train.bf16_emulated")))
@@ -318,7 +318,6 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (off unless given: exact maths by default)")
-    t.add_argument("--channels-last", action="store_true", help="NHWC tensors (faster convolutions on CPU)")
     t.add_argument("--resume", action="store_true", help="continue from --out if it holds a run")
     t.add_argument("--save-every", type=float, default=300, help="checkpoint every N seconds (with --steps)")
     t.add_argument("--no-score", action="store_true", help="skip the digit scores at the end")

@@ -111,7 +111,7 @@ def fast_dtype(device: torch.device) -> torch.dtype | None:
 def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
     """Adam with its fused kernel (one call updates every tensor) where PyTorch has one for the
     parameters' device (CPU, CUDA), else the default. Small nets are mostly optimizer overhead on a CPU:
-    2-16% more steps per second on 2 cores, the tuned FNN the most (bench/bench_adam.py)."""
+    2-16% more steps per second on 2 cores, the tuned FNN the most (bench/bench_switch.py)."""
     params = list(params)
     fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)  # checked only at step()
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)

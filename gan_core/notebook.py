@@ -160,6 +160,8 @@ _EMA = f"""\
                 b_ema.copy_(b)
 """
 
+_LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs convolve fastest\n"
+
 _BATCHES = {
     "random": """\
 def next_batch():
@@ -264,12 +266,13 @@ images, labels = load_mnist(MNIST_NPZ)
 images, labels = images.to(device), labels.to(device)
 print(images.shape, "digits in", (images.min().item(), images.max().item()))""")
     ema = cfg.ema > 0
+    layout = ", memory_format=torch.channels_last" if cfg.channels_last else ""
     yield new_markdown_cell("## Build and train\nOne iteration reads top to bottom: D's turn, then G's.")
     yield new_code_cell(f"""\
 SEED, B, Z_DIM, NUM_CLASSES = CONFIG["seed"], CONFIG["batch_size"], CONFIG["z_dim"], CONFIG["num_classes"]
 torch.manual_seed(SEED)                      # the initial weights
-G = {type(G).__name__}(**{G._hub_mixin_config!r}).to(device)
-D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device)
+{_LAYOUT if cfg.channels_last else ""}G = {type(G).__name__}(**{G._hub_mixin_config!r}).to(device{layout})
+D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device{layout})
 {_optimizers(cfg)}
 G_ema = copy.deepcopy(G).eval().requires_grad_(False) if CONFIG["ema"] else None  # smoothed G, for samples
 rng = torch.Generator().manual_seed(SEED)    # batches and noise, in the app's order

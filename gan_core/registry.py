@@ -124,6 +124,8 @@ DCGAN_SIZES = {28: 1, 32: 3, 64: 3}  # MNIST digits; small and 64x64 RGB picture
 IMAGE_DATA = ("digits", "images")  # models that train on MNIST and on any picture set
 
 SPECS = {s.name: s for s in (
+    # Every convolutional MNIST preset keeps its tensors channels_last (NHWC): the same sums in another memory
+    # layout, 7-16% more steps a second on an AVX2 CPU in fp32, none lost on an AVX512-BF16 one (bench/bench_switch.py).
     # The app's default: the one that gives recognizable digits fastest on a 2-core CPU. As DCGAN's own MNIST
     # code, the DCGAN family's G has a dense layer (256 units) before its 7x7 maps (g_hidden) and, where D is
     # not the clipped WGAN's critic, D one before its score (d_hidden): measured in docs/benchmarks.md. Adam
@@ -139,7 +141,7 @@ SPECS = {s.name: s for s in (
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
                           batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True,
-                          bf16=True, ema=0.99)),
+                          bf16=True, channels_last=True, ema=0.99)),
     # The seed slides' FNN GAN line for line: leaky_relu (0.01), D's sigmoid + nn.BCELoss, d_loss halved,
     # fresh noise for G's turn, shuffled epochs, Adam with its default betas (SGD: optimizer="sgd").
     # The deck's code reads lr=lr and batch_size without values; 2e-4 and 100 are the figures this
@@ -159,7 +161,7 @@ SPECS = {s.name: s for s in (
     # ProGAN's, as the default's: 80.8% against 78.4% at 60 s in fp32, six seeds, Frechet distance 29 against 50.
     ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="unconditional DCGAN",
               preset=dict(z_dim=100, width=32, g_hidden=256, d_hidden=256, lr_g=2e-3, lr_d=1e-3, beta1=0.0, beta2=0.99,
-                          batch_size=64, n_critic=1, bf16=True, ema=0.99)),
+                          batch_size=64, n_critic=1, bf16=True, channels_last=True, ema=0.99)),
     # The WGANs' presets are tuned for a class period (bench/bench_minute.py, docs/benchmarks.md): the papers'
     # recipes (n_critic 5, lr 1e-4 / 5e-5, width 64, fp32) show no digit within a minute on 2 cores. One critic
     # update per G update at a higher rate (as TTUR's WGAN-GP), width 32, bf16, an EMA of G, and for WGAN-GP
@@ -174,21 +176,23 @@ SPECS = {s.name: s for s in (
     ModelSpec("wgan-gp", "dcgan", "wgan-gp", sizes=DCGAN_SIZES, data=IMAGE_DATA,
               about="Wasserstein GAN with gradient penalty",
               preset=dict(z_dim=100, width=32, g_hidden=256, g_layers=2, d_hidden=256, lr_g=2e-3, lr_d=2e-3, beta1=0.0, beta2=0.9,
-                          batch_size=32, n_critic=1, gp_weight=5.0, gp_every=4, bf16=True, ema=0.99)),
+                          batch_size=32, n_critic=1, gp_weight=5.0, gp_every=4, bf16=True, channels_last=True,
+                          ema=0.99)),
     # The clipped WGAN's critic has batch norm, as the WGAN paper's DCGAN critic (d_norm): 68.6% against 60.0%
     # confident at 60 s, six seeds, every pair, in fp32 (10 digits in three seeds against one).
     ModelSpec("wgan", "dcgan", "wgan-clip", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="Wasserstein GAN with weight clipping",
               preset=dict(z_dim=100, width=32, g_hidden=256, g_layers=2, d_norm="batch", lr_g=1e-3, lr_d=5e-4, beta1=0.5,
-                          batch_size=64, n_critic=1, bf16=True, ema=0.99)),
+                          batch_size=64, n_critic=1, bf16=True, channels_last=True, ema=0.99)),
     # Progressive growing on MNIST: 7x7, fade-in 14x14, 14x14, fade-in 28x28 (phase_steps each), then 28x28.
     # D ends with a dense layer as ProGAN's does (d_hidden), bf16: 61% -> 71% confident at 60 s (docs/benchmarks.md);
     # G at twice D's learning rate: +2.7 points, two seeds.
     ModelSpec("progressive", "progressive", "bce", sizes={28: 1}, about="progressive growing 7 -> 14 -> 28 with fade-in",
               preset=dict(z_dim=100, width=16, d_hidden=256, lr_g=2e-3, lr_d=1e-3, beta1=0.5, batch_size=64, n_critic=1,
-                          ema=0.99, bf16=True, phase_steps=300)),
+                          ema=0.99, bf16=True, channels_last=True, phase_steps=300)),
     # Not a GAN: the lesson's point of comparison ("VAE results are blurry"), its decoder DCGAN's G in shape.
     ModelSpec("vae", "vae", "elbo", sizes={28: 1}, about="a small convolutional VAE (ELBO), to race against a GAN",
-              preset=dict(z_dim=16, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.9, beta2=0.999, batch_size=64, n_critic=1)),
+              preset=dict(z_dim=16, width=32, lr_g=1e-3, lr_d=1e-3, beta1=0.9, beta2=0.999, batch_size=64, n_critic=1,
+                          channels_last=True)),
     # The face-GAN exercise (64x64 RGB folders; 32 px for a faster class run): dropout in both nets, as it asks.
     ModelSpec("face-exercise", "face", "bce", sizes={64: 3, 32: 3}, data=("images",),
               about="the face exercise's Conv+MaxPool / Unpool+Deconv design",

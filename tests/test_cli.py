@@ -127,18 +127,19 @@ def test_train_says_when_bf16_is_not_native(root, tmp_path, monkeypatch, capsys,
 
 def test_the_conditional_models_switches_and_the_real_label(root, tmp_path):
     """--no-d-twin / --no-g-class-norm turn the preset's parts off (AC-GAN's plain D and G, to compare),
-    --real-label sets D's target; a switch a model cannot take is refused in one line."""
+    --real-label sets D's target, --no-channels-last PyTorch's default layout; a switch a model cannot take is
+    refused in one line."""
     out = tmp_path / "plain"
-    cli("train", "--model", "cdcgan", "--no-d-twin", "--no-g-class-norm", "--real-label", 0.9, "--steps", 2, "--width", 8,
-        "--batch-size", 16, "--no-score", "--out", out, cwd=root)
+    cli("train", "--model", "cdcgan", "--no-d-twin", "--no-g-class-norm", "--real-label", 0.9, "--no-channels-last",
+        "--steps", 2, "--width", 8, "--batch-size", 16, "--no-score", "--out", out, cwd=root)
     cfg = torch.load(out / "trainer_state.pt", weights_only=True)["config"]
-    assert (cfg["d_twin"], cfg["g_class_norm"], cfg["real_label"]) == (False, False, 0.9)
+    assert (cfg["d_twin"], cfg["g_class_norm"], cfg["real_label"], cfg["channels_last"]) == (False, False, 0.9, False)
     assert json.loads((out / "discriminator" / "config.json").read_text())["twin"] is False
     assert json.loads((out / "config.json").read_text())["class_norm"] is False
     out = tmp_path / "preset"
     cli("train", "--model", "cdcgan", "--steps", 2, "--width", 8, "--batch-size", 16, "--no-score", "--out", out, cwd=root)
     cfg = torch.load(out / "trainer_state.pt", weights_only=True)["config"]
-    assert (cfg["d_twin"], cfg["g_class_norm"], cfg["real_label"]) == (True, True, 1.0)
+    assert (cfg["d_twin"], cfg["g_class_norm"], cfg["real_label"], cfg["channels_last"]) == (True, True, 1.0, True)
     r = cli("train", "--model", "dcgan", "--d-twin", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
     assert r.returncode != 0 and "needs a conditional model" in r.stderr and "Traceback" not in r.stderr
 

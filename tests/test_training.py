@@ -275,3 +275,37 @@ def test_bf16_autocast_runs_only_where_the_hardware_has_it(small_data, monkeypat
     t.G.register_forward_hook(lambda module, args, out: seen.append(out.dtype))
     t.step(1)
     assert seen and set(seen) == {want}
+
+
+def _nhwc(net) -> bool:
+    """Every convolution weight of net with more than one input and output channel is stored channels_last."""
+    conv = [p for p in net.parameters() if p.ndim == 4 and min(p.shape[:2]) > 1]
+    return bool(conv) and all(p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous() for p in conv)
+
+
+def _outputs_and_grads(t: Trainer, z: torch.Tensor) -> list[torch.Tensor]:
+    """D(G(z)) (the VAE's encoder of its decoder's pictures) and the gradients of its sum in both networks."""
+    out = t.D(t.G(z))
+    out = list(out) if isinstance(out, tuple) else [out]
+    nets = [*t.G.parameters(), *t.D.parameters()]
+    grads = torch.autograd.grad(sum(o.float().sum() for o in out), nets, allow_unused=True)  # progressive: its first phase
+    return [o.detach() for o in out] + [g for g in grads if g is not None]
+
+
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp", "progressive", "vae"])
+def test_channels_last_is_a_layout_not_a_recipe(model, small_data):
+    """The convolutional presets keep their tensors NHWC for speed, which must compute what NCHW does (PyTorch
+    once returned garbage from a transposed convolution with channels_last weights: pytorch#99519). Compared on
+    one pass, to float rounding: over training steps Adam's first sign-like update turns rounding in a gradient
+    near 0 into +-lr, so two runs part by 2 lr in a few weights."""
+    assert TrainConfig.preset(model).channels_last
+    nchw, nhwc = (Trainer(tiny(model, seed=2, channels_last=cl), small_data, device="cpu") for cl in (False, True))
+    assert not _nhwc(nchw.G) and not _nhwc(nchw.D) and _nhwc(nhwc.G) and _nhwc(nhwc.D)
+    z = torch.randn(16, nchw.cfg.z_dim, generator=torch.Generator().manual_seed(0))
+    for a, b in zip(_outputs_and_grads(nchw, z), _outputs_and_grads(nhwc, z), strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    first = []  # the loss of the first update: the same batch through the same networks
+    for t in (nchw, nhwc):
+        torch.manual_seed(0)  # WGAN-GP's mixing weights come from torch's global generator on one process
+        first.append(t.step(1)[0]["loss" if model == "vae" else "d_loss"])
+    assert first[1] == pytest.approx(first[0], rel=1e-4)

@@ -1,0 +1,112 @@
+"""An engine switch of the Trainer against its baseline, per model, in the same process.
+
+    python bench/bench_switch.py [--switch fused_adam,channels_last] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
+
+Switches (each the Trainer's choice now, the baseline what it was before):
+- fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
+- channels_last: the presets' NHWC tensors, against the same preset in PyTorch's default layout (NCHW).
+For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
+of `seconds` each, which one goes first alternating too: this machine's speed drifts by 20-30% from
+one minute to the next, so only rounds side by side compare. Prints each model's median steps/s, the
+median of the per-round ratios and how many rounds the switch won, then one JSON line.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+from gan_core import registry
+from gan_core.data import load_mnist, mnist_tensor
+from gan_core.device import describe, get_device
+from gan_core.training import TrainConfig, Trainer
+
+
+def _default_adam(t: Trainer) -> None:
+    cfg = t.cfg
+    t.opt_g = torch.optim.Adam(t.G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    t.opt_d = torch.optim.Adam(t.D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+
+
+def _adam_models() -> list[str]:
+    """The models the Trainer gives Adam: not the clipped WGAN (RMSprop, as its paper), nor SGD where a preset asks."""
+    return [m for m in registry.offered("train", "digits")
+            if registry.get(m).loss != "wgan-clip" and registry.get(m).preset.get("optimizer", "adam") == "adam"]
+
+
+def _channels_last_models() -> list[str]:
+    return [m for m in registry.offered("train", "digits") if registry.get(m).preset.get("channels_last")]
+
+
+def _nhwc(t: Trainer) -> bool:
+    """The critic's (or encoder's) convolution weights are channels_last (a 1-channel one is both layouts at once)."""
+    return any(p.ndim == 4 and not p.is_contiguous() and p.is_contiguous(memory_format=torch.channels_last)
+               for p in t.D.parameters())
+
+
+# name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
+SWITCHES = {
+    "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
+    "channels_last": ({"channels_last": False}, None, _nhwc, _channels_last_models),
+}
+
+
+def trainer(switch: str, model: str, on: bool, data, labels) -> Trainer:
+    """The Trainer for `model`'s preset, with the switch on (as the Trainer now is) or off (the baseline)."""
+    config_change, built_change, is_on, _ = SWITCHES[switch]
+    cfg = TrainConfig.preset(model, **({} if on else config_change))
+    t = Trainer(cfg, data, labels=labels if cfg.num_classes else None)
+    if not on and built_change:
+        built_change(t)
+    if is_on(t) != on:
+        raise SystemExit(f"{model}: the Trainer is not what this bench compares ({switch}={on})")
+    t.step(20)  # warm-up: first calls build oneDNN's kernels
+    return t
+
+
+def steps_in(t: Trainer, n: int) -> float:
+    t0 = time.perf_counter()
+    t.step(n)
+    return n / (time.perf_counter() - t0)
+
+
+def compare(switch: str, model: str, rounds: int, seconds: float, data, labels) -> dict:
+    runs = {False: trainer(switch, model, False, data, labels), True: trainer(switch, model, True, data, labels)}
+    n = max(5, round(seconds * steps_in(runs[False], 10)))  # steps per round
+    rates = {False: [], True: []}
+    for r in range(rounds):
+        for on in ((True, False) if r % 2 else (False, True)):
+            rates[on].append(steps_in(runs[on], n))
+    ratios = [a / b for b, a in zip(rates[False], rates[True])]
+    return {"steps_per_round": n, "baseline_steps_per_s": round(statistics.median(rates[False]), 1),
+            "switch_steps_per_s": round(statistics.median(rates[True]), 1), "ratio": round(statistics.median(ratios), 3),
+            "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)], "switch_won": sum(x > 1 for x in ratios),
+            "rounds": rounds}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--switch", default=",".join(SWITCHES), help="one or more of: " + ", ".join(SWITCHES))
+    ap.add_argument("--models", help="default: every MNIST model each switch applies to")
+    ap.add_argument("--rounds", type=int, default=14)
+    ap.add_argument("--seconds", type=float, default=1.5)
+    args = ap.parse_args()
+    switches = args.switch.split(",")
+    if unknown := set(switches) - set(SWITCHES):
+        ap.error(f"unknown switch {', '.join(sorted(unknown))}; known: {', '.join(SWITCHES)}")
+    data = mnist_tensor("train")
+    labels = torch.tensor(load_mnist("train")[1]).long()
+    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "switches": {}}
+    for switch in switches:
+        out["switches"][switch] = {}
+        for model in args.models.split(",") if args.models else SWITCHES[switch][3]():
+            r = out["switches"][switch][model] = compare(switch, model, args.rounds, args.seconds, data, labels)
+            print(f"{switch:13s} {model:12s} baseline {r['baseline_steps_per_s']:7.1f}  on {r['switch_steps_per_s']:7.1f} "
+                  f"steps/s  ratio {r['ratio']:.3f} ({r['ratio_range'][0]:.3f} to {r['ratio_range'][1]:.3f}), "
+                  f"faster in {r['switch_won']}/{r['rounds']} rounds", flush=True)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

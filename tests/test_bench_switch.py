@@ -1,0 +1,52 @@
+"""bench/bench_switch.py compares what it says: each engine switch of the Trainer against its baseline."""
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+spec = importlib.util.spec_from_file_location("bench_switch", Path(__file__).resolve().parents[1] / "bench" / "bench_switch.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def small():
+    torch.manual_seed(0)
+    return torch.rand(256, 1, 28, 28) * 2 - 1, torch.arange(256) % 10
+
+
+def test_fused_adam_against_the_default_adam():
+    data, labels = small()
+    base, ours = bench.trainer("fused_adam", "cdcgan", False, data, labels), bench.trainer("fused_adam", "cdcgan", True, data, labels)
+    assert not base.opt_g.defaults["fused"] and not base.opt_d.defaults["fused"]
+    assert ours.opt_g.defaults["fused"] and ours.opt_d.defaults["fused"]
+    # the same settings otherwise: only the implementation differs
+    for a, b in ((base.opt_g, ours.opt_g), (base.opt_d, ours.opt_d)):
+        assert (a.defaults["lr"], a.defaults["betas"]) == (b.defaults["lr"], b.defaults["betas"])
+    cfg = base.cfg  # G's rate and D's where they belong (the preset's differ)
+    assert (base.opt_g.defaults["lr"], base.opt_d.defaults["lr"]) == (cfg.lr_g, cfg.lr_d) and cfg.lr_g != cfg.lr_d
+
+
+def test_channels_last_against_the_same_preset_in_the_default_layout():
+    data, labels = small()
+    base, ours = (bench.trainer("channels_last", "dcgan", on, data, labels) for on in (False, True))
+    assert not base.cfg.channels_last and ours.cfg.channels_last
+    assert base.cfg == dataclasses.replace(ours.cfg, channels_last=False)  # nothing else differs
+    conv = [n for n, p in ours.G.named_parameters() if p.ndim == 4]
+    assert conv and all(dict(ours.G.named_parameters())[n].is_contiguous(memory_format=torch.channels_last) for n in conv)
+    assert not bench._nhwc(base) and bench._nhwc(ours)
+
+
+def test_each_switch_applies_to_the_models_it_names():
+    assert "cdcgan" in bench._channels_last_models() and "mlp" not in bench._channels_last_models()  # an FNN has no maps
+    assert "wgan" not in bench._adam_models() and "cdcgan" in bench._adam_models()  # the clipped WGAN: RMSprop
+
+
+@pytest.mark.parametrize("switch", list(bench.SWITCHES))
+def test_compare_reports_every_round(switch):
+    data, labels = small()
+    r = bench.compare(switch, "cdcgan", rounds=3, seconds=0.02, data=data, labels=labels)
+    assert r["rounds"] == 3 and 0 <= r["switch_won"] <= 3
+    assert r["ratio_range"][0] <= r["ratio"] <= r["ratio_range"][1]
+    assert r["baseline_steps_per_s"] > 0 and r["switch_steps_per_s"] > 0
