@@ -20,10 +20,11 @@ from .style import DEFAULT_LR
 # TrainConfig, and passed on as an override of the model's preset.
 NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "g_layers", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic",
                 "gp_every", "dropout", "g_class_weight", "real_label")
-# The preset's switches `train` takes as --name / --no-name (default: the preset's), for the conditional model's parts.
-SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm)",
-                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN)",
-                "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU (every convolutional preset)"}
+# The preset's switches `train` takes as --name / --no-name (default: the preset's): the conditional model's parts,
+# and the memory layout.
+SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm; cdcgan: on)",
+                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN; cdcgan: on)",
+                "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU (every convolutional preset: on)"}
 
 
 def _progress(total, desc, unit="step", disable=False):
@@ -306,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
                            if key == "batch_size" else ""))
     for key, about in SWITCH_FLAGS.items():
         t.add_argument("--" + key.replace("_", "-"), action=argparse.BooleanOptionalAction, default=None,
-                       help=f"{about}; default: the model's preset (cdcgan: on)")
+                       help=f"{about}; default: the model's preset")
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
