@@ -124,8 +124,9 @@ DCGAN_SIZES = {28: 1, 32: 3, 64: 3}  # MNIST digits; small and 64x64 RGB picture
 IMAGE_DATA = ("digits", "images")  # models that train on MNIST and on any picture set
 
 SPECS = {s.name: s for s in (
-    # Every convolutional MNIST preset keeps its tensors channels_last (NHWC): the same sums in another memory
-    # layout, 7-16% more steps a second on an AVX2 CPU in fp32, none lost on an AVX512-BF16 one (bench/bench_switch.py).
+    # Every convolutional preset keeps its tensors channels_last (NHWC): the same sums in another memory layout
+    # (dropout draws its masks in memory order: other masks, as random), 7-27% more steps a second on an AVX2 CPU
+    # in fp32, none lost on an AVX512-BF16 one (bench/bench_switch.py, docs/benchmarks.md).
     # The app's default: the one that gives recognizable digits fastest on a 2-core CPU. As DCGAN's own MNIST
     # code, the DCGAN family's G has a dense layer (256 units) before its 7x7 maps (g_hidden) and, where D is
     # not the clipped WGAN's critic, D one before its score (d_hidden): measured in docs/benchmarks.md. Adam
@@ -196,7 +197,8 @@ SPECS = {s.name: s for s in (
     # The face-GAN exercise (64x64 RGB folders; 32 px for a faster class run): dropout in both nets, as it asks.
     ModelSpec("face-exercise", "face", "bce", sizes={64: 3, 32: 3}, data=("images",),
               about="the face exercise's Conv+MaxPool / Unpool+Deconv design",
-              preset=dict(z_dim=100, width=32, lr_g=2e-4, lr_d=2e-4, beta1=0.5, batch_size=64, n_critic=1, dropout=0.3)),
+              preset=dict(z_dim=100, width=32, lr_g=2e-4, lr_d=2e-4, beta1=0.5, batch_size=64, n_critic=1, dropout=0.3,
+                          channels_last=True)),
 )}
 MODELS = tuple(SPECS)
 DEFAULT_MODEL = "cdcgan"
