@@ -1,10 +1,12 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
-- channels_last: the presets' NHWC tensors, against the same preset in PyTorch's default layout (NCHW).
+- channels_last: the presets' NHWC tensors, against the same preset in PyTorch's default layout (NCHW);
+- one_g_pass: the WGAN iteration's G turn scores the last critic update's fakes, against the loop before it,
+  which drew G's turn a fresh batch: one more pass of G (no gradients) per iteration.
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
 of `seconds` each, which one goes first alternating too: this machine's speed drifts by 20-30% from
 one minute to the next, so only rounds side by side compare. Prints each model's median steps/s, the
@@ -45,10 +47,26 @@ def _nhwc(t: Trainer) -> bool:
                for p in t.D.parameters())
 
 
+def _wgan_models() -> list[str]:
+    return [m for m in registry.offered("train", "digits") if registry.get(m).wgan]
+
+
+def _two_g_passes(t: Trainer) -> None:
+    """The loop before it: one more pass of G per iteration (without gradients, as the critic's fakes were drawn)."""
+    one_pass = t._wgan_iteration
+
+    def two_passes(skip_d: bool, skip_g: bool):
+        with torch.no_grad(), t._autocast():
+            t._g(t._z())
+        return one_pass(skip_d, skip_g)
+    t._wgan_iteration = two_passes
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
     "channels_last": ({"channels_last": False}, None, _nhwc, _channels_last_models),
+    "one_g_pass": ({}, _two_g_passes, lambda t: "_wgan_iteration" not in vars(t), _wgan_models),
 }
 
 

@@ -121,25 +121,25 @@ def _bce_body(cfg: TrainConfig) -> str:
 
 def _wgan_body(cfg: TrainConfig) -> str:
     lipschitz = ("        if (step * CONFIG[\"n_critic\"] + i) % CONFIG[\"gp_every\"] == 0:  # lazy: every gp_every-th update\n"
-                 "            d_loss = d_loss + gradient_penalty(D, x, fake.to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
+                 "            d_loss = d_loss + gradient_penalty(D, x, fake.detach().to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
                  if cfg.loss == "wgan-gp" else "")
     clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
     return f"""\
     # ---- (1) Update the critic n_critic times: real scores up, fake scores down
     for i in range(CONFIG["n_critic"]):
         x, _ = next_batch()
-        with torch.no_grad(), autocast():
+        with torch.set_grad_enabled(i == CONFIG["n_critic"] - 1), autocast():  # the last fakes are G's turn's too
             fake = G(noise(B))
         with autocast():
-            real_s, fake_s = D(x).float(), D(fake).float()
+            real_s, fake_s = D(x).float(), D(fake.detach()).float()
         d_loss = wgan_d_loss(real_s, fake_s)
 {lipschitz}        opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
-{clip}    # ---- (2) Update G through a frozen critic: its fakes' scores up
+{clip}    # ---- (2) Update G through a frozen critic: the scores of the fakes it just saw up
     D.requires_grad_(False)
     with autocast():
-        g_loss = wgan_g_loss(D(G(noise(B))).float())
+        g_loss = wgan_g_loss(D(fake).float())
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()

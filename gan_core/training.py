@@ -496,25 +496,27 @@ class Trainer:
         """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""
         cfg, G, D = self.cfg, self._g, self.D  # G: in DDP under torchrun; the critic's turn calls self._d (in DDP)
         # (1) Update the critic: real scores up, fake scores down
-        for i in range(cfg.n_critic if not skip_d else 1):
+        n = cfg.n_critic if not skip_d else 1
+        for i in range(n):
             x, _ = self._batch()
-            with torch.no_grad(), self._autocast():
+            # The last critic update's fakes are G's turn's too (as the BCE iteration's): one G pass fewer.
+            with torch.set_grad_enabled(i == n - 1 and not skip_g), self._autocast():
                 fake = G(self._z())
             with torch.set_grad_enabled(not skip_d):
                 with self._autocast():
-                    real_s, fake_s = self._d(x).float(), self._d(fake).float()
+                    real_s, fake_s = self._d(x).float(), self._d(fake.detach()).float()
                 d_loss = losses.wgan_d_loss(real_s, fake_s)
                 if cfg.loss == "wgan-gp" and not skip_d and lazy_turn(self.iteration * cfg.n_critic + i, cfg.gp_every):
                     # its double backward runs through DDP too
-                    d_loss = d_loss + losses.gradient_penalty(self._d, x, fake.to(x.dtype), cfg.gp_weight * cfg.gp_every,
+                    d_loss = d_loss + losses.gradient_penalty(self._d, x, fake.detach().to(x.dtype), cfg.gp_weight * cfg.gp_every,
                                                               self._eps())
             self._update(self.opt_d, d_loss, skip_d)
             if cfg.loss == "wgan-clip" and not skip_d:
                 losses.clip_weights(D, cfg.clip)
-        # (2) Update G through a frozen critic: its fakes' scores up
+        # (2) Update G through a frozen critic: the scores of its fakes (the last critic update's) up
         D.requires_grad_(False)
         with self._autocast(), torch.set_grad_enabled(not skip_g):
-            g_scores = D(G(self._z())).float()
+            g_scores = D(fake).float()
             g_loss = losses.wgan_g_loss(g_scores)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)

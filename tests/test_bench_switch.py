@@ -38,15 +38,30 @@ def test_channels_last_against_the_same_preset_in_the_default_layout():
     assert not bench._nhwc(base) and bench._nhwc(ours)
 
 
+def test_one_g_pass_against_one_more_pass_of_g(monkeypatch):
+    data, labels = small()
+    base, ours = (bench.trainer("one_g_pass", "wgan-gp", on, data, labels) for on in (False, True))
+    assert base.cfg == ours.cfg
+    passes = []
+    for t in (base, ours):
+        t.G.register_forward_hook(lambda m, i, out: passes.append(torch.is_grad_enabled()))
+    base.step(1)
+    assert passes == [False, True]  # the pass the loop saves, then the critic's fakes, which are G's turn's too
+    passes.clear()
+    ours.step(1)
+    assert passes == [True]
+
+
 def test_each_switch_applies_to_the_models_it_names():
     assert "cdcgan" in bench._channels_last_models() and "mlp" not in bench._channels_last_models()  # an FNN has no maps
     assert "wgan" not in bench._adam_models() and "cdcgan" in bench._adam_models()  # the clipped WGAN: RMSprop
+    assert set(bench._wgan_models()) == {"wgan", "wgan-gp"}
 
 
 @pytest.mark.parametrize("switch", list(bench.SWITCHES))
 def test_compare_reports_every_round(switch):
     data, labels = small()
-    r = bench.compare(switch, "cdcgan", rounds=3, seconds=0.02, data=data, labels=labels)
+    r = bench.compare(switch, bench.SWITCHES[switch][3]()[0], rounds=3, seconds=0.02, data=data, labels=labels)
     assert r["rounds"] == 3 and 0 <= r["switch_won"] <= 3
     assert r["ratio_range"][0] <= r["ratio"] <= r["ratio_range"][1]
     assert r["baseline_steps_per_s"] > 0 and r["switch_steps_per_s"] > 0

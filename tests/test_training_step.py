@@ -244,6 +244,19 @@ def test_a_skipped_critic_turn_scores_one_batch_not_n_critic(data):
     assert len(batches) == 1 + 3
 
 
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_g_learns_from_the_last_critic_updates_fakes_scored_by_the_updated_critic(data, n_critic):
+    """G runs once per critic update, not once more for its own turn: its turn scores the fakes the critic just
+    learned from (as the BCE iteration does), with the critic as that update left it."""
+    t = trainer("wgan-gp", data, n_critic=n_critic, bf16=False, lr_d=1e-2)
+    fakes = []
+    t.G.register_forward_hook(lambda m, i, out: fakes.append(out.detach().clone()))
+    m = t.step(1)[0]
+    assert len(fakes) == n_critic
+    with torch.no_grad():  # the critic has no batch norm or dropout: its scores do not depend on the batch
+        assert m["g_loss"] == pytest.approx(-t.D(fakes[-1]).mean().item(), rel=1e-5)
+
+
 def test_clipping_uses_the_configured_bound(data):
     t = trainer("wgan", data, clip=0.02, n_critic=1)
     t.step(1)
