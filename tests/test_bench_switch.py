@@ -38,7 +38,7 @@ def test_channels_last_against_the_same_preset_in_the_default_layout():
     assert not bench._nhwc(base) and bench._nhwc(ours)
 
 
-def test_one_g_pass_against_one_more_pass_of_g(monkeypatch):
+def test_one_g_pass_against_one_more_pass_of_g():
     data, labels = small()
     base, ours = (bench.trainer("one_g_pass", "wgan-gp", on, data, labels) for on in (False, True))
     assert base.cfg == ours.cfg
