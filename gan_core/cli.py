@@ -22,9 +22,9 @@ NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "g_layers", "d_hidden", "lr_g", "l
                 "gp_every", "dropout", "g_class_weight", "real_label")
 # The preset's switches `train` takes as --name / --no-name (default: the preset's): the conditional model's parts,
 # and the memory layout.
-SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm; cdcgan: on)",
-                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN; cdcgan: on)",
-                "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU (every convolutional preset: on)"}
+SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm)",
+                "d_twin": "D's twin digit head, kept unsure by G (TAC-GAN)",
+                "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU"}
 
 
 def _progress(total, desc, unit="step", disable=False):
@@ -307,7 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
                            if key == "batch_size" else ""))
     for key, about in SWITCH_FLAGS.items():
         t.add_argument("--" + key.replace("_", "-"), action=argparse.BooleanOptionalAction, default=None,
-                       help=f"{about}; default: the model's preset")
+                       help=f"{about}; default: the model's preset (on in: "
+                            f"{', '.join(n for n, spec in registry.SPECS.items() if spec.preset.get(key)) or 'none'})")
     t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
     t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
     t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")

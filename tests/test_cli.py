@@ -153,3 +153,15 @@ def test_d_norm_flag_sets_the_critics_norm(root, tmp_path):
     assert json.loads((out / "discriminator" / "config.json").read_text())["norm"] == "layer"
     r = cli("train", "--model", "mlp", "--d-norm", "batch", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
     assert r.returncode != 0 and "DCGAN family" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_each_switch_help_names_the_presets_that_have_it_on():
+    """The registry says which presets turn a switch on; the help reads it there, so it cannot drift."""
+    from gan_core import registry
+    from gan_core.cli import SWITCH_FLAGS, build_parser
+    train = next(a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    helps = {a.dest: " ".join(a.help.split()) for a in train._actions if a.dest in SWITCH_FLAGS}
+    for key in SWITCH_FLAGS:
+        on = [n for n, spec in registry.SPECS.items() if spec.preset.get(key)]
+        assert helps[key].endswith(f"(on in: {', '.join(on)})") and on, key
+    assert "wgan" in helps["channels_last"] and "mlp" not in helps["channels_last"] and "wgan" not in helps["d_twin"]
