@@ -30,13 +30,13 @@ FADE = r"G_\alpha(z) = \alpha\, \text{to\_img}_{new}(h) + (1-\alpha)\, \text{up}
 TRY_CLI = "python -m gan_core train --model {model} --steps 2000 --out runs/{model}"
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
 ARCH_MODELS = registry.offered("arch")
-# Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md, 2026-12-01): the ladder from the
-# slides' code to the tuned mlp, 30 s of training each on 2 CPU cores, seed 0, 2000 samples scored; `speed` is
-# mlp's steps/s over the slides' (interleaved bursts). fid's `real` and `noise` (the same bench, an eleventh
-# session; seeded, so the same on any machine): 2000 real training digits (the mean of 8 picks) and 2000 pictures
+# Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md, 2026-12-02, a seventeenth session):
+# the ladder from the slides' code to the tuned mlp, 30 s of training each on 2 CPU cores (fp32), seed 0, 2000
+# samples scored; `speed` is mlp's training pictures/s over the slides' (interleaved bursts). fid's `real` and
+# `noise` (seeded, so the same on any machine): 2000 real training digits (the mean of 8 picks) and 2000 pictures
 # of noise, scored as the samples are. The page only quotes these numbers.
-SLIDES_BENCH = dict(seconds=30, speed=1.2, fid=dict(slides=1035, lr=302, ema=131, mlp=97, real=5.3, noise=1436),
-                    classes=dict(slides=2, lr=6, ema=10, mlp=10), conf=dict(lr=0.528, ema=0.690, mlp=0.755))
+SLIDES_BENCH = dict(seconds=30, speed=1.06, fid=dict(slides=1084, lr=241, ema=184, mlp=137, real=5.3, noise=1436),
+                    classes=dict(slides=2, lr=10, ema=9, mlp=10), conf=dict(lr=0.543, ema=0.656, mlp=0.735))
 
 
 def saturation_figure() -> go.Figure:
@@ -73,8 +73,8 @@ def models() -> None:
     size = c2.radio(t("arch.models.size"), list(spec.sizes), format_func=lambda s: f"{s}×{s}", horizontal=True,
                     key=f"arch.size.{pick}")
     if spec.family == "slides":
-        p, b = spec.preset, SLIDES_BENCH
-        st.markdown(t("arch.slides.body", lr=p["lr_g"], batch=p["batch_size"], batch_mlp=registry.get("mlp").preset["batch_size"],
+        p, b, mlp = spec.preset, SLIDES_BENCH, registry.get("mlp").preset
+        st.markdown(t("arch.slides.body", lr=p["lr_g"], batch=p["batch_size"], batch_mlp=mlp["batch_size"], ema=mlp["ema"],
                       seconds=b["seconds"], speed=b["speed"],
                       **{f"fid_{k}": v for k, v in b["fid"].items()}, **{f"classes_{k}": v for k, v in b["classes"].items()},
                       **{f"conf_{k}": f"{v:.0%}" for k, v in b["conf"].items()}))
