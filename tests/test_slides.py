@@ -151,3 +151,32 @@ def test_cli_optimizer_and_batching_flags(root, tmp_path):
     assert (cfg["optimizer"], cfg["batching"]) == ("sgd", "random")
     r = cli("train", "--model", "slides", "--steps", 3, "--optimizer", "rmsprop", "--out", out, cwd=root, check=False)
     assert r.returncode == 2 and "invalid choice" in r.stderr
+
+
+def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_ema_and_batch():
+    """The Architectures page's ladder (slides -> mlp) quotes bench/bench_slides.py: its EMA rung trains with the
+    mlp preset's decay, and the page names that decay and batch from the registry, so a preset change cannot
+    leave the page naming the old ones (it said "EMA 0.99" after a preset of 0.998 was measured better)."""
+    import importlib.util
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from ui.i18n import LOCALES
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_slides", root / "bench" / "bench_slides.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    mlp = registry.get("mlp").preset
+    model, overrides = bench.LADDER["slides+lr+ema"]
+    assert model == "slides" and overrides["ema"] == mlp["ema"]
+    assert {k: v for k, v in overrides.items() if k != "ema"} == bench.LADDER["slides+lr"][1]
+
+    en = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
+    at = AppTest.from_file("../app.py", default_timeout=90)
+    at.session_state["arch.tab"] = en["arch.tab.models"]
+    at.session_state["arch.design"] = "slides"
+    at.run()
+    assert not at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"(EMA {mlp['ema']})" in text and f"random batches of {mlp['batch_size']};" in text
