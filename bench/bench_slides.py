@@ -93,7 +93,8 @@ def main():
     for name in rows:
         t = trainers[name]
         r = {"model": LADDER[name][0], **LADDER[name][1], "steps_per_second": out["steps_per_second"][name],
-             "pictures_per_second": round(out["steps_per_second"][name] * t.cfg.batch_size), **quality(t, None if args.budget else args.steps, args.budget, args.seed)}
+             "pictures_per_second": round(out["steps_per_second"][name] * t.cfg.batch_size),
+             **quality(t, None if args.budget else args.steps, args.budget, args.seed)}
         out["results"][name] = r
         print(f"{name:14s} {r['steps_per_second']:6.1f} steps/s  at {r['steps']:5d} steps: confident {r['confident_share']:6.1%}  "
               f"classes {r['classes_covered']:2d}/10 (min {r['min_class_share']:.1%})  Frechet {r['frechet']:7.1f}", flush=True)
@@ -105,12 +106,12 @@ def main():
         s, m = res["slides"], res["mlp"]
         out["ratios_mlp_over_slides"] = r = {
             "steps_per_second": round(m["steps_per_second"] / s["steps_per_second"], 2),
-            "pictures_per_second": round(m["pictures_per_second"] / s["pictures_per_second"], 2),  # mlp's batches are larger
+            "pictures_per_second": round(m["pictures_per_second"] / s["pictures_per_second"], 2),  # fair where batches differ
             "frechet_slides_over_mlp": round(s["frechet"] / max(m["frechet"], 1e-9), 2),
             "confident_share_points": round(100 * (m["confident_share"] - s["confident_share"]), 1),
         }
-        print(f"mlp vs slides: {r['steps_per_second']}x the steps/s, {r['pictures_per_second']}x the pictures/s; Frechet {r['frechet_slides_over_mlp']}x lower, "
-              f"{r['confident_share_points']:+} points confident")
+        print(f"mlp vs slides: {r['steps_per_second']}x the steps/s, {r['pictures_per_second']}x the pictures/s; "
+              f"Frechet {r['frechet_slides_over_mlp']}x lower, {r['confident_share_points']:+} points confident")
     print(json.dumps(out))
 
 
