@@ -33,10 +33,11 @@ from gan_core.metrics import real_frechet, score_digits
 from gan_core.training import TrainConfig, Trainer
 
 N_SAMPLES = 2000
+MLP_OPTIMIZER = dict(lr_g=1e-3, lr_d=1e-3, beta1=0.5)  # the page's text names these: "learning rate 1e-3, beta1 0.5"
 LADDER = {
     "slides": ("slides", {}),
-    "slides+lr": ("slides", dict(lr_g=1e-3, lr_d=1e-3, beta1=0.5)),
-    "slides+lr+ema": ("slides", dict(lr_g=1e-3, lr_d=1e-3, beta1=0.5, ema=registry.get("mlp").preset["ema"])),
+    "slides+lr": ("slides", MLP_OPTIMIZER),
+    "slides+lr+ema": ("slides", dict(MLP_OPTIMIZER, ema=registry.get("mlp").preset["ema"])),
     "mlp": ("mlp", {}),
 }
 

@@ -1,13 +1,11 @@
 """bench/bench_gpu.py keeps working where no GPU is lent: its no-GPU answer, and a dry run on the CPU."""
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
 
-spec = importlib.util.spec_from_file_location("bench_gpu", Path(__file__).resolve().parents[1] / "bench" / "bench_gpu.py")
-bench_gpu = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench_gpu)
+from gan_devkit.bench_scripts import load
+
+bench_gpu = load("bench_gpu")
 
 
 def test_without_a_gpu_it_says_so():

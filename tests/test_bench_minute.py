@@ -1,13 +1,7 @@
 """bench/bench_minute.py judges what the issue asks: several seeds as their mean, every digit in every seed."""
-import importlib.util
-import sys
-from pathlib import Path
+from gan_devkit.bench_scripts import load
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))  # the script imports its neighbour bench_step_flops, as when run from bench/
-spec = importlib.util.spec_from_file_location("bench_minute", BENCH / "bench_minute.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+bench = load("bench_minute")  # it imports its neighbour bench_step_flops, as when run from bench/
 
 
 def row(seconds, steps, confident, digits=10, min_share=0.09, frechet=15.0, error=None):

@@ -1,16 +1,11 @@
 """bench/bench_step_flops.py's time breakdown: every FLOP counted lands in matmuls or convolutions, the
 shares add up, and the ceiling (the rest costing nothing) is above what the step measured."""
-import importlib.util
-from pathlib import Path
-
 import torch
 
 from gan_core.training import TrainConfig, Trainer
+from gan_devkit.bench_scripts import load
 
-spec = importlib.util.spec_from_file_location(
-    "bench_step_flops", Path(__file__).resolve().parents[1] / "bench" / "bench_step_flops.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+bench = load("bench_step_flops")
 
 
 def test_the_breakdown_sorts_every_flop_and_its_ceiling_lies_above_the_whole_step():

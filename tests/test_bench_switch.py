@@ -1,14 +1,12 @@
 """bench/bench_switch.py compares what it says: each engine switch of the Trainer against its baseline."""
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
 
-spec = importlib.util.spec_from_file_location("bench_switch", Path(__file__).resolve().parents[1] / "bench" / "bench_switch.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from gan_devkit.bench_scripts import load
+
+bench = load("bench_switch")
 
 
 def small():

@@ -157,16 +157,11 @@ def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_ema_and_batch()
     """The Architectures page's ladder (slides -> mlp) quotes bench/bench_slides.py: its EMA rung trains with the
     mlp preset's decay, and the page names that decay and batch from the registry, so a preset change cannot
     leave the page naming the old ones (it said "EMA 0.99" after a preset of 0.998 was measured better)."""
-    import importlib.util
-    from pathlib import Path
-
     from streamlit.testing.v1 import AppTest
 
+    from gan_devkit.bench_scripts import load
     from ui.i18n import LOCALES
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("bench_slides", root / "bench" / "bench_slides.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load("bench_slides")
     mlp = registry.get("mlp").preset
     model, overrides = bench.LADDER["slides+lr+ema"]
     assert model == "slides" and overrides["ema"] == mlp["ema"]
