@@ -60,17 +60,15 @@ class ComputeRuntime:
         # thread lives as long as a fragment reruns): free it, or it throttles ours (see above).
         release_thread_pool()
         with self._lock:  # one lock with retire_threads(): a pool is never retired under a caller
-            pool = self._pool()
+            # Submitted under the lock that counts it: a call counted as waiting is already in the pool's
+            # first-come-first-served queue (counted first, a later caller could submit before it).
+            # A worker that takes it at once waits for this lock to uncount it. RuntimeError: the
+            # interpreter is shutting down and the pool takes no more work; nothing was counted.
+            future = self._pool().submit(self._counted, fn, args, kwargs)
             self._waiting += 1
             self._in_flight += 1
             self._last_call[id(user) if user is not None else threading.get_ident()] = time.monotonic()
         try:
-            try:
-                future = pool.submit(self._counted, fn, args, kwargs)
-            except RuntimeError:  # interpreter shutting down: the pool takes no more work
-                with self._lock:
-                    self._waiting -= 1
-                raise
             return future.result()
         finally:
             with self._lock:
