@@ -5,7 +5,7 @@
 The ladder from the deck's code to the tuned model, one difference at a time:
   slides           the deck's code: leaky_relu 0.01, sigmoid + nn.BCELoss, d_loss / 2, fresh noise for
                    G's turn, shuffled epochs, Adam (default betas) at the preset's lr and batch
-  slides+lr        the same, with mlp's optimizer settings: lr 1e-3, beta1 0.5
+  slides+lr        the same, with mlp's optimizer settings: its preset's learning rates and Adam betas
   slides+lr+ema    and mlp's EMA of G's weights (its preset's decay) for the samples
   mlp              the tuned FNN: adds ReLU in G, LeakyReLU 0.2 and logits in D, the fakes reused for
                    G's turn, random batches (its preset's size), bf16, D's real target 0.9
@@ -33,7 +33,7 @@ from gan_core.metrics import real_frechet, score_digits
 from gan_core.training import TrainConfig, Trainer
 
 N_SAMPLES = 2000
-MLP_OPTIMIZER = dict(lr_g=1e-3, lr_d=1e-3, beta1=0.5)  # the page's text names these: "learning rate 1e-3, beta1 0.5"
+MLP_OPTIMIZER = {k: registry.get("mlp").preset[k] for k in ("lr_g", "lr_d", "beta1", "beta2")}  # the page names them
 LADDER = {
     "slides": ("slides", {}),
     "slides+lr": ("slides", MLP_OPTIMIZER),

@@ -117,6 +117,19 @@ def test_the_digit_heads_branch_from_ds_features():
         assert f'b{i} [label="Linear · {WORDS[head]}\\n10\\n2,570 params"]' in dot and f"{features} -> b{i};" in dot
 
 
+@pytest.mark.parametrize("name", ["mlp", "dcgan"])
+def test_dropout_is_a_layer_only_where_it_drops(name):
+    """The presets train without dropout, so the page must not draw a Dropout box in them (the models keep
+    an nn.Dropout(0.0) slot for the option; the 28 px DCGAN's D, and mlp's G and D); with a rate it is a layer."""
+    from gan_core.training import TrainConfig
+    spec = registry.get(name)
+    assert not spec.preset.get("dropout")
+    for rate in (0.0, 0.3):
+        nets = spec.build(TrainConfig.preset(name, dropout=rate), 1, 28)
+        drawn = [r.kind for net in nets for r in layer_table(net, dummy_input(net, img_size=28, channels=1))]
+        assert ("Dropout" in drawn) == (rate > 0), (name, rate, drawn)
+
+
 def test_face_exercise_blocks():
     d = FaceExerciseDiscriminator()
     kinds = [r.kind for r in layer_table(d)]

@@ -153,10 +153,11 @@ def test_cli_optimizer_and_batching_flags(root, tmp_path):
     assert r.returncode == 2 and "invalid choice" in r.stderr
 
 
-def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_ema_and_batch():
-    """The Architectures page's ladder (slides -> mlp) quotes bench/bench_slides.py: its EMA rung trains with the
-    mlp preset's decay, and the page names that decay and batch from the registry, so a preset change cannot
-    leave the page naming the old ones (it said "EMA 0.99" after a preset of 0.998 was measured better)."""
+def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_optimizer_ema_and_batch(monkeypatch):
+    """The Architectures page's ladder (slides -> mlp) quotes bench/bench_slides.py: its lr rung trains with the
+    mlp preset's learning rates and betas, its EMA rung with the preset's decay, and the page names them from the
+    registry, so a preset change cannot leave the page naming the old ones (it said "EMA 0.99" after a preset of
+    0.998 was measured better, and "beta1 0.5" would have outlived the betas (0, 0.99))."""
     from streamlit.testing.v1 import AppTest
 
     from gan_devkit.bench_scripts import load
@@ -166,7 +167,11 @@ def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_ema_and_batch()
     model, overrides = bench.LADDER["slides+lr+ema"]
     assert model == "slides" and overrides["ema"] == mlp["ema"]
     assert {k: v for k, v in overrides.items() if k != "ema"} == bench.LADDER["slides+lr"][1]
+    assert bench.LADDER["slides+lr"][1] == {k: mlp[k] for k in ("lr_g", "lr_d", "beta1", "beta2")}
 
+    # a preset no text was written for: the page must follow it (a hand-copied figure would not)
+    for key, value in dict(lr_g=7e-3, lr_d=6e-4, beta1=0.25, beta2=0.95, ema=0.997, batch_size=123).items():
+        monkeypatch.setitem(mlp, key, value)
     en = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
     at = AppTest.from_file("../app.py", default_timeout=90)
     at.session_state["arch.tab"] = en["arch.tab.models"]
@@ -174,4 +179,5 @@ def test_the_slides_ladder_and_its_page_text_name_the_tuned_fnns_ema_and_batch()
     at.run()
     assert not at.exception
     text = "\n".join(m.value for m in at.markdown)
-    assert f"(EMA {mlp['ema']})" in text and f"random batches of {mlp['batch_size']};" in text
+    assert "(EMA 0.997)" in text and "random batches of 123;" in text
+    assert "learning rates 0.007 for G and 0.0006 for D, `betas=(0.25, 0.95)`:" in text

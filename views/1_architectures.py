@@ -30,13 +30,13 @@ FADE = r"G_\alpha(z) = \alpha\, \text{to\_img}_{new}(h) + (1-\alpha)\, \text{up}
 TRY_CLI = "python -m gan_core train --model {model} --steps 2000 --out runs/{model}"
 FACE_CLI = "python -m gan_core train --model face-exercise --data path/to/faces --img-size 64 --steps 3000 --balance --out checkpoints/face-exercise"
 ARCH_MODELS = registry.offered("arch")
-# Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md, 2026-12-02, a seventeenth session):
+# Measured by `python bench/bench_slides.py --budget 30` (docs/benchmarks.md, 2026-12-02, an eighteenth session):
 # the ladder from the slides' code to the tuned mlp, 30 s of training each on 2 CPU cores (fp32), seed 0, 2000
 # samples scored; `speed` is mlp's training pictures/s over the slides' (interleaved bursts). fid's `real` and
 # `noise` (seeded, so the same on any machine): 2000 real training digits (the mean of 8 picks) and 2000 pictures
 # of noise, scored as the samples are. The page only quotes these numbers.
-SLIDES_BENCH = dict(seconds=30, speed=1.06, fid=dict(slides=1084, lr=241, ema=184, mlp=137, real=5.3, noise=1436),
-                    classes=dict(slides=2, lr=10, ema=9, mlp=10), conf=dict(lr=0.543, ema=0.656, mlp=0.735))
+SLIDES_BENCH = dict(seconds=30, speed=1.16, fid=dict(slides=1095, lr=194, ema=76, mlp=64, real=5.3, noise=1436),
+                    classes=dict(slides=1, lr=10, ema=10, mlp=10), conf=dict(lr=0.598, ema=0.755, mlp=0.762))
 
 
 def saturation_figure() -> go.Figure:
@@ -75,12 +75,13 @@ def models() -> None:
     if spec.family == "slides":
         p, b, mlp = spec.preset, SLIDES_BENCH, registry.get("mlp").preset
         st.markdown(t("arch.slides.body", lr=p["lr_g"], batch=p["batch_size"], batch_mlp=mlp["batch_size"], ema=mlp["ema"],
+                      lr_g_mlp=mlp["lr_g"], lr_d_mlp=mlp["lr_d"], beta1=mlp["beta1"], beta2=mlp["beta2"],
                       seconds=b["seconds"], speed=b["speed"],
                       **{f"fid_{k}": v for k, v in b["fid"].items()}, **{f"classes_{k}": v for k, v in b["classes"].items()},
                       **{f"conf_{k}": f"{v:.0%}" for k, v in b["conf"].items()}))
     elif spec.family == "mlp":
         p = spec.preset
-        st.markdown(t("arch.mlp.body", lr=p["lr_g"], beta1=p["beta1"], batch=p["batch_size"]))
+        st.markdown(t("arch.mlp.body", lr_g=p["lr_g"], lr_d=p["lr_d"], beta1=p["beta1"], beta2=p["beta2"], batch=p["batch_size"]))
     elif spec.family == "vae":
         st.markdown(t("arch.vae.body"))
         st.latex(ELBO)
