@@ -77,13 +77,16 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     return rows
 
 
+DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+
+
 def _layers(model: nn.Module) -> list[nn.Module]:
     """The leaf modules, except that a module with weights of its own around others (ClassBatchNorm: a
     batch norm and its per-digit scale and shift) is one layer, as the lesson draws it, and that dropout
     at rate 0 (the models' optional dropout, off in their presets) is no layer: it changes nothing."""
     own = [m for m in model.modules() if list(m.children()) and any(True for _ in m.parameters(recurse=False))]
     inside = {c for m in own for c in m.modules() if c is not m}
-    off = {m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd) and m.p == 0}
+    off = {m for m in model.modules() if isinstance(m, DROPOUTS) and m.p == 0}
     return [m for m in model.modules() if m in own or (not list(m.children()) and m not in inside | off)]
 
 

@@ -81,7 +81,8 @@ def models() -> None:
                       **{f"conf_{k}": f"{v:.0%}" for k, v in b["conf"].items()}))
     elif spec.family == "mlp":
         p = spec.preset
-        st.markdown(t("arch.mlp.body", lr_g=p["lr_g"], lr_d=p["lr_d"], beta1=p["beta1"], beta2=p["beta2"], batch=p["batch_size"]))
+        st.markdown(t("arch.mlp.body", lr_g=p["lr_g"], lr_d=p["lr_d"], beta1=p["beta1"], beta2=p["beta2"],
+                      batch=p["batch_size"]))
     elif spec.family == "vae":
         st.markdown(t("arch.vae.body"))
         st.latex(ELBO)
