@@ -33,11 +33,12 @@ from gan_core.metrics import real_frechet, score_digits
 from gan_core.training import TrainConfig, Trainer
 
 N_SAMPLES = 2000
-MLP_OPTIMIZER = {k: registry.get("mlp").preset[k] for k in ("lr_g", "lr_d", "beta1", "beta2")}  # the page names them
+MLP_PRESET = registry.get("mlp").preset
+MLP_OPTIMIZER = {k: MLP_PRESET[k] for k in ("lr_g", "lr_d", "beta1", "beta2")}  # the page names them
 LADDER = {
     "slides": ("slides", {}),
     "slides+lr": ("slides", MLP_OPTIMIZER),
-    "slides+lr+ema": ("slides", dict(MLP_OPTIMIZER, ema=registry.get("mlp").preset["ema"])),
+    "slides+lr+ema": ("slides", dict(MLP_OPTIMIZER, ema=MLP_PRESET["ema"])),
     "mlp": ("mlp", {}),
 }
 
