@@ -134,7 +134,7 @@ def test_train_page_shows_resolution_and_marks_the_phases(monkeypatch):
     at.selectbox(key="train.w.model").set_value("progressive").run()
     at.number_input(key="train.w.batch_size").set_value(8).run()
     s = at.session_state["train.session"]
-    s.template = replace(s.template, phase_steps=2)  # a short schedule (the preset's is 300 steps a phase)
+    s.template = replace(s.template, phase_steps=2)  # a short schedule (the preset's is 200 steps a phase)
     at.run()
     at.button(key="train.step").click().run()
     assert not at.exception, [e.value for e in at.exception]
