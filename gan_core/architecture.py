@@ -82,11 +82,12 @@ DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropou
 
 def _layers(model: nn.Module) -> list[nn.Module]:
     """The leaf modules, except that a module with weights of its own around others (ClassBatchNorm: a
-    batch norm and its per-digit scale and shift) is one layer, as the lesson draws it, and that dropout
-    at rate 0 (the models' optional dropout, off in their presets) is no layer: it changes nothing."""
+    batch norm and its per-digit scale and shift) is one layer, as the lesson draws it, and that what
+    changes nothing is no layer: dropout at rate 0 (the models' optional dropout, off in their presets) and
+    nn.Identity (an empty slot: WGAN-GP's critic has no norm; a grown network's resolution needs no resizing)."""
     own = [m for m in model.modules() if list(m.children()) and any(True for _ in m.parameters(recurse=False))]
     inside = {c for m in own for c in m.modules() if c is not m}
-    off = {m for m in model.modules() if isinstance(m, DROPOUTS) and m.p == 0}
+    off = {m for m in model.modules() if isinstance(m, nn.Identity) or (isinstance(m, DROPOUTS) and m.p == 0)}
     return [m for m in model.modules() if m in own or (not list(m.children()) and m not in inside | off)]
 
 

@@ -130,6 +130,23 @@ def test_dropout_is_a_layer_only_where_it_drops(name):
         assert ("Dropout" in drawn) == (rate > 0), (name, rate, drawn)
 
 
+def test_an_empty_slot_is_no_layer():
+    """nn.Identity fills a slot that does nothing (WGAN-GP's critic has no norm, so its DCGAN critic's norm
+    slot is one): the page drew "Conv2d + Identity + LeakyReLU" in its diagram. A norm that is there is drawn."""
+    from gan_core.training import TrainConfig
+    for name in registry.MODELS:
+        spec = registry.get(name)
+        size = next(iter(spec.sizes))
+        nets = spec.build(TrainConfig.preset(name), spec.sizes[size], size)
+        drawn = [r.kind for net in nets for r in layer_table(net, dummy_input(net, img_size=size, channels=spec.sizes[size]))]
+        assert "Identity" not in drawn, (name, drawn)
+    critics = {norm: registry.get("wgan-gp").build(TrainConfig.preset("wgan-gp", d_norm=norm), 1, 28)[1]
+               for norm in ("none", "batch")}
+    kinds = {norm: [r.kind for r in layer_table(d, dummy_input(d, img_size=28, channels=1))] for norm, d in critics.items()}
+    assert kinds["batch"] == ["Conv2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU", "Flatten", "Linear", "LeakyReLU", "Linear"]
+    assert kinds["none"] == [k for k in kinds["batch"] if k != "BatchNorm2d"]
+
+
 def test_face_exercise_blocks():
     d = FaceExerciseDiscriminator()
     kinds = [r.kind for r in layer_table(d)]
