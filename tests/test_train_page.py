@@ -86,12 +86,23 @@ def test_each_model_trains_a_tick(model):
 
 def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
     """The WGANs' presets (1 critic step, a higher rate) differ from what the Architectures page quotes from the
-    papers: the sidebar says so beside n_critic, for the WGANs only."""
+    papers: the sidebar says so beside n_critic, for the WGANs only, with the presets' own learning rates."""
+    from gan_core import registry
     from ui.i18n import translate
-    note = translate("train.wgan_preset_note", "en")
+    from ui.train_settings import rate_text
+    gp, clip = registry.get("wgan-gp").preset, registry.get("wgan").preset
+    note = translate("train.wgan_preset_note", "en", gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]),
+                     clip_lr_g=rate_text(clip["lr_g"]), clip_lr_d=rate_text(clip["lr_d"]))
+    assert f"{rate_text(gp['lr_g'])} for G and {rate_text(gp['lr_d'])} for the critic (with clipping: " \
+           f"{rate_text(clip['lr_g'])} for G, {rate_text(clip['lr_d'])} for the critic)" in note  # G's first, each its own
     for model, shown in (("wgan", True), ("wgan-gp", True), ("dcgan", False)):
         at = open_page(model)
         assert (note in [c.value for c in at.sidebar.caption]) is shown, model
+
+
+def test_a_learning_rate_reads_as_the_papers_write_it():
+    from ui.train_settings import rate_text
+    assert [rate_text(r) for r in (4e-3, 5e-4, 2.5e-4, 1e-2)] == ["4e-3", "5e-4", "2.5e-4", "1e-2"]
 
 
 def test_the_class_weight_shows_for_the_conditional_model_only_and_reaches_its_run():

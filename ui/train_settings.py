@@ -23,6 +23,19 @@ def _key(name: str) -> str:
     return f"train.w.{name}"
 
 
+def rate_text(rate: float) -> str:
+    """A learning rate as the papers write it: 4e-3, 2.5e-4."""
+    mantissa, exponent = f"{rate:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def wgan_preset_note() -> str:
+    """The WGANs' note beside n_critic, its learning rates read from the registry (a retuned preset updates it)."""
+    gp, clip = registry.get("wgan-gp").preset, registry.get("wgan").preset
+    return t("train.wgan_preset_note", gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]),
+             clip_lr_g=rate_text(clip["lr_g"]), clip_lr_d=rate_text(clip["lr_d"]))
+
+
 def field_label(name: str) -> str:
     """A TrainConfig field as the user knows it: its widget's label, else the field's name."""
     label = t(f"train.{name}")
@@ -91,7 +104,7 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     is_wgan = registry.get(st.session_state[_key("model")]).wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     if is_wgan:  # the presets are not the papers' recipes: say so where n_critic shows 1
-        sb.caption(t("train.wgan_preset_note"))
+        sb.caption(wgan_preset_note())
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
