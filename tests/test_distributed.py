@@ -11,9 +11,9 @@ Tolerances, and why: the sums are the same numbers added in another order (each 
 gloo adds the halves; one process sums all at once), so each gradient differs by ~1e-7 relative.
 Adam divides each gradient element by its own running size, which turns that into larger absolute
 differences where a gradient is near zero (a Linear feeding a BatchNorm, whose mean gradient BN
-cancels). Measured after these few steps: 4e-8 for the MLP (no BatchNorm), 5e-6 with SyncBatchNorm,
-2e-6 for the WGAN-GP; the tolerances below are 20x-50x that, and at most a tenth of one Adam step
-(lr 1e-3). Runs that are not the same differ by far more: the MLP on other batches by 1e-2, the
+cancels). Measured after these few steps: 4e-8 for the MLP (no BatchNorm), 5e-6 with SyncBatchNorm;
+the tolerances below are 20x-50x that, and at most a tenth of one Adam step (lr 1e-3). The WGAN-GP's
+tiny image run is chaotic (its test says how) and is judged by the share of weights that part. Runs that are not the same differ by far more: the MLP on other batches by 1e-2, the
 DCGAN with per-rank BatchNorm (no --sync-bn) by 9e-2.
 """
 import copy
@@ -216,24 +216,36 @@ def test_bf16_with_synchronised_batchnorm_trains(root, tmp_path):
     assert bn.running_mean.dtype == torch.float32 and torch.isfinite(bn.running_var).all() and bn.running_mean.abs().sum() > 0
 
 
+def parted_share(a: dict, b: dict, atol: float) -> float:
+    """The share of the weights (float elements) of one network that two runs left more than atol apart."""
+    assert a.keys() == b.keys()
+    diffs = torch.cat([(a[k].float() - b[k].float()).abs().flatten() for k in a if a[k].is_floating_point()])
+    return (diffs > atol).float().mean().item()
+
+
 def test_gradient_penalty_under_ddp_on_an_image_folder(root, tmp_path):
+    """The critic's gradient goes through the penalty's double backward inside DDP (the preset's rates).
+
+    Judged by the share of weights that part, not the largest part: at these sizes (64 px, width 4, 4 images)
+    the run is chaotic. Adam's first step moves each weight by lr * g / |g|, so a weight whose gradient sits
+    within float noise of zero can land +-lr from its twin; a twentieth session measured that a twin on one
+    thread and one on two part as much as the ranks and a twin do (up to 1e-2 after two iterations). After one
+    iteration (2 critic updates, the first with the penalty, then G's), over 22 seeds: at most 0.08% of G's
+    weights and 0.01% of D's part by more than 1e-4. Without DDP's gradient averaging (each rank its own half),
+    27% of G's and 85% of D's do."""
     noise_folder(tmp_path / "faces" / "person", 10)
     out = tmp_path / "wgan"
-    # G's rate pinned at 2e-3, the preset's until a twentieth session: at these sizes the run is chaotic (Adam's
-    # first steps move each weight by +-lr, and a few weights' gradients sit within the two sides' float noise),
-    # so with the preset's 4e-3 two ranks and one process part by 2e-2 after three steps; at 2e-3, 7e-5.
-    # Without DDP's gradient sync, nearly every weight parts by ~lr. (Noted on issue #20 to make robust.)
-    r = torchrun("train", "--model", "wgan-gp", "--data", tmp_path / "faces", "--img-size", 64, "--steps", 3,
-                 "--batch-size", 4, "--width", 4, "--n-critic", 2, "--lr-g", 2e-3, "--lr-d", 2e-3, "--sync-bn",
-                 "--no-score", "--out", out, cwd=root)
+    r = torchrun("train", "--model", "wgan-gp", "--data", tmp_path / "faces", "--img-size", 64, "--steps", 1,
+                 "--batch-size", 4, "--width", 4, "--n-critic", 2, "--sync-bn", "--no-score", "--out", out, cwd=root)
     assert "loaded 5 images" in r.stderr  # each rank decodes its half of the folder
     assert summary(r)["world_size"] == 2
     cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
+    assert cfg.gp_weight > 0 and cfg.lr_g > cfg.lr_d  # the preset's penalty and rates, not a calmer pair
     twin = Trainer(cfg, load_image_folder(tmp_path / "faces").tensor, device="cpu", as_ranks=2)
-    twin.step(3)
+    twin.step(1)
     ddp, ref = saved_weights(out), twin_weights(twin)
-    for name in ddp:  # the critic's gradient went through the penalty's double backward inside DDP
-        assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
+    for name in ddp:
+        assert parted_share(ddp[name], ref[name], SYNC_BN_ATOL) < 0.01, name
 
 
 def test_a_two_process_checkpoint_resumes_on_one_process(mlp_run, root, mnist, tmp_path):
