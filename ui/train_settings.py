@@ -29,11 +29,17 @@ def rate_text(rate: float) -> str:
     return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
-def wgan_preset_note() -> str:
-    """The WGANs' note beside n_critic, its learning rates read from the registry (a retuned preset updates it)."""
+def wgan_note_values() -> dict:
+    """What the WGANs' note quotes from their presets (rates, widths, the penalty's weight), as it writes them."""
     gp, clip = registry.get("wgan-gp").preset, registry.get("wgan").preset
-    return t("train.wgan_preset_note", gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]),
-             clip_lr_g=rate_text(clip["lr_g"]), clip_lr_d=rate_text(clip["lr_d"]))
+    return dict(gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]), clip_lr_g=rate_text(clip["lr_g"]),
+                clip_lr_d=rate_text(clip["lr_d"]), gp_width=gp["width"], clip_width=clip["width"],
+                gp_weight=f"{gp['gp_weight']:g}")
+
+
+def wgan_preset_note() -> str:
+    """The WGANs' note beside n_critic, read from the registry (a retuned preset updates it)."""
+    return t("train.wgan_preset_note", **wgan_note_values())
 
 
 def field_label(name: str) -> str:
