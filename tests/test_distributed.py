@@ -63,9 +63,19 @@ def summary(r) -> dict:
     return json.loads(lines[0])
 
 
-def max_diff(a: dict, b: dict) -> float:
+def abs_diffs(a: dict, b: dict) -> torch.Tensor:
+    """Every element of two state dicts of one network, |a - b| as one flat tensor."""
     assert a.keys() == b.keys()
-    return max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+    return torch.cat([(a[k].float() - b[k].float()).abs().flatten() for k in a])
+
+
+def max_diff(a: dict, b: dict) -> float:
+    return abs_diffs(a, b).max().item()
+
+
+def parted_share(a: dict, b: dict, atol: float) -> float:
+    """The share of one network's elements that two runs left more than atol apart."""
+    return (abs_diffs(a, b) > atol).float().mean().item()
 
 
 def saved_weights(out: pathlib.Path) -> dict:
@@ -215,13 +225,6 @@ def test_bf16_with_synchronised_batchnorm_trains(root, tmp_path):
              "--no-score", "--out", out, cwd=root)
     bn = load_model(out).project[1]
     assert bn.running_mean.dtype == torch.float32 and torch.isfinite(bn.running_var).all() and bn.running_mean.abs().sum() > 0
-
-
-def parted_share(a: dict, b: dict, atol: float) -> float:
-    """The share of the weights (float elements) of one network that two runs left more than atol apart."""
-    assert a.keys() == b.keys()
-    diffs = torch.cat([(a[k].float() - b[k].float()).abs().flatten() for k in a if a[k].is_floating_point()])
-    return (diffs > atol).float().mean().item()
 
 
 def test_gradient_penalty_under_ddp_on_an_image_folder(root, tmp_path):
