@@ -86,8 +86,8 @@ def test_each_model_trains_a_tick(model):
 
 def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
     """The WGANs' presets (1 critic step, a higher rate) differ from what the Architectures page quotes from the
-    papers: the sidebar says so beside n_critic, for the WGANs only, with the presets' own rates, widths and
-    penalty weight (each model's in its place)."""
+    papers: the sidebar says so beside n_critic, for the WGANs only, with the presets' own rates, widths,
+    penalty weight and clipping bound (each model's in its place)."""
     from gan_core import registry
     from ui.i18n import translate
     from ui.train_settings import rate_text, wgan_note_values
@@ -95,7 +95,7 @@ def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
     note = translate("train.wgan_preset_note", "en", **wgan_note_values())
     assert f"{rate_text(gp['lr_g'])} for G and {rate_text(gp['lr_d'])} for the critic (with clipping: " \
            f"{rate_text(clip['lr_g'])} for G, {rate_text(clip['lr_d'])} for the critic)" in note  # G's first, each its own
-    assert f"width {gp['width']} (with clipping: {clip['width']})" in note
+    assert f"width {gp['width']} (with clipping: {clip['width']}, and the clipping bound c = {clip['clip']:g} rather" in note
     assert f"the penalty, weighted {gp['gp_weight']:g} rather than" in note and "{" not in note
     for model, shown in (("wgan", True), ("wgan-gp", True), ("dcgan", False)):
         at = open_page(model)

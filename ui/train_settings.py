@@ -30,11 +30,12 @@ def rate_text(rate: float) -> str:
 
 
 def wgan_note_values() -> dict:
-    """What the WGANs' note quotes from their presets (rates, widths, the penalty's weight), as it writes them."""
+    """What the WGANs' note quotes from their presets (rates, widths, the penalty's weight, the clipping bound), as it
+    writes them."""
     gp, clip = registry.get("wgan-gp").preset, registry.get("wgan").preset
     return dict(gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]), clip_lr_g=rate_text(clip["lr_g"]),
                 clip_lr_d=rate_text(clip["lr_d"]), gp_width=gp["width"], clip_width=clip["width"],
-                gp_weight=f"{gp['gp_weight']:g}")
+                gp_weight=f"{gp['gp_weight']:g}", clip=f"{clip['clip']:g}")
 
 
 def wgan_preset_note() -> str:
