@@ -196,7 +196,8 @@ SPECS = {s.name: s for s in (
     # The clipped WGAN's critic has batch norm, as the WGAN paper's DCGAN critic (d_norm): 68.6% against 60.0%
     # confident at 60 s, six seeds, every pair, in fp32 (10 digits in three seeds against one). Its weights clipped
     # to 0.015, not the paper's 0.01: 74.1% against 68.5% on a CPU with native bf16, five seeds of five, the Frechet
-    # distance lower in five of five (0.02 lost digits in fp32; 0.005 fell to 55-59%).
+    # distance lower in five of five (0.005 fell to 55-59%; in fp32 on an AVX2 CPU 0.02 lost digits, and 0.015 read
+    # 2-3 points higher in two seeds, but 8 digits against 10 in one: unmeasured there since).
     ModelSpec("wgan", "dcgan", "wgan-clip", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="Wasserstein GAN with weight clipping",
               preset=dict(z_dim=100, width=32, g_hidden=256, g_layers=2, d_norm="batch", lr_g=1e-3, lr_d=5e-4, beta1=0.5,
                           batch_size=64, n_critic=1, clip=0.015, bf16=True, channels_last=True, ema=0.99)),
