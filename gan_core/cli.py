@@ -75,7 +75,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "phase_steps")
+        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "equalized_lr", "phase_steps")
         overrides = {k: getattr(args, k) for k in flags}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -315,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--d-norm", choices=CHOICES["d_norm"],
                    help="the DCGAN family's D: its norm between convolutions (auto: batch, none in a WGAN's critic; "
                         "default: the model's preset)")
+    t.add_argument("--equalized-lr", choices=CHOICES["equalized_lr"],
+                   help="ProGAN's equalized learning rate in D or both nets: He init, each layer's rate times its He "
+                        "constant sqrt(2 / fan_in), so that net's --lr reads higher than usual (default: the model's "
+                        "preset; on in: " + ", ".join(f"{n} ({spec.preset['equalized_lr']})" for n, spec in registry.SPECS.items()
+                                                      if spec.preset.get("equalized_lr", "none") != "none") + ")")
     t.add_argument("--phase-steps", type=_bounded("phase_steps", int),
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--seed", type=_bounded("seed", int), default=0)

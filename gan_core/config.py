@@ -52,6 +52,7 @@ class TrainConfig:
     optimizer: str = "adam"    # "adam" (RMSprop for wgan-clip, as the WGAN paper) or "sgd" (plain, the slides' alternative)
     batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
     phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
+    equalized_lr: str = "none" # ProGAN's equalized learning rate (He init, each layer's rate times its He constant) in "d" or "both" nets
 
     def __post_init__(self):
         from .registry import MODELS
@@ -146,6 +147,7 @@ CHOICES = {
     "optimizer": ("adam", "sgd"),
     "batching": ("random", "epochs"),
     "d_norm": ("auto", "batch", "layer", "none"),
+    "equalized_lr": ("none", "d", "both"),
 }
 
 

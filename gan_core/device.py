@@ -112,6 +112,7 @@ def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
     """Adam with its fused kernel (one call updates every tensor) where PyTorch has one for the
     parameters' device (CPU, CUDA), else the default. Small nets are mostly optimizer overhead on a CPU:
     2-16% more steps per second on 2 cores, the tuned FNN the most (bench/bench_switch.py)."""
-    params = list(params)
-    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in params)  # checked only at step()
+    params = list(params)  # tensors, or groups of them (dicts with "params")
+    tensors = [p for group in params for p in group["params"]] if params and isinstance(params[0], dict) else params
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in tensors)  # checked only at step()
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)

@@ -339,6 +339,9 @@ def build(cfg: TrainConfig, steps: int, changes=(), half_steps: int = 0, title: 
         notes.append(f"{half_steps} of the steps were half-steps (one net's turn alone); here every step runs both")
     if cfg.balance:
         notes.append("the balance rule (skip the turn of the net that is too good): this loop runs every turn")
+    if cfg.equalized_lr != "none":
+        notes.append("ProGAN's equalized learning rate (He init, each layer's rate times its He constant): this loop "
+                     "starts from PyTorch's own init and trains every layer at one rate")
     nb = new_notebook(cells=list(_cells(cfg, max(int(steps), 1), notes, title or f"GAN Playground run: {cfg.model}")))
     nb.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                         "language_info": {"name": "python"}})

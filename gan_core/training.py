@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import distributed, losses, progressive, registry, vae
+from . import distributed, equalized, losses, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import adam, fast_dtype, get_device
@@ -105,6 +105,9 @@ class Trainer:
         with _GLOBAL_RNG:  # another run starting at once on another compute thread would draw from it too
             torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
             self.G, self.D = build_models(cfg, data.shape[1], data.shape[-1])
+            for net, turn in ((self.G, "g"), (self.D, "d")):
+                if self._equalized(turn):  # ProGAN's: He init here, a rate per layer in the optimizers below
+                    equalized.he_init(net)
         self.G.to(self.device)
         self.D.to(self.device)
         # cfg.bf16 asks for bfloat16 autocast; it runs where the hardware has it (device.fast_dtype)
@@ -114,15 +117,18 @@ class Trainer:
             self.D.to(memory_format=torch.channels_last)
         if sync_bn and distributed.active():
             self.G, self.D = distributed.sync_batchnorm(self.G), distributed.sync_batchnorm(self.D)
-        if cfg.optimizer == "sgd":  # the slides' alternative: plain gradient steps, no momentum
-            self.opt_g = torch.optim.SGD(self.G.parameters(), lr=cfg.lr_g)
-            self.opt_d = torch.optim.SGD(self.D.parameters(), lr=cfg.lr_d)
+        sgd = cfg.optimizer == "sgd"
+        g_params, d_params = (self._params(net, lr, 2 if sgd else 1, turn) for net, lr, turn in ((self.G, cfg.lr_g, "g"),
+                                                                                               (self.D, cfg.lr_d, "d")))
+        if sgd:  # the slides' alternative: plain gradient steps, no momentum
+            self.opt_g = torch.optim.SGD(g_params, lr=cfg.lr_g)
+            self.opt_d = torch.optim.SGD(d_params, lr=cfg.lr_d)
         elif cfg.loss == "wgan-clip":  # the WGAN paper: momentum-based optimizers destabilise clipping
-            self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=cfg.lr_g)
-            self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=cfg.lr_d)
+            self.opt_g = torch.optim.RMSprop(g_params, lr=cfg.lr_g)
+            self.opt_d = torch.optim.RMSprop(d_params, lr=cfg.lr_d)
         else:
-            self.opt_g = adam(self.G.parameters(), cfg.lr_g, (cfg.beta1, cfg.beta2))
-            self.opt_d = adam(self.D.parameters(), cfg.lr_d, (cfg.beta1, cfg.beta2))
+            self.opt_g = adam(g_params, cfg.lr_g, (cfg.beta1, cfg.beta2))
+            self.opt_d = adam(d_params, cfg.lr_d, (cfg.beta1, cfg.beta2))
         # Samples come from an EMA of G's weights when enabled: it averages out the oscillation
         # of the two-player game, so digits look clean many steps earlier.
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if cfg.ema else None
@@ -310,6 +316,14 @@ class Trainer:
         """Leave DDP (before distributed.cleanup()): the wrappers go, G and D stay usable on this process."""
         self._g, self._d = self.G, self._heads
 
+    def _equalized(self, turn: str) -> bool:
+        """Whether G's ("g") or D's ("d") layers train with ProGAN's equalized learning rate (cfg.equalized_lr)."""
+        return self.cfg.equalized_lr in (turn, "both")
+
+    def _params(self, net, lr: float, power: int, turn: str):
+        """What an optimizer of `net` updates: its parameters, or if it is equalized, groups with a rate per layer."""
+        return equalized.param_groups(net, lr, power) if self._equalized(turn) else net.parameters()
+
     @property
     def steps_per_second(self) -> float:
         return self.iteration / self.elapsed if self.elapsed else 0.0
@@ -319,7 +333,7 @@ class Trainer:
         self.cfg.lr_g, self.cfg.lr_d = float(lr_g), float(lr_d)
         for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
             for group in opt.param_groups:
-                group["lr"] = float(lr)
+                group["lr"] = float(lr) * group.get("lr_scale", 1.0)  # an equalized run's layers keep their ratios
 
     # ------------------------------------------------------------------ one iteration
     def _make_streams(self, as_ranks: int) -> list[tuple]:

@@ -165,3 +165,13 @@ def test_each_switch_help_names_the_presets_that_have_it_on():
         on = [n for n, spec in registry.SPECS.items() if spec.preset.get(key)]
         assert helps[key].endswith(f"(on in: {', '.join(on)})") and on, key
     assert "wgan" in helps["channels_last"] and "mlp" not in helps["channels_last"] and "wgan" not in helps["d_twin"]
+
+
+def test_equalized_lr_flag_reaches_the_run_and_a_wrong_choice_is_refused(root, tmp_path):
+    """--equalized-lr both: the saved run config has it; the preset of progressive has D's (d); a wrong word is refused."""
+    out = tmp_path / "eq"
+    cli("train", "--model", "dcgan", "--equalized-lr", "both", "--steps", 2, "--width", 8, "--batch-size", 16,
+        "--no-score", "--out", out, cwd=root)
+    assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["equalized_lr"] == "both"
+    r = cli("train", "--model", "dcgan", "--equalized-lr", "g", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
+    assert r.returncode != 0 and "equalized-lr" in r.stderr and "Traceback" not in r.stderr

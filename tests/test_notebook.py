@@ -97,6 +97,9 @@ def test_live_changes_are_listed_and_the_class_source_has_its_helpers():
     nb = notebook.build(TrainConfig.preset("wgan-gp"), 10, changes=[(4, "lr_g", 1e-4, 3e-4)], half_steps=2)
     intro = nb.cells[0].source
     assert "`lr_g` 0.0001 -> 0.0003 at step 4" in intro and "2 of the steps were half-steps" in intro
+    assert "equalized" not in intro
+    equalized = notebook.build(TrainConfig.preset("dcgan", equalized_lr="d"), 10).cells[0].source
+    assert "ProGAN's equalized learning rate" in equalized and "one rate" in equalized
     source = notebook.code(nb)
     # the critic's norm helper comes along with the class that calls it, defined before it
     assert source.index("def _norm2d") < source.index("class DCGANDiscriminator28")

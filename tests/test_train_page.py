@@ -87,7 +87,7 @@ def test_each_model_trains_a_tick(model):
 def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
     """The WGANs' presets (1 critic step, a higher rate) differ from what the Architectures page quotes from the
     papers: the sidebar says so beside n_critic, for the WGANs only, with the presets' own rates, widths,
-    penalty weight and clipping bound (each model's in its place)."""
+    penalty's weight and schedule, critic's dense layer and clipping bound (each model's in its place)."""
     from gan_core import registry
     from ui.i18n import translate
     from ui.train_settings import rate_text, wgan_note_values
@@ -97,9 +97,24 @@ def test_a_wgan_says_its_preset_is_not_the_papers_recipe():
            f"{rate_text(clip['lr_g'])} for G, {rate_text(clip['lr_d'])} for the critic)" in note  # G's first, each its own
     assert f"width {gp['width']} (with clipping: {clip['width']}, and the clipping bound c = {clip['clip']:g} rather" in note
     assert f"the penalty, weighted {gp['gp_weight']:g} rather than" in note and "{" not in note
+    assert f"once every {gp['gp_every']} critic steps" in note and f"a dense layer of {gp['d_hidden']} units" in note
     for model, shown in (("wgan", True), ("wgan-gp", True), ("dcgan", False)):
         at = open_page(model)
         assert (note in [c.value for c in at.sidebar.caption]) is shown, model
+
+
+def test_an_equalized_preset_says_why_its_rates_are_high():
+    """Progressive growing's D rate (ProGAN's equalized learning rate) reads higher than the others': the sidebar says why, for
+    the models whose preset has it on, and the config the page starts from has it on."""
+    from gan_core import registry
+    from ui.i18n import translate
+    note = translate("train.equalized_lr_note", "en")
+    for model in ("progressive", "dcgan"):
+        at = open_page(model)
+        on = registry.get(model).preset.get("equalized_lr", "none") != "none"
+        assert (note in [c.value for c in at.sidebar.caption]) is on, model
+        assert (sess(at).template.equalized_lr != "none") is on
+    assert registry.get("progressive").preset["equalized_lr"] == "d"
 
 
 def test_a_learning_rate_reads_as_the_papers_write_it():

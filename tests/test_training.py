@@ -304,8 +304,12 @@ def test_channels_last_is_a_layout_not_a_recipe(model, small_data):
     nchw, nhwc = (Trainer(tiny(model, seed=2, channels_last=cl, dropout=0.0), data, device="cpu") for cl in (False, True))
     assert not _nhwc(nchw.G) and not _nhwc(nchw.D) and _nhwc(nhwc.G) and _nhwc(nhwc.D)
     z = torch.randn(16, nchw.cfg.z_dim, generator=torch.Generator().manual_seed(0))
-    for a, b in zip(_outputs_and_grads(nchw, z), _outputs_and_grads(nhwc, z), strict=True):
-        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-5)
+    expected, got = _outputs_and_grads(nchw, z), _outputs_and_grads(nhwc, z)
+    # A gradient that is 0 in exact maths (a bias before a batch norm) is the rounding of sums of the pass's
+    # largest terms: its tolerance scales with them (16 in dcgan, 24 in progressive, whose D starts at He's init)
+    largest = max(a.abs().max().item() for a in expected)
+    for a, b in zip(expected, got, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6 * largest)
     first = []  # the loss of the first update: the same batch through the same networks
     for t in (nchw, nhwc):
         torch.manual_seed(0)  # WGAN-GP's mixing weights come from torch's global generator on one process

@@ -30,12 +30,13 @@ def rate_text(rate: float) -> str:
 
 
 def wgan_note_values() -> dict:
-    """What the WGANs' note quotes from their presets (rates, widths, the penalty's weight, the clipping bound), as it
-    writes them."""
+    """What the WGANs' note quotes from their presets (rates, widths, the penalty's weight and schedule, the critic's
+    dense layer, the clipping bound), as it writes them."""
     gp, clip = registry.get("wgan-gp").preset, registry.get("wgan").preset
     return dict(gp_lr_g=rate_text(gp["lr_g"]), gp_lr_d=rate_text(gp["lr_d"]), clip_lr_g=rate_text(clip["lr_g"]),
                 clip_lr_d=rate_text(clip["lr_d"]), gp_width=gp["width"], clip_width=clip["width"],
-                gp_weight=f"{gp['gp_weight']:g}", clip=f"{clip['clip']:g}")
+                gp_weight=f"{gp['gp_weight']:g}", gp_every=gp["gp_every"], gp_d_hidden=gp["d_hidden"],
+                clip=f"{clip['clip']:g}")
 
 
 def wgan_preset_note() -> str:
@@ -112,6 +113,8 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     if is_wgan:  # the presets are not the papers' recipes: say so where n_critic shows 1
         sb.caption(wgan_preset_note())
+    if sess.template.equalized_lr != "none":  # a rate higher than the other models': say why, beside it
+        sb.caption(t("train.equalized_lr_note"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
