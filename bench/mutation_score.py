@@ -39,7 +39,7 @@ SCOPE = {
                 "x_precision_recall", "x_score_digits", "x_score_features", "x_scores_from_features",
                 "x_mode_collapse_warning"],
     "training": [_T + n for n in ("step", "_skip", "_iteration", "_update", "_judge", "_bce_iteration",
-                                  "_wgan_iteration", "_update_ema")],
+                                  "_r1_step", "_wgan_iteration", "_update_ema")],
     "hub": ["x_resolve", "x__download", "x_read_config", "x_read_weights", "x_load_model", "x__check_remote_size"],
     "style": ["x__pixels_by_channels", "xǁ_Gramǁforward", "x_gram", "x_content_loss", "x_style_loss", "x_tv_loss",
               _G + "losses", _G + "_closure", "x__mean_std", "x_adain"],

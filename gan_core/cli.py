@@ -19,7 +19,7 @@ from .style import DEFAULT_LR
 # The preset's numbers `train` takes as flags (--z-dim ...): each checked against BOUNDS, typed as in
 # TrainConfig, and passed on as an override of the model's preset.
 NUMBER_FLAGS = ("z_dim", "width", "g_hidden", "g_layers", "d_hidden", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "n_critic",
-                "gp_every", "dropout", "g_class_weight", "real_label")
+                "gp_every", "r1", "r1_every", "dropout", "g_class_weight", "real_label")
 # The preset's switches `train` takes as --name / --no-name (default: the preset's): the conditional model's parts,
 # and the memory layout.
 SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (ClassBatchNorm)",

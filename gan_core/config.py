@@ -32,6 +32,8 @@ class TrainConfig:
     clip: float = 0.01         # WGAN weight clipping
     gp_weight: float = 10.0    # WGAN-GP penalty weight
     gp_every: int = 1          # WGAN-GP: the penalty on every k-th critic update only, weighted k times (lazy)
+    r1: float = 0.0            # BCE GANs (logits): R1's weight gamma, D's squared gradient on real images times gamma/2 (0 = off)
+    r1_every: int = 16         # ... in a D step of its own on every k-th iteration, weighted k times (lazy, as StyleGAN2)
     dropout: float = 0.0       # in D (and G where the model has it)
     balance: bool = False      # skip the turn of the net that is too good
     d_acc_max: float = 0.9     # skip D while its recent accuracy is above this
@@ -128,6 +130,8 @@ BOUNDS = {
     "clip": (1e-4, 1.0),
     "gp_weight": (0.0, 100.0),
     "gp_every": (1, 64),
+    "r1": (0.0, 100.0),
+    "r1_every": (1, 64),
     "dropout": (0.0, 0.8),
     "d_acc_max": (0.5, 1.0),
     "g_success_max": (0.5, 1.0),

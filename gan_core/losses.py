@@ -76,6 +76,14 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, weight: flo
     return weight * ((grads.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): gamma/2 * E[||grad_x D(x)||^2] on real images only, `real_logits` D's
+    outputs on `real` (which requires grad). D is kept flat where the data is, so it cannot push G past the
+    real digits and back: the two settle instead of circling (what the paper shows the plain GAN does)."""
+    (grads,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return gamma / 2 * grads.float().flatten(1).pow(2).sum(1).mean()
+
+
 def class_loss(class_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """AC-GAN's auxiliary term: cross-entropy of D's digit head against the intended digit."""
     return F.cross_entropy(class_logits, labels)

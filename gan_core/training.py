@@ -501,10 +501,21 @@ class Trainer:
                 g_loss = g_loss - cfg.g_class_weight * losses.class_loss(g_twin, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
+        if cfg.r1 and cfg.loss == "bce" and not skip_d and lazy_turn(self.iteration, cfg.r1_every):
+            self._r1_step()
         # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0, a probability > 0.5: "real")
         cut = bce.real_above
         return (d_loss.detach(), g_loss.detach(), (real_logit > cut).float().mean(), (fake_logit < cut).float().mean(),
                 (g_logit > cut).float().mean(), torch.tensor(float("nan")))
+
+    def _r1_step(self) -> None:
+        """R1's lazy turn (StyleGAN2's D regularisation): a batch of real digits of its own and a D step of
+        its own, every r1_every-th iteration, weighted r1_every times so that it pulls as hard on average."""
+        x, _ = self._batch()
+        x = x.detach().requires_grad_(True)
+        with self._autocast():
+            real_logit, _, _ = self._judge(x)
+        self._update(self.opt_d, losses.r1_penalty(real_logit, x, self.cfg.r1 * self.cfg.r1_every), skip=False)
 
     def _wgan_iteration(self, skip_d: bool, skip_g: bool):
         """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""

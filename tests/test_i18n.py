@@ -104,6 +104,11 @@ def test_design_picker_shows_real_tables():
             assert captions.count(EN["arch.code_helpers"]) == 2  # G's helpers, D's (score_layers, ...)
         if key == "mlp":  # nothing of gan_core's inside D: no helpers block for it
             assert captions.count(EN["arch.code_helpers"]) == 1  # G's GeneratorBase
+    at.radio(key="arch.design").set_value("progressive").run()  # its text quotes the preset's R1, not a literal
+    from gan_core.config import TrainConfig
+    preset = TrainConfig.preset("progressive")
+    text = " ".join(m.value for m in at.markdown)
+    assert preset.r1 > 0 and f"γ = {preset.r1:g}, in a D step of its own every {preset.r1_every} steps" in text
 
 
 def test_language_from_the_url():

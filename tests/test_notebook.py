@@ -36,19 +36,22 @@ def execute(nb, folder, root, steps: int | None = None) -> list[dict]:
     return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
-def tiny(model) -> TrainConfig:
-    return TrainConfig.preset(model, batch_size=16, width=32 if model == "mlp" else 16)
+def tiny(model, **kw) -> TrainConfig:
+    return TrainConfig.preset(model, batch_size=16, width=32 if model == "mlp" else 16, **kw)
 
 
-@pytest.mark.parametrize("model", ["mlp", "slides", "cdcgan", "wgan-gp"])
-def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, tmp_path, root):
-    cfg = tiny(model)
+# dcgan with R1 on every 2nd step: iteration 0's R1 step moves D, so step 2's losses differ unless the loop replays it
+@pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}),
+                                          ("dcgan", {"r1": 2.0, "r1_every": 2})])
+def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_path, root):
+    cfg = tiny(model, **extra)
     nb = nbformat.reads(notebook.dumps(notebook.build(cfg, steps=500)), as_version=4)
     nbformat.validate(nb)
     assert nb.nbformat == 4 and [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     source = notebook.code(nb)
     assert not re.search(r"^\s*(from|import)\s+(gan_core|ui|gan_devkit)\b", source, re.MULTILINE)
     assert "PyTorchModelHubMixin" not in source and "STEPS = int(os.environ.get(\"GAN_NB_STEPS\", 500))" in source
+    assert ("def r1_penalty" in source) is bool(extra)
     for net in registry.get(model).build(cfg, 1, 28):  # below the class line (whose Hub mixin goes), verbatim
         assert inspect.getsource(type(net)).split("\n", 1)[1] in source, type(net).__name__
 

@@ -135,6 +135,26 @@ def test_the_class_weight_shows_for_the_conditional_model_only_and_reaches_its_r
     assert "train.w.g_class_weight" not in [w.key for w in at.number_input]
 
 
+def test_r1_shows_for_the_gans_on_logits_and_reaches_the_run():
+    """R1 to try: progressive growing's field starts at its preset's gamma, a Step trains with the value set (0: off,
+    a plain D step per iteration), and its help names the preset's lazy interval; a critic (WGAN) and the slides' sigmoid
+    D have no such field."""
+    from gan_core.config import TrainConfig
+    preset = TrainConfig.preset("progressive")
+    at = open_page("progressive", width=8)
+    field = at.number_input(key="train.w.r1")
+    assert preset.r1 > 0 and field.value == pytest.approx(preset.r1)
+    assert f"every {preset.r1_every} steps" in field.help
+    field.set_value(0.0).run()
+    at.button(key="train.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sess(at).trainer.cfg.r1 == 0.0
+    at = open_page("dcgan")
+    assert at.number_input(key="train.w.r1").value == 0.0
+    for model in ("wgan", "wgan-gp", "slides"):
+        assert "train.w.r1" not in [w.key for w in open_page(model).number_input], model
+
+
 def test_nan_stops_with_message_and_reset_not_traceback():
     at = open_page()
     at.button(key="train.start").click().run()

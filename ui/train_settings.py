@@ -15,7 +15,7 @@ from .i18n import msg, t
 from .train_session import LIVE_FIELDS, TrainSession
 
 WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
-                 "balance", "d_acc_max", "g_success_max", "g_class_weight")
+                 "balance", "d_acc_max", "g_success_max", "g_class_weight", "r1")
 MESSAGE_KEY = "train.upload_message"
 
 
@@ -120,6 +120,8 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "seed", 1)
     if registry.get(st.session_state[_key("model")]).conditional:  # AC-GAN: fidelity against variety, to try
         num(c2, "g_class_weight", 0.1, format="%.2f", help=t("train.g_class_weight_help"))
+    if registry.get(st.session_state[_key("model")]).loss == "bce":  # R1 acts on D's logits (not the slides' sigmoid, not a critic)
+        num(c1, "r1", 0.5, format="%.1f", help=t("train.r1_help", every=sess.template.r1_every))
     c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"),
               disabled=vae)
     sb.toggle(t("train.balance"), key=_key("balance"), help=t("train.not_gan_help" if vae else "train.balance_help"),

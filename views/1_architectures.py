@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_core import progressive, registry, vae
+from gan_core.config import TrainConfig
 from ui.arch_widgets import design, loss_source
 from ui.i18n import t
 from ui.layout import bidi
@@ -88,7 +89,8 @@ def models() -> None:
         st.latex(ELBO)
         st.code(TRY_CLI.format(model=pick), language="bash")
     elif spec.family == "progressive":
-        st.markdown(t("arch.progressive.body", steps=spec.preset["phase_steps"]))
+        preset = TrainConfig.preset(spec.name)  # the registry's settings over TrainConfig's defaults
+        st.markdown(t("arch.progressive.body", steps=preset.phase_steps, r1=f"{preset.r1:g}", r1_every=preset.r1_every))
         st.latex(FADE)
         st.code(TRY_CLI.format(model=pick), language="bash")
         res = st.radio(t("arch.progressive.phase"), progressive.RESOLUTIONS, index=len(progressive.RESOLUTIONS) - 1,
