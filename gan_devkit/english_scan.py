@@ -31,7 +31,7 @@ ALLOWED = {
     "upsample", "maxpool2d", "identity", "unpool", "deconv", "maxpool", "conv", "batchnorm", "digitclassifier",
     "mlpgenerator", "mlpdiscriminator", "dcgangenerator28", "dcgandiscriminator28", "dcgangenerator64",
     "dcgandiscriminator64", "faceexercisegenerator", "faceexercisediscriminator",
-    "radford", "arjovsky", "gulrajani", "goodfellow", "karras", "huang", "belongie", "lecun", "cortes", "karnewar",
+    "radford", "arjovsky", "gulrajani", "goodfellow", "karras", "mescheder", "huang", "belongie", "lecun", "cortes", "karnewar",
     "wang", "stylegan", "progan", "biggan", "tac", "msg", "rmsprop", "bcewithlogits", "pickle", "hub",
     "soshnikov", "hopper", "hubble", "chelsea", "grace", "van", "gogh",
     "max", "min", "log", "exp", "sup", "argmax", "nan", "inf", "std", "psi", "lambda",
