@@ -109,6 +109,12 @@ class TrainConfig:
         from .registry import get
         return get(self.model).loss
 
+    @property
+    def uses_r1(self) -> bool:
+        """Whether a run with these settings takes R1's lazy D step (gamma > 0 on a model that takes it)."""
+        from .registry import get
+        return self.r1 > 0 and get(self.model).takes_r1
+
 
 TYPES = {f.name: type(f.default) for f in fields(TrainConfig)}
 MAX_JSON_BYTES = 64 * 1024  # a run config is ~1 KB; anything this big is not one

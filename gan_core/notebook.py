@@ -53,7 +53,7 @@ def _loss_names(cfg: TrainConfig) -> list[str]:
     """The functions of gan_core.losses this run's loop calls."""
     if cfg.loss in losses.BCE_FAMILIES:
         family = losses.BCE_FAMILIES[cfg.loss]
-        names = [family.d_loss.__name__, family.g_loss.__name__] + (["r1_penalty"] if _r1(cfg) else [])
+        names = [family.d_loss.__name__, family.g_loss.__name__] + (["r1_penalty"] if cfg.uses_r1 else [])
     else:
         names = ["wgan_d_loss", "wgan_g_loss", "gradient_penalty" if cfg.loss == "wgan-gp" else "clip_weights"]
     return names + (["class_loss"] if cfg.num_classes else [])
@@ -73,11 +73,6 @@ def _optimizers(cfg: TrainConfig) -> str:
 
 
 # ---------------------------------------------------------------- the loop, written for this run
-def _r1(cfg: TrainConfig) -> bool:
-    """Whether the Trainer runs R1's lazy D step in this run (BCE on logits only)."""
-    return bool(cfg.r1) and cfg.loss == "bce"
-
-
 _R1 = """\
     # ---- (3) R1, lazily: every r1_every-th step a D step of its own, on D's squared gradient at real digits
     if step % CONFIG["r1_every"] == 0:
@@ -135,7 +130,7 @@ def _bce_body(cfg: TrainConfig) -> str:
     g_loss.backward()
     opt_g.step()
     D.requires_grad_(True)
-{_R1 if _r1(cfg) else ""}"""
+{_R1 if cfg.uses_r1 else ""}"""
 
 
 def _wgan_body(cfg: TrainConfig) -> str:

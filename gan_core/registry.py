@@ -46,6 +46,12 @@ class ModelSpec:
         return self.loss != "elbo"
 
     @property
+    def takes_r1(self) -> bool:
+        """R1 penalises D's gradient at real images through its logits: the BCE models on logits only
+        (not a critic, whose gradient norm is the penalty's business already; not the slides' sigmoid)."""
+        return self.loss == "bce"
+
+    @property
     def roles(self) -> tuple[str, str]:
         """What build()'s two networks are: ("generator", "discriminator" or "critic") or ("decoder", "encoder")."""
         if not self.adversarial:

@@ -501,7 +501,7 @@ class Trainer:
                 g_loss = g_loss - cfg.g_class_weight * losses.class_loss(g_twin, y_fake)
         self._update(self.opt_g, g_loss, skip_g)
         D.requires_grad_(True)
-        if cfg.r1 and cfg.loss == "bce" and not skip_d and lazy_turn(self.iteration, cfg.r1_every):
+        if cfg.uses_r1 and not skip_d and lazy_turn(self.iteration, cfg.r1_every):
             self._r1_step()
         # what the page plots: D right on real, D right on fake, G fooling D (a logit > 0, a probability > 0.5: "real")
         cut = bce.real_above

@@ -120,7 +120,7 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "seed", 1)
     if registry.get(st.session_state[_key("model")]).conditional:  # AC-GAN: fidelity against variety, to try
         num(c2, "g_class_weight", 0.1, format="%.2f", help=t("train.g_class_weight_help"))
-    if registry.get(st.session_state[_key("model")]).loss == "bce":  # R1 acts on D's logits (not the slides' sigmoid, not a critic)
+    if registry.get(st.session_state[_key("model")]).takes_r1:
         num(c1, "r1", 0.5, format="%.1f", help=t("train.r1_help", every=sess.template.r1_every))
     c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"),
               disabled=vae)
