@@ -103,9 +103,13 @@ def shard(items, rank_: int | None = None, world: int | None = None):
 
 
 def wrap(module: nn.Module, device: torch.device) -> nn.Module:
-    """DDP around `module`: rank 0's weights are broadcast now, gradients averaged in every backward."""
+    """DDP around `module`: rank 0's weights are broadcast now, gradients averaged in every backward.
+    A network that leaves some weights out of a forward (progressive growing: the resolutions not reached
+    yet) has DDP look for them after each forward, or its reducer would wait for their gradients forever."""
     from torch.nn.parallel import DistributedDataParallel
-    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None)
+    skips = any(getattr(m, "skips_weights", False) for m in module.modules())
+    return DistributedDataParallel(module, device_ids=[device.index] if device.type == "cuda" else None,
+                                   find_unused_parameters=skips)
 
 
 class Heads(nn.Module):

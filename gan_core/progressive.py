@@ -43,6 +43,7 @@ def phase_changes(phase_steps: int, up_to: int) -> list[tuple[int, int, bool]]:
 
 class Growing(nn.Module):
     """The stage and fade-in alpha both networks carry (buffers: they save and load with the weights)."""
+    skips_weights = True  # a forward before the last stage leaves the larger resolutions' weights out (for DDP)
 
     def __init__(self):
         super().__init__()

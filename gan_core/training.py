@@ -511,11 +511,17 @@ class Trainer:
     def _r1_step(self) -> None:
         """R1's lazy turn (StyleGAN2's D regularisation): a batch of real digits of its own and a D step of
         its own, every r1_every-th iteration, weighted r1_every times so that it pulls as hard on average."""
+        cfg = self.cfg
         x, _ = self._batch()
         x = x.detach().requires_grad_(True)
+        heads = cfg.num_classes > 0  # the AC-GAN's (and twin's) heads: through the forward as in D's own turn
         with self._autocast():
-            real_logit, _, _ = self._judge(x)
-        self._update(self.opt_d, losses.r1_penalty(real_logit, x, self.cfg.r1 * self.cfg.r1_every), skip=False)
+            outs = self._judge(x, classes=heads, twin=heads and cfg.d_twin)
+        penalty = losses.r1_penalty(outs[0], x, cfg.r1 * cfg.r1_every)
+        # + 0 x D's outputs, as StyleGAN2-ADA's R1: the score's bias and the digit heads have no say in a
+        # gradient over x, yet under torchrun DDP waits for a gradient of every weight a forward used
+        unheard = sum(o.sum() for o in outs if o is not None) * 0
+        self._update(self.opt_d, penalty + unheard, skip=False)
 
     def _wgan_iteration(self, skip_d: bool, skip_g: bool):
         """One WGAN iteration: n_critic critic updates (clipped or gradient-penalised), then one G update."""

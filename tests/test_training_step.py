@@ -264,6 +264,31 @@ def test_clipping_uses_the_configured_bound(data):
     assert top == pytest.approx(0.02)  # weights start larger, so some sit exactly at the bound
 
 
+def test_only_the_clipped_wgans_critic_is_clipped(data):
+    """WGAN-GP's critic keeps its weights free (the penalty does clipping's job): a bound of 1e-4 in its config
+    touches nothing, where the clipped WGAN's critic would end at it."""
+    t = trainer("wgan-gp", data, clip=1e-4, n_critic=1)
+    t.step(1)
+    assert max(p.abs().max().item() for p in t.D.parameters()) > 1e-2
+
+
+@pytest.mark.parametrize("says_real", [True, False])
+def test_a_conditional_ds_verdict_is_its_score_not_its_digit_heads(data, says_real):
+    """The AC-GAN's D gives a real/fake logit and digit logits in one pass: the verdict (accuracy slots, losses)
+    reads the first. Its digit heads set to say the opposite, loudly, change no verdict."""
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+    t = Trainer(TrainConfig.preset("cdcgan", batch_size=16, width=8, n_fixed=4, bf16=False, ema=0.0, lr_d=1e-6,
+                                   lr_g=1e-6), data, device="cpu", labels=labels)
+    sign = 1.0 if says_real else -1.0
+    with torch.no_grad():
+        for head, verdict in ((t.D.main[-1], sign), (t.D.classes, -sign), (t.D.twin, -sign)):
+            head.weight.zero_()
+            head.bias.fill_(50.0 * verdict)
+    m = t.step(1)[0]
+    assert (m["d_real_acc"], m["d_fake_acc"], m["g_success"]) == ((1.0, 0.0, 1.0) if says_real else (0.0, 1.0, 0.0))
+
+
 def test_conditional_fakes_are_drawn_for_their_labels_and_g_learns_them(data):
     from gan_core.data import load_mnist
     labels = torch.tensor(load_mnist("test")[1][:256]).long()
