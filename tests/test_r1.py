@@ -76,3 +76,22 @@ def test_r1_step_is_a_d_step_on_a_fresh_real_batch_at_every_times_the_weight(dat
         moved += int(not torch.equal(p_on.detach(), p_off.detach()))
     assert moved > 0
     assert all(torch.equal(a, b) for a, b in zip(on.G.parameters(), off.G.parameters()))  # G's turn came before it
+
+
+@pytest.mark.parametrize("model, kw", [("dcgan", {}), ("cdcgan", {}), ("cdcgan", {"d_twin": False})])
+def test_r1_step_hands_every_weight_of_d_a_gradient(data, model, kw):
+    """Under torchrun DDP waits for a gradient of every weight a forward used, or the next iteration fails:
+    R1's step gives one to each of D's weights, a zero to those with no say in a gradient over the images (the
+    score's bias; the conditional D's digit heads, and its twin head where it has one, run as in D's turn)."""
+    t = trainer(model, data, r1=2.0, r1_every=1, **kw)
+    missing, bias_grads = [], []
+    step = t.opt_d.step
+
+    def spy(*a, **k):
+        missing.append({n for n, p in t.D.named_parameters() if p.grad is None})
+        bias_grads.append(t.D.main[-1].bias.grad.clone())
+        return step(*a, **k)
+    t.opt_d.step = spy
+    t.step(1)
+    assert missing == [set(), set()]  # D's own turn, then R1's
+    assert bias_grads[0].abs().item() > 0 and bias_grads[1].abs().item() == 0
