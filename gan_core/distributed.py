@@ -13,7 +13,7 @@ around them, so that the Trainer stays readable:
     Heads(D)                   D's logit and (AC-GAN) class head as one forward(): DDP syncs what goes through forward
     sync_batchnorm(module)     BatchNorm -> nn.SyncBatchNorm (with a CPU version: torch's runs on GPUs only)
     mean(tensor), agree(flag)  small collectives, so every rank takes the same decisions (metrics, time budget)
-    lost(err)                  the GanError a front end shows when another rank is gone
+    lost(err)                  the GanError a front end shows when a rank stops: another rank gone, or its own error
 
 Without torchrun nothing here runs: no process group, no wrapping, the Trainer as on one process.
 """
@@ -211,9 +211,16 @@ def agree(flag: bool, device) -> bool:
     return bool(t.item())
 
 
+# What a failed collective says: torch's DistError (NCCL, the store, the network), or gloo's plain RuntimeError
+# from its transport ("[.../gloo/transport/tcp/...] Timed out waiting", "Connection closed by peer").
+_PEER_SIGNS = ("gloo", "nccl", "timed out", "connection", "by peer")
+
+
 def lost(err: BaseException, step: int | None = None) -> GanError:
-    """The refusal a front end shows when a collective fails: another rank died, hung past the timeout,
-    or the network between the nodes dropped."""
+    """The refusal a front end shows when a rank's training raised: "dist.lost" when a collective failed
+    (another rank died, hung past the timeout, or the network between the nodes dropped), "dist.failed"
+    when this rank's own work did (out of memory, a model DDP cannot train): the cause is here, not elsewhere."""
     detail = " ".join(str(err).split())[:200]
-    return GanError("dist.lost", rank=rank(), world=world_size(), step=step if step is not None else "?",
-                    detail=f"{type(err).__name__}: {detail}")
+    peer = isinstance(err, dist.DistError) or any(sign in str(err).lower() for sign in _PEER_SIGNS)
+    return GanError("dist.lost" if peer else "dist.failed", rank=rank(), world=world_size(),
+                    step=step if step is not None else "?", detail=f"{type(err).__name__}: {detail}")

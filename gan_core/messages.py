@@ -98,6 +98,8 @@ ENGLISH = {
     "dist.no_gpu": "process {rank} would use GPU {local_rank}, but this machine has {count}; start at most {count} processes per machine",
     "dist.lost": ("process {rank} of {world} lost the others at step {step}: a process died, hung past the timeout, "
                   "or the network dropped (`{detail}`)"),
+    "dist.failed": ("process {rank} of {world} failed at step {step} in its own work, not for want of the others "
+                    "(`{detail}`); torchrun stops the rest"),
     # ---------------------------------------------------------------- data (gan_core.data)
     "data.folder_not_found": "image folder not found: {root}",
     "data.no_images": "no readable images under {root} ({skipped} unreadable files skipped)",

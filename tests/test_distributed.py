@@ -348,6 +348,24 @@ def test_a_killed_process_ends_the_job_with_a_clear_message(root, tmp_path):
 # ------------------------------------------------------------------ the plumbing, in this process
 
 
+def test_a_ranks_own_error_is_not_reported_as_a_lost_peer():
+    """A collective that failed names the others; this rank's own error (here the one DDP raised when progressive
+    growing left weights out, before distributed.wrap knew) names this rank, so nobody hunts a dead machine."""
+    own = distributed.lost(RuntimeError("Expected to have finished reduction in the prior iteration before starting "
+                                        "a new one. This error indicates that your module has parameters that were "
+                                        "not used in producing loss."), 3)
+    assert own.code == "dist.failed" and "process 0 of 1 failed at step 3 in its own work" in str(own)
+    assert "Expected to have finished reduction" in str(own)
+    assert distributed.lost(torch.OutOfMemoryError("CUDA out of memory"), 1).code == "dist.failed"
+    for peer in (RuntimeError("[/pytorch/third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:78] Timed out waiting "
+                              "10000ms for recv operation to complete"),
+                 RuntimeError("[../third_party/gloo/gloo/transport/tcp/pair.cc:534] Connection closed by peer "
+                              "[127.0.0.1]:29500"),
+                 torch.distributed.DistBackendError("NCCL communicator was aborted on rank 1")):
+        lost = distributed.lost(peer, 3)
+        assert lost.code == "dist.lost" and "lost the others at step 3" in str(lost), peer
+
+
 def test_shards_deal_the_index_space_like_cards():
     items = list(range(10))
     parts = [distributed.shard(items, r, 3) for r in range(3)]
