@@ -73,14 +73,20 @@ def _optimizers(cfg: TrainConfig) -> str:
 
 
 # ---------------------------------------------------------------- the loop, written for this run
-_R1 = """\
+def _r1(cfg: TrainConfig) -> str:
+    """R1's lazy D step, as Trainer._r1_step takes it (a conditional D through its heads, as in D's turn)."""
+    judge = (f"            outs = [o.float() for o in D.forward_with_classes(x{', twin=True' if cfg.d_twin else ''})]"
+             "  # the score first, then the digit heads\n" if cfg.num_classes else "            outs = [D(x).float()]\n")
+    return f"""\
     # ---- (3) R1, lazily: every r1_every-th step a D step of its own, on D's squared gradient at real digits
     if step % CONFIG["r1_every"] == 0:
         x, _ = next_batch()
         x.requires_grad_(True)
         with autocast():
-            real_out = D(x).float()
-        r1 = r1_penalty(real_out, x, CONFIG["r1"] * CONFIG["r1_every"])
+{judge}        r1 = r1_penalty(outs[0], x, CONFIG["r1"] * CONFIG["r1_every"])
+        # + 0 x D's outputs, as the trainer: the weights with no say in R1 (the score's bias) get a zero gradient,
+        # which DDP under torchrun waits for (Adam then ages their moments, as in the trainer)
+        r1 = r1 + 0 * sum(o.sum() for o in outs)
         opt_d.zero_grad(set_to_none=True)
         r1.backward()
         opt_d.step()
@@ -130,7 +136,7 @@ def _bce_body(cfg: TrainConfig) -> str:
     g_loss.backward()
     opt_g.step()
     D.requires_grad_(True)
-{_R1 if cfg.uses_r1 else ""}"""
+{_r1(cfg) if cfg.uses_r1 else ""}"""
 
 
 def _wgan_body(cfg: TrainConfig) -> str:
