@@ -105,11 +105,12 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
         lo, hi = BOUNDS[name]
         col.number_input(label or t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
 
-    vae = not registry.get(st.session_state[_key("model")]).adversarial  # a decoder and an encoder, no D
+    spec = registry.get(st.session_state[_key("model")])  # the model picked above, in this run
+    vae = not spec.adversarial  # a decoder and an encoder, no D
     num(c1, "lr_g", 1e-5, t("train.lr_decoder") if vae else None, format="%.1e")
     num(c2, "lr_d", 1e-5, t("train.lr_encoder") if vae else None, format="%.1e")
     num(c1, "batch_size", 16)
-    is_wgan = registry.get(st.session_state[_key("model")]).wgan
+    is_wgan = spec.wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     if is_wgan:  # the presets are not the papers' recipes: say so where n_critic shows 1
         sb.caption(wgan_preset_note())
@@ -118,9 +119,9 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
-    if registry.get(st.session_state[_key("model")]).conditional:  # AC-GAN: fidelity against variety, to try
+    if spec.conditional:  # AC-GAN: fidelity against variety, to try
         num(c2, "g_class_weight", 0.1, format="%.2f", help=t("train.g_class_weight_help"))
-    if registry.get(st.session_state[_key("model")]).takes_r1:
+    if spec.takes_r1:
         num(c1, "r1", 0.5, format="%.1f", help=t("train.r1_help", every=sess.template.r1_every))
     c2.slider(t("train.dropout"), *BOUNDS["dropout"], step=0.05, key=_key("dropout"), help=t("train.dropout_help"),
               disabled=vae)
