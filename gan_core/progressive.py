@@ -9,6 +9,8 @@ Every resolution is drawn at 28x28 (a 7x7 image as 4x4 blocks of pixels): the da
 digit classifier and the saved generator never change shape. `stage` and `alpha` are buffers, saved
 with the weights: a generator saved mid-growth draws exactly what it drew before it was saved.
 """
+import copy
+
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
@@ -17,6 +19,10 @@ from torch import nn
 from .models import HUB_KW, GeneratorBase, register, score_layers
 
 RESOLUTIONS = (7, 14, 28)  # stage 0, 1, 2
+# Until 2026-12-03 G's block convolutions had biases. The batch norm after each cancels it, so its gradient was
+# rounding noise that Adam turned into full-size steps, and the norm's running mean followed that drift into the
+# samples drawn in eval mode. They are gone (as in DCGAN's G); runs saved with them still load (fold_legacy_biases).
+LEGACY_BIASES = ("blocks.0.0.bias", "blocks.1.1.bias", "blocks.2.1.bias")
 
 
 def schedule(phase_steps: int, step: int) -> tuple[int, float]:
@@ -69,16 +75,17 @@ class ProgressiveGenerator(Growing, GeneratorBase, PyTorchModelHubMixin, **HUB_K
         self.z_dim, self.width, self.channels, self.img_size = z_dim, width, channels, 28
         c7, c14, c28 = 2 * width, width, max(width // 2, 1)  # channels halve as the resolution doubles (as DCGAN)
         self.project = nn.Sequential(nn.Linear(z_dim, c7 * 7 * 7), nn.LeakyReLU(0.2))
-        self.blocks = nn.ModuleList([
-            nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1), nn.BatchNorm2d(c7), nn.LeakyReLU(0.2)),                  # 7x7
-            nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c7, c14, 3, 1, 1), nn.BatchNorm2d(c14),
+        self.blocks = nn.ModuleList([  # no bias before a batch norm: the norm subtracts it again
+            nn.Sequential(nn.Conv2d(c7, c7, 3, 1, 1, bias=False), nn.BatchNorm2d(c7), nn.LeakyReLU(0.2)),      # 7x7
+            nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c7, c14, 3, 1, 1, bias=False), nn.BatchNorm2d(c14),
                           nn.LeakyReLU(0.2)),                                                                  # 14x14
-            nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c14, c28, 3, 1, 1), nn.BatchNorm2d(c28),
+            nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c14, c28, 3, 1, 1, bias=False), nn.BatchNorm2d(c28),
                           nn.LeakyReLU(0.2)),                                                                  # 28x28
         ])
         self.to_img = nn.ModuleList([nn.Conv2d(c, channels, 1) for c in (c7, c14, c28)])
         self.to_28 = nn.ModuleList([nn.Upsample(scale_factor=4), nn.Upsample(scale_factor=2), nn.Identity()])
         self.tanh = nn.Tanh()
+        self.register_load_state_dict_pre_hook(fold_legacy_biases)
 
     def native(self, z):
         """The image at the current resolution (N, C, r, r) in [-1, 1]."""
@@ -98,6 +105,33 @@ class ProgressiveGenerator(Growing, GeneratorBase, PyTorchModelHubMixin, **HUB_K
         if s > 0 and a < 1:  # fade-in: the new block's pixels over the old block's, upsampled
             img = a * img + (1 - a) * F.interpolate(self.to_img[s - 1](prev), scale_factor=2)
         return img
+
+
+def fold_legacy_biases(module, state_dict, prefix, *args) -> None:
+    """Load a generator saved with LEGACY_BIASES: a bias b before a batch norm is the norm's running mean
+    moved by -b, so each is folded into it and the generator draws exactly what it drew (in training the
+    batch's own mean cancels b either way)."""
+    for key in LEGACY_BIASES:
+        bias = state_dict.pop(prefix + key, None)
+        mean = prefix + _norm_after(key) + ".running_mean"
+        if bias is not None and mean in state_dict:
+            state_dict[mean] = state_dict[mean] - bias
+
+
+def _norm_after(bias_key: str) -> str:
+    """"blocks.1.1.bias" (a convolution's bias) -> "blocks.1.2" (the batch norm after that convolution)."""
+    blocks, block, layer, _ = bias_key.split(".")
+    return f"{blocks}.{block}.{int(layer) + 1}"
+
+
+def with_legacy_biases(G: "ProgressiveGenerator") -> "ProgressiveGenerator":
+    """A copy of G whose block convolutions have their old biases again (zero): the parameters in the order a
+    run saved before 2026-12-03 gave its optimizer, to match that optimizer's saved state to G's."""
+    old = copy.deepcopy(G)
+    for key in LEGACY_BIASES:
+        conv = old.get_submodule(key.rsplit(".", 1)[0])
+        conv.bias = nn.Parameter(torch.zeros(conv.out_channels, device=conv.weight.device))
+    return old
 
 
 @register

@@ -324,6 +324,26 @@ class Trainer:
         """What an optimizer of `net` updates: its parameters, or if it is equalized, groups with a rate per layer."""
         return equalized.param_groups(net, lr, power) if self._equalized(turn) else net.parameters()
 
+    def _g_optimizer_state(self, saved: dict) -> dict:
+        """G's saved optimizer state, for this G. A progressive run saved with its G's old biases
+        (progressive.LEGACY_BIASES) held their moments too: dropped, the other parameters' renumbered."""
+        saved_count = sum(len(group["params"]) for group in saved["param_groups"])
+        if saved_count == len(list(self.G.parameters())) or not isinstance(self.G, progressive.ProgressiveGenerator):
+            return saved  # (where it does not fit, load_state_dict says so)
+        old, new = self._optimizer_order(progressive.with_legacy_biases(self.G)), self._optimizer_order(self.G)
+        renumber = {i: new.index(name) for i, name in enumerate(old) if name in new}
+        return {"state": {renumber[i]: s for i, s in saved["state"].items() if i in renumber},
+                "param_groups": [{**group, "params": [renumber[i] for i in group["params"] if i in renumber]}
+                                 for group in saved["param_groups"]]}
+
+    def _optimizer_order(self, G) -> list[str]:
+        """G's parameter names in the order its optimizer numbers them (group after group)."""
+        names = {id(p): name for name, p in G.named_parameters()}
+        params = list(self._params(G, self.cfg.lr_g, 1, "g"))
+        if params and isinstance(params[0], dict):
+            params = [p for group in params for p in group["params"]]
+        return [names[id(p)] for p in params]
+
     @property
     def steps_per_second(self) -> float:
         return self.iteration / self.elapsed if self.elapsed else 0.0
@@ -599,7 +619,7 @@ class Trainer:
         t.D.load_state_dict(load_model(folder / t.second_folder).state_dict())
         t.G.train()
         t.D.train()
-        t.opt_g.load_state_dict(state["opt_g"])
+        t.opt_g.load_state_dict(t._g_optimizer_state(state["opt_g"]))
         t.opt_d.load_state_dict(state["opt_d"])
         if t.rank == 0:
             t.rng.set_state(state["rng"])  # rank 0's stream is saved; the others start a new one, reproducibly

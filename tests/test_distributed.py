@@ -85,20 +85,6 @@ def saved_weights(out: pathlib.Path) -> dict:
             "D": load_model(out / "discriminator").state_dict()}
 
 
-def batch_normed_biases(net: nn.Module) -> set[str]:
-    """The biases of layers a batch norm follows, and that norm's running mean: the norm cancels such a bias, so
-    its gradient is 0 in exact maths and Adam moves it by the sign of the rounding noise, which differs with the
-    order of the sums (one process or two); the running mean tracks it. Nothing the network computes depends
-    on either in training, so a comparison of two runs leaves them out."""
-    keys = set()
-    for prefix, seq in net.named_modules():
-        if isinstance(seq, nn.Sequential):
-            for i, (layer, after) in enumerate(zip(seq, list(seq)[1:])):
-                if isinstance(after, nn.modules.batchnorm._BatchNorm) and getattr(layer, "bias", None) is not None:
-                    keys |= {f"{prefix}.{i}.bias", f"{prefix}.{i + 1}.running_mean"}
-    return keys
-
-
 def twin_weights(t: Trainer) -> dict:
     return {"G": t.G.state_dict(), "G exported": t.generator.state_dict(), "D": t.D.state_dict()}
 
@@ -235,19 +221,31 @@ def test_the_default_conditional_model_under_torchrun_equals_one_process(root, t
 def test_r1_under_torchrun_equals_one_process(root, tmp_path):
     """progressive as its preset builds it (R1 on D, ProGAN's equalized rate in D), its phases one step each
     so that 6 steps pass every resolution and fade-in, R1's own D step on every 2nd: two ranks, each with
-    its own half of R1's real batch and DDP's mean of their gradients, train what one process does."""
+    its own half of R1's real batch and DDP's mean of their gradients, train what one process does.
+
+    Every weight to 1e-4, which holds for a seed whose game is not chaotic at this size. Adam's first step
+    (beta1 0) moves a weight by lr * g / |g|: a gradient within float noise of zero lands +-lr from its twin
+    and the game parts from there. Measured 2026-12-03, seeds 0-7: 3 of 8 parted so wholesale (59-72% of G's
+    weights), and the same 3 (other ones before G's biases went) part as much between one process on one
+    thread and on two. So the test first checks that pair: if it fails, the seed is chaotic, not DDP wrong."""
     out = tmp_path / "progressive"
-    torchrun("train", "--model", "progressive", "--steps", 6, "--batch-size", 16, "--width", 8, "--seed", 2,
+    torchrun("train", "--model", "progressive", "--steps", 6, "--batch-size", 16, "--width", 8, "--seed", 0,
              "--phase-steps", 1, "--r1-every", 2, "--sync-bn", "--no-score", "--out", out, cwd=root)
     cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
     assert cfg.uses_r1 and cfg.r1_every == 2
     twin = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2)
     twin.step(6)
+    torch.set_num_threads(2)
+    try:
+        other_sums = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2)
+        other_sums.step(6)
+    finally:
+        torch.set_num_threads(1)
+    for name, w in twin_weights(other_sums).items():
+        assert max_diff(w, twin_weights(twin)[name]) < SYNC_BN_ATOL, f"seed {cfg.seed} is chaotic here: pick another"
     ddp, ref = saved_weights(out), twin_weights(twin)
-    noise = batch_normed_biases(twin.G)
-    assert len(noise) == 6  # G's three convolutions before a batch norm: their biases and the norms' running means
     for name in ddp:
-        assert max_diff(*({k: v for k, v in w.items() if k not in noise} for w in (ddp[name], ref[name]))) < SYNC_BN_ATOL, name
+        assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
     plain = Trainer(dataclasses.replace(cfg, r1=0.0), mnist_tensor("train"), device="cpu", as_ranks=2)
     plain.step(6)  # ... and R1's steps are in it: without them D lands elsewhere
     assert max_diff(ddp["D"], plain.D.state_dict()) > 100 * SYNC_BN_ATOL

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from streamlit.testing.v1 import AppTest
 
 from gan_core import progressive, registry
 from gan_core.config import TrainConfig
 from gan_core.data import mnist_tensor
-from gan_core.hub import load_model
+from gan_core.hub import load_model, save_model
 from gan_core.progressive import ProgressiveDiscriminator, ProgressiveGenerator, phase_changes, schedule
 from gan_core.training import Trainer
 from gan_devkit.cli_run import cli
@@ -32,6 +33,9 @@ def test_schedule_phases_and_alpha():
     assert schedule(P, 35) == (28, 0.5) and schedule(0, 0) == (28, 1.0)
     assert phase_changes(P, 31) == [(10, 14, True), (20, 14, False), (30, 28, True)]
     assert phase_changes(P, 10_000)[-1] == (40, 28, False) and phase_changes(0, 100) == []
+    assert phase_changes(P, 39)[-1] == (30, 28, True), "a phase that begins after up_to is not marked"
+    assert [schedule(1, s) for s in range(6)] == [(7, 1.0), (14, 0.0), (14, 1.0), (28, 0.0), (28, 1.0), (28, 1.0)]
+    assert phase_changes(1, 9) == [(1, 14, True), (2, 14, False), (3, 28, True), (4, 28, False)]
 
 
 def test_trainer_grows_at_the_scheduled_steps(digits):
@@ -71,6 +75,42 @@ def test_generator_draws_each_resolution_as_28x28_and_fades_from_the_old_output(
     assert G.native(z).shape == G(z).shape == (3, 1, 28, 28)
 
 
+def layer_plan(seq) -> list[str]:
+    return [f"LeakyReLU({m.negative_slope})" if isinstance(m, torch.nn.LeakyReLU) else type(m).__name__ for m in seq]
+
+
+@pytest.mark.parametrize("width, channels", [(8, (16, 8, 4)), (1, (2, 1, 1))])  # 7x7, 14x14, 28x28
+def test_the_networks_are_progans_layer_for_layer(width, channels):
+    """What the Architectures page shows from this code: channels halving as the resolution doubles (at least
+    one), a convolution, batch norm and LeakyReLU(0.2) per G block, a convolution, LeakyReLU(0.2) and average
+    pooling per D block, D's head ending in its dense layer (hidden) and one score per image."""
+    G, D = ProgressiveGenerator(z_dim=8, width=width), ProgressiveDiscriminator(width=width, hidden=16)
+    assert (G.resolution, float(G.alpha), G.img_size) == (28, 1.0, 28), "built grown"
+    assert layer_plan(G.project) == ["Linear", "LeakyReLU(0.2)"] and G.project[0].out_features == channels[0] * 49
+    assert [layer_plan(b) for b in G.blocks] == [["Conv2d", "BatchNorm2d", "LeakyReLU(0.2)"]] + [
+        ["Upsample", "Conv2d", "BatchNorm2d", "LeakyReLU(0.2)"]] * 2
+    assert [b[-2].num_features for b in G.blocks] == [t.in_channels for t in G.to_img] == list(channels)
+    assert [layer_plan(b) for b in D.blocks[1:]] == [["Conv2d", "LeakyReLU(0.2)", "AvgPool2d"]] * 2
+    assert [f.out_channels for f in D.from_img] == list(channels)
+    assert [b[0].in_channels for b in D.blocks[1:]] == list(channels[1:])
+    assert layer_plan(D.head) == ["Conv2d", "LeakyReLU(0.2)", "Flatten", "Linear", "LeakyReLU(0.2)", "Linear"]
+    assert D.head[3].in_features == channels[0] * 49 and D.head[3].out_features == 16
+    assert layer_plan(ProgressiveDiscriminator(width=width).head)[-2:] == ["Flatten", "Linear"]
+    assert D(torch.zeros(3, 1, 28, 28)).shape == (3,)
+    G.set_resolution(14)
+    assert float(G.alpha) == 1.0, "no fade-in unless asked"
+
+
+def test_at_7x7_there_is_nothing_to_fade_from():
+    torch.manual_seed(0)
+    G = ProgressiveGenerator(z_dim=8, width=8).eval()
+    z = torch.randn(3, 8)
+    G.set_resolution(7)
+    grown = G(z)
+    G.set_resolution(7, alpha=0.5)
+    assert torch.equal(G(z), grown)
+
+
 def test_discriminator_reads_downsampled_images_and_fades_in_likewise():
     torch.manual_seed(0)
     D = ProgressiveDiscriminator(width=8).eval()
@@ -82,6 +122,10 @@ def test_discriminator_reads_downsampled_images_and_fades_in_likewise():
     assert torch.allclose(D(x), at7, atol=1e-5), "alpha = 0: the old path alone"
     D.set_resolution(14, alpha=1.0)
     assert not torch.allclose(D(x), at7, atol=1e-3)
+    D.set_resolution(14, alpha=0.25)  # a blend of the new block's reading and the old path's, before the head
+    x14 = F.avg_pool2d(x, 2)
+    new, old = D.blocks[1](D.act(D.from_img[1](x14))), D.act(D.from_img[0](F.avg_pool2d(x14, 2)))
+    assert torch.allclose(D(x), D.head(0.25 * new + 0.75 * old).squeeze(1), atol=1e-6)
 
 
 @pytest.mark.parametrize("steps", [7, 30])  # mid fade-in of 14x14, and fully grown
@@ -99,6 +143,58 @@ def test_saved_generator_draws_the_same_images(digits, tmp_path, steps):
     assert (resumed.G.resolution, float(resumed.D.alpha)) == pytest.approx(schedule(5, steps))
     state = torch.load(tmp_path / "run" / "trainer_state.pt", weights_only=True)
     assert state["config"]["phase_steps"] == 5
+
+
+def test_no_bias_before_a_batch_norm():
+    """The norm subtracts a bias again: such a bias trains on rounding noise (gan_core.progressive.LEGACY_BIASES)."""
+    G = ProgressiveGenerator(z_dim=8, width=8)
+    for block in G.blocks:
+        for layer, after in zip(block, list(block)[1:]):
+            if isinstance(after, torch.nn.BatchNorm2d):
+                assert layer.bias is None
+    assert not {k for k in G.state_dict() if k in progressive.LEGACY_BIASES}
+
+
+def test_a_generator_saved_with_the_old_biases_draws_what_it_drew(tmp_path):
+    """A folder written before the biases went: each is folded into its norm's running mean (exact in eval
+    mode, and in training mode the batch's mean cancels it either way)."""
+    torch.manual_seed(0)
+    old = progressive.with_legacy_biases(ProgressiveGenerator(z_dim=8, width=8))
+    with torch.no_grad():
+        for key in progressive.LEGACY_BIASES:
+            old.get_submodule(key.rsplit(".", 1)[0]).bias.normal_(0, 0.5)
+        for _ in range(3):
+            old(torch.randn(16, 8))  # the running means learn the biases
+    save_model(old, tmp_path / "old")
+    assert set(progressive.LEGACY_BIASES) <= set(load_file(tmp_path / "old" / "model.safetensors"))
+    G = load_model(tmp_path / "old")
+    assert not set(progressive.LEGACY_BIASES) & set(G.state_dict())
+    z = torch.randn(5, 8)
+    assert torch.allclose(G(z), old.eval()(z), atol=1e-6)
+    assert torch.allclose(G.train()(z), old.train()(z), atol=1e-5)
+
+
+@pytest.mark.parametrize("equalized_lr", ["d", "both"])  # G's optimizer: one group, or a group per He constant
+def test_a_run_saved_with_the_old_biases_resumes_with_their_moments_dropped(digits, tmp_path, monkeypatch, equalized_lr):
+    cfg = TrainConfig.preset("progressive", phase_steps=2, batch_size=8, width=8, equalized_lr=equalized_lr, bf16=False,
+                             snapshot_every=1000)
+    build = registry.BUILDERS["progressive"]
+    monkeypatch.setitem(registry.BUILDERS, "progressive",
+                        lambda *a: (lambda G, D: (progressive.with_legacy_biases(G), D))(*build(*a)))
+    old = Trainer(cfg, digits, device="cpu")
+    old.step(7)  # into the fade-in of 28x28: every weight has had a step
+    old.save(tmp_path / "run")
+    monkeypatch.undo()
+    new = Trainer.resume(tmp_path / "run", digits, device="cpu")
+    old_params = dict(old.G.named_parameters())
+    assert len(old_params) == len(list(new.G.parameters())) + len(progressive.LEGACY_BIASES)
+    for name, p in new.G.named_parameters():  # each parameter's moments, the biases' gone
+        assert torch.equal(new.opt_g.state[p]["exp_avg_sq"], old.opt_g.state[old_params[name]]["exp_avg_sq"]), name
+    old.step(3)
+    new.step(3)  # the same training from here: the biases had no say in it (in fp32: bf16 rounds them in)
+    assert [m["g_loss"] for m in new.history[-3:]] == pytest.approx([m["g_loss"] for m in old.history[-3:]], abs=1e-4)
+    for name, p in new.G.named_parameters():
+        assert torch.allclose(p, old_params[name], atol=1e-4), name
 
 
 def test_cli_grows_saves_and_samples_28x28(root, tmp_path):
