@@ -89,6 +89,25 @@ def twin_weights(t: Trainer) -> dict:
     return {"G": t.G.state_dict(), "G exported": t.generator.state_dict(), "D": t.D.state_dict()}
 
 
+def one_process_twin(cfg: TrainConfig, data: torch.Tensor, steps: int, labels=None) -> Trainer:
+    """The run on one process (both ranks' batches), trained on this module's one thread, after the same run on
+    two threads is checked to land with it. Adam's first step (beta1 0) moves a weight by lr * g / |g|, so a
+    gradient within float noise of zero lands +-lr away and a small game parts from there: measured 2026-12-03,
+    3 seeds of 8 of the progressive row parted so between one and two threads, as between ranks. Such a seed
+    would fail a comparison with DDP for the sums' order, not for DDP, so it fails here, and says so."""
+    twin = Trainer(cfg, data, device="cpu", as_ranks=2, labels=labels)
+    twin.step(steps)
+    torch.set_num_threads(2)
+    try:
+        other_sums = Trainer(cfg, data, device="cpu", as_ranks=2, labels=labels)
+        other_sums.step(steps)
+    finally:
+        torch.set_num_threads(1)
+    for name, w in twin_weights(other_sums).items():
+        assert max_diff(w, twin_weights(twin)[name]) < SYNC_BN_ATOL, f"seed {cfg.seed} is chaotic here: pick another"
+    return twin
+
+
 @pytest.fixture(scope="module", autouse=True)
 def one_thread():
     """This process's twins run on one thread, as each rank does: on 2 busy cores a 2-thread process
@@ -183,9 +202,7 @@ def test_sync_batchnorm_run_equals_one_process(root, mnist, tmp_path):
              "--g-hidden", 0, "--d-hidden", 0, "--no-score", "--out", out, cwd=root)
     cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
     assert cfg.bf16 is False  # exact maths: the preset's bf16 is off unless --bf16
-    twin = Trainer(cfg, mnist, device="cpu", as_ranks=2)
-    twin.step(4)
-    ddp, ref = saved_weights(out), twin_weights(twin)
+    ddp, ref = saved_weights(out), twin_weights(one_process_twin(cfg, mnist, 4))
     for name in ddp:  # BatchNorm's running statistics included
         assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
     assert type(load_model(out).project[1]) is nn.BatchNorm1d  # saved as the plain architecture
@@ -211,9 +228,7 @@ def test_the_default_conditional_model_under_torchrun_equals_one_process(root, t
     cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
     assert cfg.d_twin and cfg.g_class_norm
     labels = torch.tensor(load_mnist("train")[1]).long()
-    twin = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2, labels=labels)
-    twin.step(4)
-    ddp, ref = saved_weights(out), twin_weights(twin)
+    ddp, ref = saved_weights(out), twin_weights(one_process_twin(cfg, mnist_tensor("train"), 4, labels))
     for name in ddp:
         assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
 
@@ -223,27 +238,14 @@ def test_r1_under_torchrun_equals_one_process(root, tmp_path):
     so that 6 steps pass every resolution and fade-in, R1's own D step on every 2nd: two ranks, each with
     its own half of R1's real batch and DDP's mean of their gradients, train what one process does.
 
-    Every weight to 1e-4, which holds for a seed whose game is not chaotic at this size. Adam's first step
-    (beta1 0) moves a weight by lr * g / |g|: a gradient within float noise of zero lands +-lr from its twin
-    and the game parts from there. Measured 2026-12-03, seeds 0-7: 3 of 8 parted so wholesale (59-72% of G's
-    weights), and the same 3 (other ones before G's biases went) part as much between one process on one
-    thread and on two. So the test first checks that pair: if it fails, the seed is chaotic, not DDP wrong."""
+    Every weight to 1e-4, on a seed whose game is not chaotic at this size (one_process_twin): of seeds 0-7,
+    3 parted wholesale (59-72% of G's weights), between one and two threads as between the ranks."""
     out = tmp_path / "progressive"
     torchrun("train", "--model", "progressive", "--steps", 6, "--batch-size", 16, "--width", 8, "--seed", 0,
              "--phase-steps", 1, "--r1-every", 2, "--sync-bn", "--no-score", "--out", out, cwd=root)
     cfg = TrainConfig.from_dict(torch.load(out / "trainer_state.pt", weights_only=True)["config"])
     assert cfg.uses_r1 and cfg.r1_every == 2
-    twin = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2)
-    twin.step(6)
-    torch.set_num_threads(2)
-    try:
-        other_sums = Trainer(cfg, mnist_tensor("train"), device="cpu", as_ranks=2)
-        other_sums.step(6)
-    finally:
-        torch.set_num_threads(1)
-    for name, w in twin_weights(other_sums).items():
-        assert max_diff(w, twin_weights(twin)[name]) < SYNC_BN_ATOL, f"seed {cfg.seed} is chaotic here: pick another"
-    ddp, ref = saved_weights(out), twin_weights(twin)
+    ddp, ref = saved_weights(out), twin_weights(one_process_twin(cfg, mnist_tensor("train"), 6))
     for name in ddp:
         assert max_diff(ddp[name], ref[name]) < SYNC_BN_ATOL, name
     plain = Trainer(dataclasses.replace(cfg, r1=0.0), mnist_tensor("train"), device="cpu", as_ranks=2)
