@@ -108,11 +108,15 @@ def fast_dtype(device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if native else None
 
 
+def tensors_of(params: list) -> list:
+    """An optimizer's parameters in its own order: `params` as tensors, or groups of them (dicts with "params")."""
+    return [p for group in params for p in group["params"]] if params and isinstance(params[0], dict) else params
+
+
 def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
     """Adam with its fused kernel (one call updates every tensor) where PyTorch has one for the
     parameters' device (CPU, CUDA), else the default. Small nets are mostly optimizer overhead on a CPU:
     2-16% more steps per second on 2 cores, the tuned FNN the most (bench/bench_switch.py)."""
-    params = list(params)  # tensors, or groups of them (dicts with "params")
-    tensors = [p for group in params for p in group["params"]] if params and isinstance(params[0], dict) else params
-    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in tensors)  # checked only at step()
+    params = list(params)
+    fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in tensors_of(params))  # checked only at step()
     return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused or None)

@@ -22,7 +22,9 @@ RESOLUTIONS = (7, 14, 28)  # stage 0, 1, 2
 # Until 2026-12-03 G's block convolutions had biases. The batch norm after each cancels it, so its gradient was
 # rounding noise that Adam turned into full-size steps, and the norm's running mean followed that drift into the
 # samples drawn in eval mode. They are gone (as in DCGAN's G); runs saved with them still load (fold_legacy_biases).
-LEGACY_BIASES = ("blocks.0.0.bias", "blocks.1.1.bias", "blocks.2.1.bias")
+LEGACY_BIASES = {"blocks.0.0.bias": "blocks.0.1.running_mean",  # each old bias -> the running mean of the norm after it
+                 "blocks.1.1.bias": "blocks.1.2.running_mean",
+                 "blocks.2.1.bias": "blocks.2.2.running_mean"}
 
 
 def schedule(phase_steps: int, step: int) -> tuple[int, float]:
@@ -111,17 +113,10 @@ def fold_legacy_biases(module, state_dict, prefix, *args) -> None:
     """Load a generator saved with LEGACY_BIASES: a bias b before a batch norm is the norm's running mean
     moved by -b, so each is folded into it and the generator draws exactly what it drew (in training the
     batch's own mean cancels b either way)."""
-    for key in LEGACY_BIASES:
-        bias = state_dict.pop(prefix + key, None)
-        mean = prefix + _norm_after(key) + ".running_mean"
+    for key, mean in LEGACY_BIASES.items():
+        bias, mean = state_dict.pop(prefix + key, None), prefix + mean
         if bias is not None and mean in state_dict:
             state_dict[mean] = state_dict[mean] - bias
-
-
-def _norm_after(bias_key: str) -> str:
-    """"blocks.1.1.bias" (a convolution's bias) -> "blocks.1.2" (the batch norm after that convolution)."""
-    blocks, block, layer, _ = bias_key.split(".")
-    return f"{blocks}.{block}.{int(layer) + 1}"
 
 
 def with_legacy_biases(G: "ProgressiveGenerator") -> "ProgressiveGenerator":

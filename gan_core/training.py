@@ -21,7 +21,7 @@ import torch
 from . import distributed, equalized, losses, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
-from .device import adam, fast_dtype, get_device
+from .device import adam, fast_dtype, get_device, tensors_of
 from .hub import load_model, save_model
 from .messages import GanError, Message
 
@@ -339,10 +339,7 @@ class Trainer:
     def _optimizer_order(self, G) -> list[str]:
         """G's parameter names in the order its optimizer numbers them (group after group)."""
         names = {id(p): name for name, p in G.named_parameters()}
-        params = list(self._params(G, self.cfg.lr_g, 1, "g"))
-        if params and isinstance(params[0], dict):
-            params = [p for group in params for p in group["params"]]
-        return [names[id(p)] for p in params]
+        return [names[id(p)] for p in tensors_of(list(self._params(G, self.cfg.lr_g, 1, "g")))]
 
     @property
     def steps_per_second(self) -> float:
