@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from . import grid, losses, registry
 from .architecture import class_sources
 from .config import TrainConfig
-from .device import adam, fast_dtype
+from .device import adam, fast_dtype, tensors_of
 from .messages import GanError
 from .training import BN_STATISTICS
 
@@ -247,7 +247,7 @@ device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("device:", device)
 
 
-""" + _source(fast_dtype) + "\n\n\n" + _source(adam))
+""" + "\n\n\n".join(_source(f) for f in (fast_dtype, tensors_of, adam)))
     yield new_code_cell(f"""\
 # The run's settings (the app's TrainConfig). Not every field is used by this model.
 CONFIG = {config}""")
