@@ -8,9 +8,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .i18n import t
+from .layout import bidi
+
+
+def _t(key: str, **fmt) -> str:
+    """A figure's text: drawn in plotly's SVG, which the page's right-to-left CSS does not reach."""
+    return bidi(t(key, **fmt))
 
 COLORS = {"d": "#d62728", "g": "#1f77b4", "real": "#2ca02c", "fake": "#ff7f0e", "w": "#9467bd"}
-LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=36, b=10), legend=dict(orientation="h", y=-0.25),
+LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=36, b=10), legend=dict(orientation="h", y=-0.35),
               hovermode="x unified", uirevision="keep")  # uirevision: keep the user's zoom across ticks
 
 
@@ -44,24 +50,24 @@ def _skip_markers(cols: dict, which: str, y_key: str, name: str, color: str, max
 
 def loss_figure(cols: dict) -> go.Figure:
     """D and G losses, with x marks where the balance rule skipped D's or G's update."""
-    fig = go.Figure([_line(cols["step"], cols["d_loss"], t("train.chart.d_loss"), COLORS["d"]),
-                     _line(cols["step"], cols["g_loss"], t("train.chart.g_loss"), COLORS["g"])])
-    for trace in (_skip_markers(cols, "skipped_d", "d_loss", t("train.chart.skip_d"), COLORS["d"]),
-                  _skip_markers(cols, "skipped_g", "g_loss", t("train.chart.skip_g"), COLORS["g"])):
+    fig = go.Figure([_line(cols["step"], cols["d_loss"], _t("train.chart.d_loss"), COLORS["d"]),
+                     _line(cols["step"], cols["g_loss"], _t("train.chart.g_loss"), COLORS["g"])])
+    for trace in (_skip_markers(cols, "skipped_d", "d_loss", _t("train.chart.skip_d"), COLORS["d"]),
+                  _skip_markers(cols, "skipped_g", "g_loss", _t("train.chart.skip_g"), COLORS["g"])):
         if trace is not None:
             fig.add_trace(trace)
-    fig.update_layout(title=t("train.chart.losses"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    fig.update_layout(title=_t("train.chart.losses"), xaxis_title=_t("train.chart.step"), **LAYOUT)
     return fig
 
 
 def accuracy_figure(cols: dict) -> go.Figure:
     """The three curves of the face exercise: D on real, D on fake, G's success at fooling D."""
     s = cols["step"]
-    fig = go.Figure([_line(s, cols["d_real_acc"], t("train.chart.d_real"), COLORS["real"]),
-                     _line(s, cols["d_fake_acc"], t("train.chart.d_fake"), COLORS["fake"]),
-                     _line(s, cols["g_success"], t("train.chart.g_success"), COLORS["g"])])
+    fig = go.Figure([_line(s, cols["d_real_acc"], _t("train.chart.d_real"), COLORS["real"]),
+                     _line(s, cols["d_fake_acc"], _t("train.chart.d_fake"), COLORS["fake"]),
+                     _line(s, cols["g_success"], _t("train.chart.g_success"), COLORS["g"])])
     fig.add_hline(y=0.5, line=dict(color="grey", dash="dot", width=1))
-    fig.update_layout(title=t("train.chart.accuracy"), xaxis_title=t("train.chart.step"),
+    fig.update_layout(title=_t("train.chart.accuracy"), xaxis_title=_t("train.chart.step"),
                       yaxis=dict(range=[-0.02, 1.02]), **LAYOUT)
     return fig
 
@@ -71,8 +77,8 @@ def wasserstein_figure(cols: dict) -> go.Figure | None:
     w = cols["wasserstein"]
     if not np.isfinite(w).any():
         return None
-    fig = go.Figure([_line(cols["step"], w, t("train.chart.wasserstein"), COLORS["w"])])
-    fig.update_layout(title=t("train.chart.wasserstein_title"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    fig = go.Figure([_line(cols["step"], w, _t("train.chart.wasserstein"), COLORS["w"])])
+    fig.update_layout(title=_t("train.chart.wasserstein_title"), xaxis_title=_t("train.chart.step"), **LAYOUT)
     return fig
 
 
@@ -80,23 +86,27 @@ def class_histogram(class_share, coverage_min: float = 0.05) -> go.Figure:
     """Share of generated samples per predicted digit; grey bars are classes under coverage_min."""
     share = np.asarray(class_share, dtype=float)
     colors = [COLORS["g"] if s >= coverage_min else "#bbbbbb" for s in share]
-    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=share, marker_color=colors,
-                           text=[f"{s:.0%}" for s in share], textposition="outside"))
-    fig.add_hline(y=0.1, line=dict(color="grey", dash="dot", width=1),
-                  annotation_text=t("train.chart.uniform"), annotation_position="top right")
-    fig.update_layout(title=t("train.chart.classes"), xaxis_title=t("train.chart.digit"),
+    digits = [str(d) for d in range(10)]
+    uniform = dict(color="grey", dash="dot", width=1)
+    # The 10% line is named in the legend, not by a label on the line: there it sat on the last bars' figures.
+    fig = go.Figure([go.Bar(x=digits, y=share, marker_color=colors, text=[f"{s:.0%}" for s in share],
+                            textposition="outside", showlegend=False),
+                     go.Scatter(x=[None], y=[None], mode="lines", line=uniform, name=_t("train.chart.uniform"))])
+    fig.add_hline(y=0.1, line=uniform)
+    fig.update_layout(title=_t("train.chart.classes"),
+                      xaxis=dict(title=_t("train.chart.digit"), tickmode="array", tickvals=digits),  # every digit named
                       yaxis=dict(range=[0, max(0.35, float(share.max()) + 0.08)], tickformat=".0%"),
-                      **{**LAYOUT, "hovermode": "closest", "showlegend": False})
+                      **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
 def elbo_figure(cols: dict) -> go.Figure:
     """A VAE's curves: -ELBO and its two terms, reconstruction and KL (the VAE has no D, so no game to plot)."""
     s = cols["step"]
-    fig = go.Figure([_line(s, cols["loss"], t("train.chart.elbo"), COLORS["w"]),
-                     _line(s, cols["rec"], t("train.chart.rec"), COLORS["g"]),
-                     _line(s, cols["kl"], t("train.chart.kl"), COLORS["fake"])])
-    fig.update_layout(title=t("train.chart.elbo_title"), xaxis_title=t("train.chart.step"), **LAYOUT)
+    fig = go.Figure([_line(s, cols["loss"], _t("train.chart.elbo"), COLORS["w"]),
+                     _line(s, cols["rec"], _t("train.chart.rec"), COLORS["g"]),
+                     _line(s, cols["kl"], _t("train.chart.kl"), COLORS["fake"])])
+    fig.update_layout(title=_t("train.chart.elbo_title"), xaxis_title=_t("train.chart.step"), **LAYOUT)
     return fig
 
 
@@ -104,7 +114,7 @@ def mark_phases(fig: go.Figure, marks) -> go.Figure:
     """Progressive growing: a vertical line where each phase begins, (step, resolution, fading) from
     gan_core.progressive.phase_changes; dashed while the new resolution fades in."""
     for step, res, fading in marks:
-        label = t("train.chart.fade_in" if fading else "train.chart.grown", res=res)
+        label = _t("train.chart.fade_in" if fading else "train.chart.grown", res=res)
         fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dash" if fading else "solid"),
                       annotation_text=label, annotation_position="top left")
     return fig

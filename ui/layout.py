@@ -30,10 +30,12 @@ RTL_CSS = """<style>
 
 
 def bidi(text: str) -> str:
-    """Text for places the page's CSS does not reach (plotly legends, axis and colorbar titles):
-    in a right-to-left language, right-to-left marks on both ends make a label such as
-    "הגרדיאנט של G" read as one right-to-left phrase inside the plot's left-to-right SVG."""
-    return f"\u200f{text}\u200f" if is_rtl(current_lang()) else text
+    """Text for places the page's CSS does not reach (plotly's titles, legends and axes, graphviz labels):
+    in a right-to-left language, a right-to-left isolate (U+2067 ... U+2069) makes a label such as
+    "הפסד D" read as one right-to-left phrase inside the plot's left-to-right SVG. Right-to-left marks
+    on both ends do not: the SVG's direction stays left to right, so "D" was drawn after "הפסד", on its right
+    (seen in Chromium, 2026-12-03)."""
+    return f"\u2067{text}\u2069" if is_rtl(current_lang()) else text
 
 
 def apply_direction() -> None:

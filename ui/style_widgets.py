@@ -18,6 +18,7 @@ from gan_core.pipelines import StyleJob, adain_image
 from gan_core.style import GatysConfig, StyleModels, StyleWeightsError
 
 from .i18n import msg, t
+from .layout import bidi
 from .live import exclusive
 from .runtime import compute_runtime
 
@@ -145,10 +146,10 @@ def loss_chart(run) -> go.Figure:
     fig = go.Figure()
     steps = [p.step for p in run.history]
     for name in ("content", "style", "tv", "total"):
-        fig.add_trace(go.Scatter(x=steps, y=[getattr(p, name) for p in run.history], name=t(f"style.loss_{name}"),
+        fig.add_trace(go.Scatter(x=steps, y=[getattr(p, name) for p in run.history], name=bidi(t(f"style.loss_{name}")),
                                  mode="lines"))
     fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_type="log",
-                      xaxis_title=t("style.step"), title=t("style.losses"))
+                      xaxis_title=bidi(t("style.step")), title=bidi(t("style.losses")))
     return fig
 
 

@@ -13,6 +13,7 @@ from gan_core.training import HalfStep
 
 from .charts import COLORS, LAYOUT
 from .i18n import t
+from .layout import bidi
 from .train_session import TrainSession
 
 
@@ -60,12 +61,12 @@ def strip_figure(h: HalfStep, real_name: str, fake_name: str) -> go.Figure:
         for when, offset, symbol in (("before", 0.15, "circle-open"), ("after", -0.15, "circle")):
             v = getattr(getattr(h, when), key)
             fig.add_trace(go.Scatter(x=v, y=np.full(len(v), y + offset), mode="markers", showlegend=False,
-                                     name=f"{name}, {t(f'train.half.{when}_short')}",
+                                     name=bidi(f"{name}, {t(f'train.half.{when}_short')}"),
                                      marker=dict(symbol=symbol, size=7, color=COLORS[key], opacity=0.6)))
         a, b = float(getattr(h.before, key).mean()), float(getattr(h.after, key).mean())
         fig.add_annotation(x=b, y=y, ax=a, ay=y, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
                            arrowhead=3, arrowwidth=2, arrowcolor=COLORS[key], text="")
     fig.update_layout(**{**LAYOUT, "height": 200, "hovermode": "closest"},
-                      yaxis=dict(tickvals=[0, 1], ticktext=[fake_name, real_name], range=[-0.5, 1.5]),
+                      yaxis=dict(tickvals=[0, 1], ticktext=[bidi(fake_name), bidi(real_name)], range=[-0.5, 1.5]),
                       xaxis=dict(range=[-0.02, 1.02]) if h.after.scale == "probability" else {})
     return fig

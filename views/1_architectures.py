@@ -53,7 +53,7 @@ def saturation_figure() -> go.Figure:
 
 def basics() -> None:
     st.markdown(t("arch.basics.gd"))
-    st.graphviz_chart(PHASES_DOT % t("arch.basics.real_fake"))
+    st.graphviz_chart(PHASES_DOT % bidi(t("arch.basics.real_fake")))
     st.markdown(t("arch.basics.phases"))
     st.latex(MINIMAX)
     st.latex(D_LOSS)
