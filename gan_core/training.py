@@ -616,8 +616,8 @@ class Trainer:
         t.D.load_state_dict(load_model(folder / t.second_folder).state_dict())
         t.G.train()
         t.D.train()
-        t.opt_g.load_state_dict(t._g_optimizer_state(state["opt_g"]))
-        t.opt_d.load_state_dict(state["opt_d"])
+        for opt, saved in ((t.opt_g, t._g_optimizer_state(state["opt_g"])), (t.opt_d, state["opt_d"])):
+            _load_keeping_kernel(opt, saved)
         if t.rank == 0:
             t.rng.set_state(state["rng"])  # rank 0's stream is saved; the others start a new one, reproducibly
             if len(state.get("epochs", ())) == len(t._epochs) and t.saved_world == t.world:
@@ -632,6 +632,15 @@ class Trainer:
         if metrics.exists():
             t.history = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
         return t
+
+
+def _load_keeping_kernel(opt: torch.optim.Optimizer, saved: dict) -> None:
+    """An optimizer's saved state, on the kernel this Trainer chose: load_state_dict takes every setting of the
+    saved groups, so a run saved before Adam's fused kernel (2026-11-30) resumed on the per-tensor loop."""
+    kernel = {k: opt.defaults[k] for k in ("fused", "foreach") if k in opt.defaults}
+    opt.load_state_dict(saved)
+    for group in opt.param_groups:
+        group.update(kernel)
 
 
 def warm_up(data: torch.Tensor, labels: torch.Tensor | None = None, model: str = registry.DEFAULT_MODEL,

@@ -178,6 +178,27 @@ def test_save_and_resume_continue_identically(tmp_path, small_data):
     assert same(resumed.step(3), ref_next)
 
 
+@pytest.mark.parametrize("model, kernel", [("dcgan", "fused"), ("mlp", "fused")])
+def test_a_run_saved_on_the_old_optimizer_kernel_resumes_on_the_new_one(tmp_path, small_data, model, kernel):
+    """A run saved before Adam's fused kernel carries the old setting in its optimizer groups; load_state_dict
+    would take it, and the resumed run would train on the slower per-tensor loop."""
+    ref = Trainer(tiny(model, seed=3), small_data, device="cpu")
+    ref.step(2)
+    ref.save(tmp_path / "run")
+    state_file = tmp_path / "run" / "trainer_state.pt"
+    state = torch.load(state_file, weights_only=True)
+    for opt in ("opt_g", "opt_d"):
+        for group in state[opt]["param_groups"]:
+            group[kernel] = None  # as PyTorch's default wrote it then
+    torch.save(state, state_file)
+    ref_next = ref.step(2)
+    resumed = Trainer.resume(tmp_path / "run", small_data, device="cpu")
+    for opt in (resumed.opt_g, resumed.opt_d):
+        assert [g[kernel] for g in opt.param_groups] == [True] * len(opt.param_groups)
+        assert opt.state_dict()["state"]  # the moments came back with it
+    assert same(resumed.step(2), ref_next)
+
+
 def test_run_stops_at_steps_or_seconds_and_config_validation(small_data):
     t = Trainer(tiny("mlp"), small_data, device="cpu")
     chunks = []
