@@ -171,7 +171,8 @@ def test_the_meter_is_built_once_per_reading_and_language_for_the_whole_class():
     student.session_state["lang"] = "he"
     student.run()
     assert run.histogram_cache[1] == "he"
-    assert run.histogram_cache[2].layout.title.text == translate("train.chart.classes", "he")
+    # in the student's language, as a right-to-left isolate (ui.layout.bidi)
+    assert run.histogram_cache[2].layout.title.text == f"\u2067{translate('train.chart.classes', 'he')}\u2069"
 
 
 def test_a_made_up_or_hostile_code_finds_nothing():
