@@ -636,11 +636,10 @@ class Trainer:
 
 def _load_keeping_kernel(opt: torch.optim.Optimizer, saved: dict) -> None:
     """An optimizer's saved state, on the kernel this Trainer chose: load_state_dict takes every setting of the
-    saved groups, so a run saved before Adam's fused kernel (2026-11-30) resumed on the per-tensor loop."""
+    saved groups, so a run saved before Adam's fused kernel (2026-11-30) resumed on the per-tensor loop. Set in
+    the saved groups before loading, so that load_state_dict also moves Adam's step counts where the kernel wants them."""
     kernel = {k: opt.defaults[k] for k in ("fused", "foreach") if k in opt.defaults}
-    opt.load_state_dict(saved)
-    for group in opt.param_groups:
-        group.update(kernel)
+    opt.load_state_dict({**saved, "param_groups": [{**group, **kernel} for group in saved["param_groups"]]})
 
 
 def warm_up(data: torch.Tensor, labels: torch.Tensor | None = None, model: str = registry.DEFAULT_MODEL,
