@@ -16,6 +16,16 @@ def number_value(page, label):
     return box.locator("input").input_value()
 
 
+def number_value_after_run(page, label, want, timeout_ms=30_000):
+    """The number input's value once it reads `want` or `timeout_ms` has passed: on a busy machine the rerun a
+    click starts can begin after wait_for_run's short settle, and a read then sees the value from before it."""
+    waited = 0
+    while (value := number_value(page, label)) != want and waited < timeout_ms:
+        page.wait_for_timeout(200)
+        waited += 200
+    return value
+
+
 def image_srcs(page):
     return [i.get_attribute("src") for i in page.locator('[data-testid="stMain"] img').all()]
 
@@ -34,8 +44,9 @@ def test_face_interpolation(page, goto, assert_no_exception, screenshot):
     harness.wait_for_run(page)
     page.get_by_role("button", name="B", exact=True).nth(9).click()
     harness.wait_for_run(page)
-    assert number_value(page, EN["latent.seed_a"]) == "5"
-    assert number_value(page, EN["latent.seed_b"]) == "9"
+    assert number_value_after_run(page, EN["latent.seed_a"], "5") == "5"
+    assert number_value_after_run(page, EN["latent.seed_b"], "9") == "9"
+    harness.wait_for_run(page)
     after = image_srcs(page)
     assert set(after) - set(before), "the interpolation strips did not change with new endpoints"
     assert page.get_by_role("button", name=EN["latent.download_gif"]).count() == 1
