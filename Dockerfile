@@ -11,8 +11,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # default (300k spins) made a DCGAN step 1.7 s on 2 busy cores; never spinning (OMP_WAIT_POLICY=PASSIVE)
 # made one student alone train 37 instead of 52 steps/s; 10k spins keeps the 52, and a class of 30
 # trains 37 steps/s in all either way (bench/bench_classroom.py --env, docs/benchmarks.md#a-full-class).
-# glibc keeps 2 malloc arenas instead of 8 per core (4-session peak RSS 1.27 vs 1.80 GB).
+# Memory comes from jemalloc, not glibc's malloc (bench/bench_classroom.py, docs/benchmarks.md, 2-core
+# AMD EPYC): a class of 30 peaks 1.04-1.05 GB against 1.09-1.14, and trains 12.1 steps/s in all against
+# 10.4 (ten and eight classes, within the machine's spread); one student alone 17.3 against 15.9 steps/s
+# (five runs each, alternating). Its background thread hands freed pages back to the system, and the
+# app's idle sweeper purges its arenas after a class (gan_core.compute.give_back_memory). Should the
+# preload ever be missing, glibc keeps 2 malloc arenas instead of 8 per core (4-session peak RSS 1.27
+# vs 1.80 GB).
+RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/*
 ENV GOMP_SPINCOUNT=10000 \
+    LD_PRELOAD=libjemalloc.so.2 \
+    MALLOC_CONF=background_thread:true \
     MALLOC_ARENA_MAX=2
 
 # A public classroom, not a developer tool: visitors may name Hub repos but never server paths

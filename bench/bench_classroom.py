@@ -57,7 +57,8 @@ def p95(values: list[float]) -> float:
 async def open_tab(url: str, query: str = "") -> StreamlitTab:
     tab = StreamlitTab(url, page="train", query=query)
     await tab.open()
-    await tab.until(lambda t: "train.start" in t.widgets or "class.leave" in t.widgets, timeout=300)
+    # the whole first run, not its first widget: the page draws Start before the class panel below it
+    await tab.until(lambda t: ("train.start" in t.widgets or "class.leave" in t.widgets) and t.answered, timeout=300)
     return tab
 
 

@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 
+from gan_devkit.space import dockerfile_env
+
 
 def one_run(after_class: bool, seconds: float, rested: bool = False) -> dict:
     import torch
@@ -65,7 +67,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(one_run(args.child != "before", args.seconds, rested=args.child == "rested")))
         return
-    env = dict(os.environ, GOMP_SPINCOUNT="10000", MALLOC_ARENA_MAX="2")  # the Dockerfile's
+    env = {**os.environ, **dockerfile_env()}  # the Space's (its allocator, OpenMP spinning, ...)
     runs = {"before": [], "after": [], "rested": []}
     for _ in range(args.rounds):
         for mode in runs:

@@ -278,9 +278,25 @@ def _libc():
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _jemalloc_mallctl():
+    """jemalloc's mallctl when the process runs on it (LD_PRELOAD, as the Space's Dockerfile), else None."""
+    import ctypes
+    try:
+        mallctl = ctypes.CDLL(None).mallctl
+    except (OSError, AttributeError):
+        return None
+    mallctl.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    return mallctl
+
+
 def give_back_memory() -> bool:
-    """Hand the allocator's free pages back to the OS (glibc's malloc_trim). A server that trained a
-    class holds what the class's runs freed in its arenas until then. False where there is no glibc."""
+    """Hand the allocator's free pages back to the OS: jemalloc's purge of every arena where the process
+    runs on jemalloc, glibc's malloc_trim otherwise. A server that trained a class holds what the class's
+    runs freed in its arenas until then. False where neither allocator is there."""
+    mallctl = _jemalloc_mallctl()
+    if mallctl is not None:  # "arena.<MALLCTL_ARENAS_ALL = 4096>.purge"
+        return mallctl(b"arena.4096.purge", None, None, None, 0) == 0
     lib = _libc()
     return lib is not None and lib.malloc_trim(0) == 1
 

@@ -59,6 +59,11 @@ class StreamlitTab:
         if self._reader is not None:
             self._reader.cancel()
 
+    @property
+    def answered(self) -> bool:
+        """No request of this tab is waiting for its script_finished: a page run has sent all it draws."""
+        return self._in_flight is None
+
     async def until(self, predicate, timeout: float = 120.0, poll: float = 0.1) -> bool:
         end = time.monotonic() + timeout
         while time.monotonic() < end:

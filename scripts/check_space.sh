@@ -70,7 +70,8 @@ cmd[0] = sys.argv[2] if cmd[0] == "python" else cmd[0]
 print("\n".join(cmd))
 PYEOF
 )
-# the Dockerfile's ENV lines (runtime ones; PIP_* only matter at build time)
+# the Dockerfile's ENV lines (runtime ones; PIP_* only matter at build time). The image installs jemalloc
+# for its LD_PRELOAD; here it is used where libjemalloc2 is installed (scripts/setup.sh), else left out.
 mapfile -t DENV < <(PYTHONPATH="$ROOT" "$PY" -m gan_devkit.space env)
 echo "    ENV: ${DENV[*]}"
 mkdir -p "$TMP/home"

@@ -1,6 +1,6 @@
 """The Space's run-time environment read from the Dockerfile (gan_devkit.space): what the classroom bench,
 the public-mode e2e test and scripts/check_space.sh run the server with."""
-from gan_devkit.space import DOCKERFILE, dockerfile_env
+from gan_devkit.space import DOCKERFILE, dockerfile_env, loadable
 
 
 def test_env_lines_with_continuations_quotes_and_comments(tmp_path):
@@ -17,4 +17,15 @@ def test_env_lines_with_continuations_quotes_and_comments(tmp_path):
 def test_the_real_dockerfile_sets_the_classroom_environment():
     env = dockerfile_env(DOCKERFILE)
     assert env["GAN_PUBLIC"] == "1" and env["GOMP_SPINCOUNT"] == "10000" and env["MALLOC_ARENA_MAX"] == "2"
+    assert dockerfile_env(DOCKERFILE, here=False)["LD_PRELOAD"] == "libjemalloc.so.2"  # the image installs it
     assert not any(k.startswith("PIP_") or k in ("HOME", "PATH") for k in env)
+
+
+def test_a_preload_this_machine_lacks_is_left_out_and_one_it_has_kept(tmp_path, capsys):
+    assert loadable("libc.so.6") and not loadable("libnot-a-library.so.9")
+    f = tmp_path / "Dockerfile"
+    f.write_text("ENV LD_PRELOAD=libnot-a-library.so.9 A=1\n")
+    assert dockerfile_env(f) == {"A": "1"} and "libnot-a-library.so.9" in capsys.readouterr().err
+    assert dockerfile_env(f, here=False) == {"LD_PRELOAD": "libnot-a-library.so.9", "A": "1"}
+    f.write_text("ENV LD_PRELOAD=libc.so.6 A=1\n")
+    assert dockerfile_env(f) == {"LD_PRELOAD": "libc.so.6", "A": "1"}
