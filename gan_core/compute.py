@@ -284,7 +284,7 @@ def _jemalloc_mallctl():
     import ctypes
     try:
         mallctl = ctypes.CDLL(None).mallctl
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # not jemalloc; TypeError: Windows has no CDLL(None)
         return None
     mallctl.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
     return mallctl

@@ -336,12 +336,13 @@ print(compute._jemalloc_mallctl() is not None, compute.give_back_memory(), round
 def test_give_back_memory_purges_jemalloc_where_the_process_runs_on_it():
     """The Space preloads jemalloc (Dockerfile): there malloc_trim would trim glibc's unused heap and
     return nothing; the purge hands back what the freed tensors left in jemalloc's arenas."""
+    import os
     import subprocess
     import sys
     from gan_devkit.space import loadable
     if not loadable("libjemalloc.so.2"):
         pytest.skip("libjemalloc2 not installed (scripts/setup.sh installs it as root)")
-    env = {**__import__("os").environ, "LD_PRELOAD": "libjemalloc.so.2", "MALLOC_CONF": "background_thread:true"}
+    env = {**os.environ, "LD_PRELOAD": "libjemalloc.so.2", "MALLOC_CONF": "background_thread:true"}
     out = subprocess.run([sys.executable, "-c", JEMALLOC_PROBE], env=env, capture_output=True, text=True, check=True)
     on_jemalloc, purged, freed_mb = out.stdout.split()
     assert on_jemalloc == "True" and purged == "True" and int(freed_mb) >= 20, out.stdout
