@@ -324,8 +324,9 @@ def test_give_back_memory_trims_where_glibc_is_and_a_class_leaving_trims_once(mo
 JEMALLOC_PROBE = """
 import os, torch
 from gan_core import compute
+from gan_devkit.browser import rss_mb
 def rss():
-    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return rss_mb(os.getpid())
 chunks = [torch.ones(64 * 1024) for _ in range(800)]  # 200 MB in blocks of 256 KB
 del chunks
 before = rss()
