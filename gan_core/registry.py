@@ -147,7 +147,8 @@ SPECS = {s.name: s for s in (
     # both terms at 0.2 rather than 0.3: 14.4 against 15.9, six seeds, the 10 s figure level (93.7 / 93.2%).
     # Width 24, not 32 (a third more steps in the same seconds): on a 2-core CPU with half the bf16 peak of the
     # machine most figures here come from (~430 GFLOP/s), 92.2% against 86.0% confident at 10 s, higher in six seeds
-    # of six; 98.6% against 97.9% at 30 s, Frechet 16.0 against 16.7; at equal steps the widths read alike.
+    # of six; 98.6% against 97.9% at 30 s, Frechet 16.0 against 16.7; runs of like step counts
+    # read alike at either width, so the gain is the steps (not an equal-steps comparison).
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=24, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
                           batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True,
