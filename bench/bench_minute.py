@@ -91,8 +91,8 @@ def train_and_score(cfg: TrainConfig, data, labels, at: tuple[float, ...], seed:
 def mnist_warmed() -> tuple[torch.Tensor, torch.Tensor, float]:
     """MNIST's training images and labels, and this process warmed up as the app's server is when it starts
     (training.warm_up: torch's first optimizer imports and oneDNN's first kernels): else the queue's first run
-    pays for them inside its budget, which a class never does (on 2 cores a cold default run made 40 steps in its
-    first 2 s, warm ones 55-75).
+    pays for them inside its budget, which a class never does (on 2 cores one cold default run made 40 steps in
+    its first 2 s, the warm ones of the same queues 55-75).
     Returns the warm-up's seconds too."""
     data = mnist_tensor("train")
     labels = torch.tensor(load_mnist("train")[1]).long()
