@@ -1,12 +1,16 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
 - channels_last: the presets' NHWC tensors, against the same preset in PyTorch's default layout (NCHW);
 - one_g_pass: the WGAN iteration's G turn scores the last critic update's fakes, against the loop before it,
-  which drew G's turn a fresh batch: one more pass of G (no gradients) per iteration.
+  which drew G's turn a fresh batch: one more pass of G (no gradients) per iteration;
+- layout_flatten: D's flatten hands its gradient back channels_last (gan_core.layout), against nn.Flatten's
+  (C, H, W) order, which the activation before it reads beside its channels_last input an element at a time;
+- class_norm_select: the conditional G's per-digit scale and shift picked by index_select, against indexing,
+  whose backward is an index_put that accumulates an element at a time.
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
 of `seconds` each, which one goes first alternating too: this machine's speed drifts by 20-30% from
 one minute to the next, so only rounds side by side compare. Prints each model's median steps/s, the
@@ -16,10 +20,12 @@ import argparse
 import json
 import statistics
 import time
+import types
 
 import torch
+from torch import nn
 
-from gan_core import registry
+from gan_core import layout, models, registry
 from gan_core.data import load_mnist, mnist_tensor
 from gan_core.device import describe, get_device
 from gan_core.training import TrainConfig, Trainer
@@ -62,11 +68,45 @@ def _two_g_passes(t: Trainer) -> None:
     t._wgan_iteration = two_passes
 
 
+def _plain_flatten(t: Trainer) -> None:
+    """The flatten before: nn.Flatten, whose gradient comes back in (C, H, W) order to a channels_last net."""
+    for parent in t.D.modules():
+        for name, child in parent.named_children():
+            if isinstance(child, layout.Flatten):
+                setattr(parent, name, nn.Flatten(child.start_dim, child.end_dim))
+
+
+def _layout_flatten_models() -> list[str]:
+    """The channels_last presets whose D (or encoder) flattens its maps."""
+    return [m for m in _channels_last_models()
+            if any(isinstance(x, nn.Flatten) for x in registry.get(m).build(TrainConfig.preset(m))[1].modules())]
+
+
+def _indexed(norm: models.ClassBatchNorm, x, labels):
+    shape = (-1, x.shape[1]) + (1,) * (x.ndim - 2)
+    return norm.norm(x) * norm.weight[labels].view(shape) + norm.bias[labels].view(shape)
+
+
+def _indexed_class_norm(t: Trainer) -> None:
+    """The class norm before: each digit's scale and shift picked by indexing (an accumulating index_put back)."""
+    for m in t.G.modules():
+        if isinstance(m, models.ClassBatchNorm):
+            m.forward = types.MethodType(_indexed, m)
+
+
+def _class_norm_models() -> list[str]:
+    return [m for m in registry.offered("train", "digits") if registry.get(m).preset.get("g_class_norm")]
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
     "channels_last": ({"channels_last": False}, None, _nhwc, _channels_last_models),
     "one_g_pass": ({}, _two_g_passes, lambda t: "_wgan_iteration" not in vars(t), _wgan_models),
+    "layout_flatten": ({}, _plain_flatten, lambda t: any(isinstance(m, layout.Flatten) for m in t.D.modules()),
+                       _layout_flatten_models),
+    "class_norm_select": ({}, _indexed_class_norm, lambda t: all("forward" not in vars(m) for m in t.G.modules()),
+                          _class_norm_models),
 }
 
 

@@ -54,6 +54,24 @@ def test_each_switch_applies_to_the_models_it_names():
     assert "cdcgan" in bench._channels_last_models() and "mlp" not in bench._channels_last_models()  # an FNN has no maps
     assert "wgan" not in bench._adam_models() and "cdcgan" in bench._adam_models()  # the clipped WGAN: RMSprop
     assert set(bench._wgan_models()) == {"wgan", "wgan-gp"}
+    assert {"cdcgan", "wgan-gp", "progressive", "vae"} <= set(bench._layout_flatten_models())
+    assert bench._class_norm_models() == ["cdcgan"]
+
+
+def test_the_flatten_and_class_norm_baselines_are_the_code_before():
+    data, labels = small()
+    base, ours = (bench.trainer("layout_flatten", "cdcgan", on, data, labels) for on in (False, True))
+    assert base.cfg == ours.cfg
+    flat = [type(m) for m in base.D.modules() if isinstance(m, torch.nn.Flatten)]
+    assert flat == [torch.nn.Flatten]  # the plain one, in the trained D (and in what its wrapper calls)
+    assert any(isinstance(m, bench.layout.Flatten) for m in ours._heads.modules())
+    assert not any(isinstance(m, bench.layout.Flatten) for m in base._heads.modules())
+    base, ours = (bench.trainer("class_norm_select", "cdcgan", on, data, labels) for on in (False, True))
+    norms = [m for m in base.G.modules() if isinstance(m, bench.models.ClassBatchNorm)]
+    x, digits = torch.randn(8, norms[0].weight.shape[1]), torch.arange(8) % 10
+    norms[0].train()
+    torch.testing.assert_close(norms[0](x, digits), bench.models.ClassBatchNorm.forward(norms[0], x, digits))
+    assert norms and all("forward" in vars(m) for m in norms)
 
 
 @pytest.mark.parametrize("switch", list(bench.SWITCHES))

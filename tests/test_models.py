@@ -179,6 +179,17 @@ def test_class_batch_norm_scales_and_shifts_each_sample_by_its_own_digit():
     torch.testing.assert_close(norm1(h, labels), torch.nn.functional.batch_norm(h, None, None, training=True) * norm.weight[labels])
 
 
+def test_class_batch_norm_sums_each_digits_gradient_over_its_samples():
+    norm = ClassBatchNorm(3, num_classes=4, dims=1)
+    h, labels, g = torch.randn(6, 3), torch.tensor([0, 3, 1, 3, 3, 0]), torch.randn(6, 3)
+    norm(h, labels).backward(g)
+    plain = torch.nn.functional.batch_norm(h, None, None, training=True)
+    for digit in range(4):  # digit 2 drew no sample: no gradient
+        rows = labels == digit
+        torch.testing.assert_close(norm.weight.grad[digit], (g[rows] * plain[rows]).sum(0))
+        torch.testing.assert_close(norm.bias.grad[digit], g[rows].sum(0))
+
+
 def test_a_generator_with_class_norm_draws_each_digit_with_that_digits_norms(tmp_path):
     torch.manual_seed(0)
     G = DCGANGenerator28(z_dim=8, width=4, num_classes=10, hidden=16, class_norm=True).eval()
