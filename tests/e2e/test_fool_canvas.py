@@ -47,8 +47,19 @@ def test_draw_a_seven_and_see_ds_score_and_the_guess(page, goto, assert_no_excep
     canvas = page.locator("canvas.upper-canvas")  # fabric.js's input layer, inside the component's shadow root
     canvas.wait_for()
     canvas.scroll_into_view_if_needed()
-    draw(page, canvas, SEVEN)
-    page.get_by_text(EN["train.fool.seen"]).wait_for()  # the drawing came back to Python as a 28x28 digit
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # here: where playwright is absent, the test is skipped
+    seen = page.get_by_text(EN["train.fool.seen"])  # the drawing came back to Python as a 28x28 digit
+    for attempt in range(3):
+        # The same strokes again where none came back: once in a full CI run (2026-12-04, the suite's e2e tests
+        # on 2 busy cores) a first drawing never reached Python in 60 s, where the test alone passed three times
+        # of three; a person whose stroke did not take draws it again, over the same place (still a 7).
+        draw(page, canvas, SEVEN)
+        try:
+            seen.wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     harness.wait_for_run(page)
     guess = harness.metric_text(page, EN["train.fool.classifier"])
     score = harness.metric_text(page, EN["train.fool.d_prob"])
