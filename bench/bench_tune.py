@@ -21,14 +21,10 @@ into the registry once it wins in most seeds and the bench minute (bench_minute.
 import argparse
 import json
 
-import torch
-
 from gan_core import registry
 from gan_core.config import ConfigError, TrainConfig
-from gan_core.device import describe, get_device
 
-from bench_minute import DEFAULT_AT, mean_rows, mnist_warmed, show, train_and_score
-from bench_step_flops import measured_peak
+from bench_minute import DEFAULT_AT, mean_rows, mnist_warmed, show, this_machine, train_and_score
 
 
 def parse_trial(spec: str) -> tuple[str, dict]:
@@ -102,8 +98,7 @@ def main():
     except ConfigError as e:
         ap.error(str(e))
     data, labels, _ = mnist_warmed()
-    peak, dtype, n = measured_peak()
-    print(f"this machine: {dtype} matmul peak {peak / 1e9:.1f} GFLOP/s ({n}^3)", flush=True)
+    machine = this_machine()
     runs = {name: [] for name, _ in queue}
     for seed in seeds:
         for name, _ in queue:
@@ -111,8 +106,7 @@ def main():
             runs[name].append(rows)
             for r in rows:
                 show(args.model, f"{name} {seed}", r)
-    out = {"device": str(describe(get_device())), "threads": torch.get_num_threads(), "matmul_peak_gflops":
-           round(peak / 1e9, 1), "matmul_peak_dtype": dtype, "model": args.model, "at_s": list(at), "seeds": seeds,
+    out = {**machine, "model": args.model, "at_s": list(at), "seeds": seeds,
            "trials": {name: {"overrides": over, "runs": runs[name], "mean": mean_rows(runs[name])} for name, over in queue}}
     print()
     for name, _ in queue:
