@@ -14,13 +14,21 @@ convolutions, and everything else (optimizer, batch norm, activations, casts), e
 rate, and the ceiling: the share of the peak the step would reach if everything that does no FLOPs
 took no time at all. A ceiling under the target says that trimming overhead cannot reach it; the
 FLOP-doing ops themselves would have to run faster.
+
+And how much faster they could run at these shapes (`--gemm-ceiling`, on by default): every matmul of the step, and
+every convolution (forward, and each gradient its backward computes) as the matmul of the same FLOPs that im2col
+lowers it to, each timed alone as a plain contiguous matmul in the step's dtype. Their sum is a step whose
+convolutions cost no im2col copies and ran as fast as this CPU multiplies matrices of their shapes: if even that is
+under the target, no engine work on the step reaches it; only wider layers or larger batches (other GEMM shapes).
 """
 import argparse
 import json
 import time
+from collections import Counter
 
 import torch
 from torch.profiler import ProfilerActivity, profile
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from gan_core import registry
@@ -104,6 +112,84 @@ def time_breakdown(t: Trainer, steps: int, peak: float) -> dict:
     return out
 
 
+def _conv_lowering(x_shape, w_shape, out_shape, transposed: bool, groups: int):
+    """(s, c_small, k_big): batch x positions of the side with fewer positions, its channels, and the other side's
+    channels x kernel positions: a convolution's output and its input patches; a transposed one's input and its
+    output patches."""
+    if groups != 1:
+        raise ValueError("grouped convolutions are not lowered here")
+    kk = w_shape[2] * w_shape[3]
+    small = x_shape if transposed else out_shape
+    s = small[0] * small[2] * small[3]
+    c_small, c_big = (w_shape[0], w_shape[1])  # conv weight (out, in, ...), transposed weight (in, out, ...)
+    return s, c_small, c_big * kk
+
+
+# im2col's matmuls, as (m, k, n) of the lowering above: the small side's channels from the patches ("down"), the
+# patches from the small side's channels ("up", col2im after), the weight's gradient (patches x small side)
+def _down(s, c, kb): return (s, kb, c)
+def _up(s, c, kb): return (s, c, kb)
+def _weight(s, c, kb): return (c, s, kb)
+
+
+class GemmRecorder(TorchDispatchMode):
+    """Records the matmuls (m, k, n) a piece of code runs, convolutions lowered as im2col would."""
+
+    def __init__(self):
+        super().__init__()
+        self.gemms: Counter = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        name = func.overloadpacket.__name__
+        if name == "mm":
+            self.gemms[(args[0].shape[0], args[0].shape[1], args[1].shape[1])] += 1
+        elif name == "addmm":
+            self.gemms[(args[1].shape[0], args[1].shape[1], args[2].shape[1])] += 1
+        elif name == "convolution":
+            x, w, transposed, groups = args[0], args[1], args[6], args[8]
+            low = _conv_lowering(x.shape, w.shape, out.shape, transposed, groups)
+            self.gemms[(_up if transposed else _down)(*low)] += 1
+        elif name == "convolution_backward":
+            grad_out, x, w, transposed, groups, mask = args[0], args[1], args[2], args[7], args[9], args[10]
+            low = _conv_lowering(x.shape, w.shape, grad_out.shape, transposed, groups)
+            if mask[0]:
+                self.gemms[(_down if transposed else _up)(*low)] += 1
+            if mask[1]:
+                self.gemms[_weight(*low)] += 1
+        return out
+
+
+def gemm_time(m: int, k: int, n: int, dtype: torch.dtype, seconds: float = 0.1) -> float:
+    """Best seconds of a contiguous (m x k) @ (k x n) matmul in `dtype` after a warm-up."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+    a @ b
+    best, stop, calls = float("inf"), time.perf_counter() + seconds, 0
+    while calls < 3 or time.perf_counter() < stop:
+        t0 = time.perf_counter()
+        a @ b
+        best, calls = min(best, time.perf_counter() - t0), calls + 1
+    return best
+
+
+def gemm_ceiling(t: Trainer, peak: float, seconds_each: float = 0.1) -> dict:
+    """The step as plain matmuls of its own shapes (module docstring): its share of the peak, and the shapes."""
+    with GemmRecorder() as rec:
+        t.step(1)
+    dtype = torch.bfloat16 if t.bf16 else torch.float32
+    rows, total_s, total_flops = [], 0.0, 0
+    for (m, k, n), count in rec.gemms.most_common():
+        sec = gemm_time(m, k, n, dtype, seconds_each)
+        flops = 2 * m * k * n
+        total_s, total_flops = total_s + count * sec, total_flops + count * flops
+        rows.append({"m": m, "k": k, "n": n, "count": count, "gflops": round(flops / sec / 1e9, 1),
+                     "share_of_peak": round(flops / sec / peak, 3)})
+    rows.sort(key=lambda r: -2 * r["m"] * r["k"] * r["n"] * r["count"])
+    return {"gflop_per_step": round(total_flops / 1e9, 3), "ms_per_step": round(total_s * 1e3, 2),
+            "share_of_peak": round(total_flops / total_s / peak, 3), "gemms": rows}
+
+
 def step_rate(cfg: TrainConfig, data, labels, seconds: float) -> tuple[float, int, Trainer]:
     """(steps/s over `seconds` of training after a warm-up, FLOPs of one step, the trainer)."""
     t = Trainer(cfg, data, labels=labels if cfg.num_classes else None)
@@ -119,6 +205,8 @@ def main(argv=None):
     ap.add_argument("--model", default=registry.DEFAULT_MODEL)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--profile-steps", type=int, default=100)
+    ap.add_argument("--no-gemm-ceiling", dest="gemm_ceiling", action="store_false",
+                    help="skip timing the step's matmul shapes alone")
     args = ap.parse_args(argv)
     data = mnist_tensor("train")
     labels = torch.tensor(load_mnist("train")[1]).long()
@@ -147,6 +235,12 @@ def main(argv=None):
             rate = f"{w['gflops']:6.1f} GFLOP/s" if w["gflops"] is not None else "   -"
             print(f"  {k:12s} {w['ms_per_step']:6.2f} ms/step ({w['time_share']:.0%})  {w['gflop_per_step']:.3f} GFLOP  {rate}")
         print(f"  ceiling (nothing but the matmuls and convolutions took time): {where['ceiling_share_of_peak']:.1%} of the peak")
+    if args.gemm_ceiling:
+        out["gemm_ceiling"] = g = gemm_ceiling(preset_trainer, peak)
+        print(f"the step as plain matmuls of its own shapes (convolutions lowered as im2col, no copies): "
+              f"{g['ms_per_step']:.2f} ms/step for {g['gflop_per_step']:.3f} GFLOP = {g['share_of_peak']:.1%} of the peak")
+        for r in g["gemms"][:8]:
+            print(f"  {r['m']:6d} x {r['k']:5d} x {r['n']:5d}  x{r['count']}  {r['gflops']:6.1f} GFLOP/s ({r['share_of_peak']:.0%})")
     print(json.dumps(out))
     return out
 
