@@ -147,6 +147,8 @@ class GemmRecorder(TorchDispatchMode):
             self.gemms[(args[0].shape[0], args[0].shape[1], args[1].shape[1])] += 1
         elif name == "addmm":
             self.gemms[(args[1].shape[0], args[1].shape[1], args[2].shape[1])] += 1
+        elif name == "bmm":
+            self.gemms[tuple(args[0].shape[1:]) + (args[1].shape[2],)] += args[0].shape[0]
         elif name == "convolution":
             x, w, transposed, groups = args[0], args[1], args[6], args[8]
             low = _conv_lowering(x.shape, w.shape, out.shape, transposed, groups)

@@ -99,3 +99,5 @@ def test_the_recorder_lowers_each_pass_of_a_convolution_and_of_its_transpose():
                                                                          small_to_patches: 1}
     assert record(lambda: up(z.requires_grad_()).sum().backward()) == {small_to_patches: 1, weight: 1,
                                                                        patches_to_small: 1}
+    # a batched matmul is its batch's matmuls
+    assert record(lambda: torch.randn(5, 3, 4) @ torch.randn(5, 4, 7)) == {(3, 4, 7): 5}
