@@ -15,11 +15,12 @@ rate, and the ceiling: the share of the peak the step would reach if everything 
 took no time at all. A ceiling under the target says that trimming overhead cannot reach it; the
 FLOP-doing ops themselves would have to run faster.
 
-And how much faster they could run at these shapes (`--gemm-ceiling`, on by default): every matmul of the step, and
-every convolution (forward, and each gradient its backward computes) as the matmul of the same FLOPs that im2col
-lowers it to, each timed alone as a plain contiguous matmul in the step's dtype. Their sum is a step whose
-convolutions cost no im2col copies and ran as fast as this CPU multiplies matrices of their shapes: if even that is
-under the target, no engine work on the step reaches it; only wider layers or larger batches (other GEMM shapes).
+And how much faster they could run at these shapes (on by default; `--no-gemm-ceiling` skips it): every matmul
+of the step, and every convolution (forward, and each gradient its backward computes) as the matmul of the same
+FLOPs that im2col lowers it to, each timed alone as a plain contiguous matmul in the step's dtype. Their sum is a
+step whose convolutions cost no im2col copies and ran as fast as this CPU multiplies matrices of their shapes: if
+even that is under the target, no engine work on the step reaches it; only wider layers or larger batches (other
+shapes) would.
 """
 import argparse
 import json
@@ -240,9 +241,11 @@ def main(argv=None):
     if args.gemm_ceiling:
         out["gemm_ceiling"] = g = gemm_ceiling(preset_trainer, peak)
         print(f"the step as plain matmuls of its own shapes (convolutions lowered as im2col, no copies): "
-              f"{g['ms_per_step']:.2f} ms/step for {g['gflop_per_step']:.3f} GFLOP = {g['share_of_peak']:.1%} of the peak")
+              f"{g['ms_per_step']:.2f} ms/step for {g['gflop_per_step']:.3f} GFLOP = "
+              f"{g['share_of_peak']:.1%} of the peak")
         for r in g["gemms"][:8]:
-            print(f"  {r['m']:6d} x {r['k']:5d} x {r['n']:5d}  x{r['count']}  {r['gflops']:6.1f} GFLOP/s ({r['share_of_peak']:.0%})")
+            print(f"  {r['m']:6d} x {r['k']:5d} x {r['n']:5d}  x{r['count']}  {r['gflops']:6.1f} GFLOP/s "
+                  f"({r['share_of_peak']:.0%})")
     print(json.dumps(out))
     return out
 

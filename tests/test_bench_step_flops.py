@@ -50,7 +50,7 @@ def test_the_peak_is_the_best_of_its_sizes(monkeypatch):
     assert bench.measured_peak(sizes=(1024, 4096))[0::2] == (145e9, 1024)
 
 
-def test_the_gemm_lowering_keeps_every_flop_of_the_step_and_runs_no_faster_than_the_peak():
+def test_the_gemm_lowering_keeps_every_flop_of_the_step_and_the_ceiling_times_each_shape():
     """Every convolution and matmul of one step, as the recorder lowers them, adds up to the FLOPs the counter counts
     (a swapped k and n, a missed gradient, or a transposed convolution lowered as a plain one would not)."""
     torch.manual_seed(0)
@@ -64,7 +64,7 @@ def test_the_gemm_lowering_keeps_every_flop_of_the_step_and_runs_no_faster_than_
     peak = bench.matmul_peak(n=256, seconds=0.05)
     g = bench.gemm_ceiling(t, peak, seconds_each=0.005)
     assert g["gflop_per_step"] == round(flops / 1e9, 3)
-    assert 0 < g["share_of_peak"] and g["gemms"][0]["count"] >= 1
+    assert 0 < g["share_of_peak"] and sum(r["count"] for r in g["gemms"]) == sum(rec.gemms.values())
 
 
 def test_a_convolution_and_its_transpose_lower_to_the_mirrored_matmuls():
