@@ -47,17 +47,21 @@ def peak_dtype() -> torch.dtype:
     return fast_dtype(torch.device("cpu")) or torch.float32
 
 
-def matmul_peak(n: int = 4096, seconds: float = 3.0, dtype: torch.dtype | None = None) -> float:
-    """FLOP/s of an n x n x n matmul on this CPU in `dtype` (peak_dtype()): the best of repeated calls after a warm-up."""
-    dtype = dtype or peak_dtype()
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+def gemm_time(m: int, k: int, n: int, dtype: torch.dtype, seconds: float) -> float:
+    """Best seconds of a contiguous (m x k) @ (k x n) matmul in `dtype`: repeated calls for `seconds` after a warm-up."""
+    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
     a @ b
     best, stop = float("inf"), time.perf_counter() + seconds
     while time.perf_counter() < stop:
         t0 = time.perf_counter()
         a @ b
         best = min(best, time.perf_counter() - t0)
-    return 2 * n ** 3 / best
+    return best
+
+
+def matmul_peak(n: int = 4096, seconds: float = 3.0, dtype: torch.dtype | None = None) -> float:
+    """FLOP/s of an n x n x n matmul on this CPU in `dtype` (peak_dtype()): the best of repeated calls after a warm-up."""
+    return 2 * n ** 3 / gemm_time(n, n, n, dtype or peak_dtype(), seconds)
 
 
 PEAK_SIZES = (1024, 2048, 4096)
@@ -164,25 +168,13 @@ class GemmRecorder(TorchDispatchMode):
         return out
 
 
-def gemm_time(m: int, k: int, n: int, dtype: torch.dtype, seconds: float = 0.1) -> float:
-    """Best seconds of a contiguous (m x k) @ (k x n) matmul in `dtype` after a warm-up."""
-    a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-    a @ b
-    best, stop, calls = float("inf"), time.perf_counter() + seconds, 0
-    while calls < 3 or time.perf_counter() < stop:
-        t0 = time.perf_counter()
-        a @ b
-        best, calls = min(best, time.perf_counter() - t0), calls + 1
-    return best
-
-
 def gemm_ceiling(t: Trainer, peak: float, seconds_each: float = 0.1) -> dict:
     """The step as plain matmuls of its own shapes (module docstring): its share of the peak, and the shapes."""
     with GemmRecorder() as rec:
         t.step(1)
     dtype = torch.bfloat16 if t.bf16 else torch.float32
     rows, total_s, total_flops = [], 0.0, 0
-    for (m, k, n), count in rec.gemms.most_common():
+    for (m, k, n), count in rec.gemms.items():
         sec = gemm_time(m, k, n, dtype, seconds_each)
         flops = 2 * m * k * n
         total_s, total_flops = total_s + count * sec, total_flops + count * flops
