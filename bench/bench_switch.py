@@ -1,6 +1,6 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
@@ -10,9 +10,12 @@ Switches (each the Trainer's choice now, the baseline what it was before):
 - layout_flatten: D's flatten hands its gradient back channels_last (gan_core.layout), against nn.Flatten's
   (C, H, W) order, which the activation before it reads beside its channels_last input an element at a time;
 - class_norm_select: the conditional G's per-digit scale and shift picked by index_select, against indexing,
-  whose backward is an index_put that accumulates an element at a time.
+  whose backward is an index_put that accumulates an element at a time;
+- pointwise: a channels_last net's 1x1 convolutions as matmuls over each pixel's channels (gan_core.layout), against
+  nn.Conv2d, which gives a one-channel image's map NCHW to a channels_last net (progressive growing's "from pixels").
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
-of `seconds` each, which one goes first alternating too: this machine's speed drifts by 20-30% from
+of `seconds` each (after `--warm-up` steps each: 800 times progressive's fully grown networks), which one goes
+first alternating too: this machine's speed drifts by 20-30% from
 one minute to the next, so only rounds side by side compare. Prints each model's median steps/s, the
 median of the per-round ratios and how many rounds the switch won, then one JSON line.
 """
@@ -98,6 +101,23 @@ def _class_norm_models() -> list[str]:
     return [m for m in registry.offered("train", "digits") if registry.get(m).preset.get("g_class_norm")]
 
 
+def _conv_pointwise(t: Trainer) -> None:
+    """The 1x1 convolutions before: nn.Conv2d (the same weight and bias tensors)."""
+    for net in (t.G, t.D):
+        for parent in net.modules():
+            for name, child in parent.named_children():
+                if isinstance(child, layout.Pointwise):
+                    conv = nn.Conv2d(child.in_channels, child.out_channels, 1, bias=child.bias is not None, device="meta")
+                    conv.weight, conv.bias = child.weight, child.bias
+                    setattr(parent, name, conv.train(child.training))
+
+
+def _pointwise_models() -> list[str]:
+    """The channels_last presets with a 1x1 convolution."""
+    return [m for m in _channels_last_models() if any(layout._pointwise(x) for net in registry.get(m).build(TrainConfig.preset(m))
+                                                      for x in net.modules())]
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
@@ -107,10 +127,12 @@ SWITCHES = {
                        _layout_flatten_models),
     "class_norm_select": ({}, _indexed_class_norm, lambda t: all("forward" not in vars(m) for m in t.G.modules()),
                           _class_norm_models),
+    "pointwise": ({}, _conv_pointwise, lambda t: any(isinstance(m, layout.Pointwise) for m in t.D.modules()),
+                  _pointwise_models),
 }
 
 
-def trainer(switch: str, model: str, on: bool, data, labels) -> Trainer:
+def trainer(switch: str, model: str, on: bool, data, labels, warm_up: int = 20) -> Trainer:
     """The Trainer for `model`'s preset, with the switch on (as the Trainer now is) or off (the baseline)."""
     config_change, built_change, is_on, _ = SWITCHES[switch]
     cfg = TrainConfig.preset(model, **({} if on else config_change))
@@ -119,7 +141,7 @@ def trainer(switch: str, model: str, on: bool, data, labels) -> Trainer:
         built_change(t)
     if is_on(t) != on:
         raise SystemExit(f"{model}: the Trainer is not what this bench compares ({switch}={on})")
-    t.step(20)  # warm-up: first calls build oneDNN's kernels
+    t.step(warm_up)  # first calls build oneDNN's kernels
     return t
 
 
@@ -129,8 +151,8 @@ def steps_in(t: Trainer, n: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def compare(switch: str, model: str, rounds: int, seconds: float, data, labels) -> dict:
-    runs = {False: trainer(switch, model, False, data, labels), True: trainer(switch, model, True, data, labels)}
+def compare(switch: str, model: str, rounds: int, seconds: float, data, labels, warm_up: int = 20) -> dict:
+    runs = {on: trainer(switch, model, on, data, labels, warm_up) for on in (False, True)}
     n = max(5, round(seconds * steps_in(runs[False], 10)))  # steps per round
     rates = {False: [], True: []}
     for r in range(rounds):
@@ -140,7 +162,7 @@ def compare(switch: str, model: str, rounds: int, seconds: float, data, labels) 
     return {"steps_per_round": n, "baseline_steps_per_s": round(statistics.median(rates[False]), 1),
             "switch_steps_per_s": round(statistics.median(rates[True]), 1), "ratio": round(statistics.median(ratios), 3),
             "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)], "switch_won": sum(x > 1 for x in ratios),
-            "rounds": rounds}
+            "rounds": rounds, "warm_up": warm_up}
 
 
 def main():
@@ -149,6 +171,7 @@ def main():
     ap.add_argument("--models", help="default: every MNIST model each switch applies to")
     ap.add_argument("--rounds", type=int, default=14)
     ap.add_argument("--seconds", type=float, default=1.5)
+    ap.add_argument("--warm-up", type=int, default=20, help="steps each trainer takes before the rounds")
     args = ap.parse_args()
     switches = args.switch.split(",")
     if unknown := set(switches) - set(SWITCHES):
@@ -159,7 +182,8 @@ def main():
     for switch in switches:
         out["switches"][switch] = {}
         for model in args.models.split(",") if args.models else SWITCHES[switch][3]():
-            r = out["switches"][switch][model] = compare(switch, model, args.rounds, args.seconds, data, labels)
+            r = out["switches"][switch][model] = compare(switch, model, args.rounds, args.seconds, data, labels,
+                                                                    args.warm_up)
             print(f"{switch:13s} {model:12s} baseline {r['baseline_steps_per_s']:7.1f}  on {r['switch_steps_per_s']:7.1f} "
                   f"steps/s  ratio {r['ratio']:.3f} ({r['ratio_range'][0]:.3f} to {r['ratio_range'][1]:.3f}), "
                   f"faster in {r['switch_won']}/{r['rounds']} rounds", flush=True)

@@ -1,4 +1,5 @@
-"""Training channels_last (NHWC) without its one trap: a flatten whose gradient comes back NCHW.
+"""Training channels_last (NHWC) without its two traps: a flatten whose gradient comes back NCHW, and a 1x1
+convolution of a one-channel image whose output comes back NCHW.
 
 The presets keep their conv nets' tensors channels_last, the layout oneDNN convolves fastest
 (training.Trainer). Flattening such a map for a dense layer copies it into (C, H, W) order, and
@@ -7,8 +8,15 @@ its saved input in two layouts, an element at a time: LeakyReLU's backward on D'
 0.54 ms against 0.03 ms, three times a step. The trainer swaps its networks' nn.Flatten for Flatten here,
 which hands the gradient back channels_last. The models keep nn.Flatten: same features, same order, no
 parameters, so what they compute, save and show is unchanged.
+
+A one-channel map is NCHW and NHWC at once, so oneDNN gives a 1x1 convolution of it (progressive growing's
+"from pixels" layer) NCHW output; everything after it is channels_last, and the activation's backward between
+them read two layouts an element at a time again. The trainer swaps such convolutions for Pointwise: the
+matmul a 1x1 convolution is, over the channels of the map's pixels, whose output is channels_last whatever
+its input (the same weight and bias tensors, so a saved network is unchanged).
 """
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -39,10 +47,34 @@ class Flatten(nn.Flatten):
         return super().forward(x)
 
 
+class Pointwise(nn.Conv2d):
+    """A 1x1 nn.Conv2d (stride 1, no padding, one group) as a matmul over each pixel's channels: (N, H, W, C_in)
+    @ (C_in, C_out), its output channels_last."""
+
+    def forward(self, x):
+        if x.dim() != 4:  # an unbatched (C, H, W) map: nn.Conv2d's own way
+            return super().forward(x)
+        return F.linear(x.permute(0, 2, 3, 1), self.weight.flatten(1), self.bias).permute(0, 3, 1, 2)
+
+
+def _pointwise(conv: nn.Conv2d) -> bool:
+    return (type(conv) is nn.Conv2d and conv.kernel_size == (1, 1) and conv.stride == (1, 1) and conv.groups == 1
+            and conv.dilation == (1, 1) and conv.padding in ((0, 0), "valid"))
+
+
+def _as_pointwise(conv: nn.Conv2d) -> Pointwise:
+    """A Pointwise holding `conv`'s own weight and bias tensors (an optimizer or EMA made later sees the same ones)."""
+    p = Pointwise(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None, device="meta")
+    p.weight, p.bias = conv.weight, conv.bias
+    return p.train(conv.training)
+
+
 def keep_channels_last(net: nn.Module) -> nn.Module:
-    """Swap every nn.Flatten in `net` for Flatten, in place; returns `net`."""
+    """Swap every nn.Flatten in `net` for Flatten and every 1x1 nn.Conv2d for Pointwise, in place; returns `net`."""
     for parent in net.modules():
         for name, child in parent.named_children():
             if type(child) is nn.Flatten:
                 setattr(parent, name, Flatten(child.start_dim, child.end_dim))
+            elif _pointwise(child):
+                setattr(parent, name, _as_pointwise(child))
     return net

@@ -56,6 +56,7 @@ def test_each_switch_applies_to_the_models_it_names():
     assert set(bench._wgan_models()) == {"wgan", "wgan-gp"}
     assert {"cdcgan", "wgan-gp", "progressive", "vae"} <= set(bench._layout_flatten_models())
     assert bench._class_norm_models() == ["cdcgan"]
+    assert bench._pointwise_models() == ["progressive"]  # its "from pixels" and "to pixels" layers
 
 
 def test_the_flatten_and_class_norm_baselines_are_the_code_before():
@@ -72,6 +73,20 @@ def test_the_flatten_and_class_norm_baselines_are_the_code_before():
     norms[0].train()
     torch.testing.assert_close(norms[0](x, digits), bench.models.ClassBatchNorm.forward(norms[0], x, digits))
     assert norms and all("forward" in vars(m) for m in norms)
+
+
+def test_the_pointwise_baseline_convolves_with_the_same_tensors():
+    data, labels = small()
+    base, ours = (bench.trainer("pointwise", "progressive", on, data, labels, warm_up=2) for on in (False, True))
+    assert base.cfg == ours.cfg
+    for t, kind in ((base, torch.nn.Conv2d), (ours, bench.layout.Pointwise)):
+        ones = [m for net in (t.G, t.D) for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1)]
+        assert len(ones) == 6 and all(type(m) is kind for m in ones)  # to pixels and from pixels at 7, 14 and 28
+    params = {id(p) for p in base.opt_g.param_groups[0]["params"]} | {id(p) for g in base.opt_d.param_groups for p in g["params"]}
+    assert all(id(p) in params for p in base.D.from_img.parameters())  # the optimizer still trains them
+    x = torch.randn(4, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(ours.D.from_img[2](x), base.D.from_img[2](x))
+    assert not base.D.from_img[2](x).is_contiguous(memory_format=torch.channels_last)
 
 
 @pytest.mark.parametrize("switch", list(bench.SWITCHES))

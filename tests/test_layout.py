@@ -1,12 +1,14 @@
-"""gan_core.layout: a channels_last net's flatten hands its gradient back channels_last, and nothing else changes."""
+"""gan_core.layout: a channels_last net's flatten hands its gradient back channels_last, its 1x1 convolutions give
+channels_last output, and nothing else changes."""
 import copy
 
 import torch
 
 from gan_core import losses
 from gan_core.config import TrainConfig
-from gan_core.layout import Flatten, keep_channels_last
+from gan_core.layout import Flatten, Pointwise, keep_channels_last
 from gan_core.models import DCGANDiscriminator28
+from gan_core.progressive import ProgressiveDiscriminator
 from gan_core.training import Trainer
 
 
@@ -51,3 +53,46 @@ def test_the_trainer_swaps_the_flatten_where_it_trains_channels_last():
         flats[cl] = [type(m) for m in t.D.modules() if isinstance(m, torch.nn.Flatten)]
         t.step(1)
     assert flats == {True: [Flatten], False: [torch.nn.Flatten]}
+
+
+def test_a_pointwise_convolution_is_the_1x1_convolution_with_channels_last_output():
+    torch.manual_seed(0)
+    for c_in, c_out, bias in ((1, 8, True), (8, 1, True), (6, 4, False)):
+        conv = torch.nn.Conv2d(c_in, c_out, 1, bias=bias)
+        pw = keep_channels_last(torch.nn.Sequential(copy.deepcopy(conv)))[0]
+        assert type(pw) is Pointwise and isinstance(pw, torch.nn.Conv2d)
+        for x in (torch.randn(3, c_in, 5, 6), torch.randn(3, c_in, 5, 6).contiguous(memory_format=torch.channels_last)):
+            x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+            y1, y2 = conv(x1), pw(x2)
+            torch.testing.assert_close(y2, y1)
+            assert c_out == 1 or y2.is_contiguous(memory_format=torch.channels_last) and not y2.is_contiguous()
+            g = torch.randn_like(y1)
+            y1.backward(g)
+            y2.backward(g)
+            torch.testing.assert_close(x2.grad, x1.grad)
+            for a, b in zip(pw.parameters(), conv.parameters()):
+                torch.testing.assert_close(a.grad, b.grad)
+                a.grad = b.grad = None
+        torch.testing.assert_close(pw(x[0]), conv(x[0]))  # an unbatched map, as nn.Conv2d takes it
+
+
+def test_only_plain_1x1_convolutions_become_pointwise_and_keep_their_tensors():
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 1), torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.Conv2d(4, 4, 1, stride=2),
+                              torch.nn.Conv2d(4, 4, 1, padding=1), torch.nn.Conv2d(4, 4, 1, groups=2),
+                              torch.nn.Conv2d(4, 2, 1, bias=False)).eval()
+    before = net.state_dict()
+    weights = [m.weight for m in net]
+    keep_channels_last(net)
+    assert [type(m).__name__ for m in net] == ["Pointwise", "Conv2d", "Conv2d", "Conv2d", "Conv2d", "Pointwise"]
+    assert [m.weight for m in net] == weights and net[-1].bias is None and not net[0].training
+    assert list(net.state_dict()) == list(before)  # what is saved is named as before
+
+
+def test_a_progressive_ds_first_layer_keeps_a_one_channel_image_channels_last():
+    """The bug Pointwise fixes: oneDNN's 1x1 convolution of a one-channel map gave NCHW, the rest of D channels_last."""
+    D = ProgressiveDiscriminator(width=8).to(memory_format=torch.channels_last)
+    image = torch.randn(2, 1, 28, 28).contiguous(memory_format=torch.channels_last)
+    assert not D.from_img[2](image).is_contiguous(memory_format=torch.channels_last)  # nn.Conv2d's own choice
+    keep_channels_last(D)
+    h = D.from_img[2](image)
+    assert h.is_contiguous(memory_format=torch.channels_last) and not h.is_contiguous()
