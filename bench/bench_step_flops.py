@@ -12,7 +12,9 @@ at >= 50% of the bf16 peak. Prints a table and one JSON line.
 Then where the preset's step spends its time (torch.profiler over `--profile-steps` steps): matmuls,
 convolutions, and everything else (optimizer, batch norm, activations, casts), each with its FLOP
 rate, and the ceiling: the share of the peak the step would reach if everything that does no FLOPs
-took no time at all. A ceiling under the target says that trimming overhead cannot reach it; the
+took no time at all. The split is the profiler's: on a 2-core AMD EPYC it put some ops in the step at 1.5-10x the
+time hooks on the same modules measure without it (docs/benchmarks.md), so read its parts as upper bounds; the
+step's own speed is timed without the profiler. A ceiling under the target says that trimming overhead cannot reach it; the
 FLOP-doing ops themselves would have to run faster.
 
 And how much faster they could run at these shapes (on by default; `--no-gemm-ceiling` skips it): every matmul
