@@ -107,9 +107,7 @@ def _conv_pointwise(t: Trainer) -> None:
         for parent in net.modules():
             for name, child in parent.named_children():
                 if isinstance(child, layout.Pointwise):
-                    conv = nn.Conv2d(child.in_channels, child.out_channels, 1, bias=child.bias is not None, device="meta")
-                    conv.weight, conv.bias = child.weight, child.bias
-                    setattr(parent, name, conv.train(child.training))
+                    setattr(parent, name, layout.as_1x1(child, nn.Conv2d))
 
 
 def _pointwise_models() -> list[str]:

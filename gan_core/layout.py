@@ -62,9 +62,10 @@ def _pointwise(conv: nn.Conv2d) -> bool:
             and conv.dilation == (1, 1) and conv.padding in ((0, 0), "valid"))
 
 
-def _as_pointwise(conv: nn.Conv2d) -> Pointwise:
-    """A Pointwise holding `conv`'s own weight and bias tensors (an optimizer or EMA made later sees the same ones)."""
-    p = Pointwise(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None, device="meta")
+def as_1x1(conv: nn.Conv2d, cls=Pointwise) -> nn.Conv2d:
+    """A 1x1 `cls` (Pointwise, or back to nn.Conv2d) holding `conv`'s own weight and bias tensors: an optimizer
+    or EMA made before or after sees the same ones."""
+    p = cls(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None, device="meta")
     p.weight, p.bias = conv.weight, conv.bias
     return p.train(conv.training)
 
@@ -76,5 +77,5 @@ def keep_channels_last(net: nn.Module) -> nn.Module:
             if type(child) is nn.Flatten:
                 setattr(parent, name, Flatten(child.start_dim, child.end_dim))
             elif _pointwise(child):
-                setattr(parent, name, _as_pointwise(child))
+                setattr(parent, name, as_1x1(child))
     return net
