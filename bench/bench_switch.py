@@ -112,7 +112,7 @@ def _conv_pointwise(t: Trainer) -> None:
 
 def _pointwise_models() -> list[str]:
     """The channels_last presets with a 1x1 convolution."""
-    return [m for m in _channels_last_models() if any(layout._pointwise(x) for net in registry.get(m).build(TrainConfig.preset(m))
+    return [m for m in _channels_last_models() if any(layout.plain_1x1(x) for net in registry.get(m).build(TrainConfig.preset(m))
                                                       for x in net.modules())]
 
 

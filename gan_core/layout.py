@@ -57,7 +57,8 @@ class Pointwise(nn.Conv2d):
         return F.linear(x.permute(0, 2, 3, 1), self.weight.flatten(1), self.bias).permute(0, 3, 1, 2)
 
 
-def _pointwise(conv: nn.Conv2d) -> bool:
+def plain_1x1(conv: nn.Module) -> bool:
+    """A 1x1 nn.Conv2d that Pointwise computes the same: stride 1, no padding, no dilation, one group."""
     return (type(conv) is nn.Conv2d and conv.kernel_size == (1, 1) and conv.stride == (1, 1) and conv.groups == 1
             and conv.dilation == (1, 1) and conv.padding in ((0, 0), "valid"))
 
@@ -76,6 +77,12 @@ def keep_channels_last(net: nn.Module) -> nn.Module:
         for name, child in parent.named_children():
             if type(child) is nn.Flatten:
                 setattr(parent, name, Flatten(child.start_dim, child.end_dim))
-            elif _pointwise(child):
+            elif plain_1x1(child):
                 setattr(parent, name, as_1x1(child))
     return net
+
+
+def channels_last(net: nn.Module) -> nn.Module:
+    """`net` in the layout and layers a channels_last run trains it in: its tensors channels_last, Flatten and
+    Pointwise swapped in (in place; returns `net`). The trainer's networks, or a saved G compared bit for bit."""
+    return keep_channels_last(net.to(memory_format=torch.channels_last))

@@ -112,9 +112,8 @@ class Trainer:
         self.D.to(self.device)
         # cfg.bf16 asks for bfloat16 autocast; it runs where the hardware has it (device.fast_dtype)
         self.bf16 = cfg.bf16 and fast_dtype(self.device) is not None
-        if cfg.channels_last:  # and a flatten that hands its gradient back channels_last (gan_core.layout)
-            self.G = layout.keep_channels_last(self.G.to(memory_format=torch.channels_last))
-            self.D = layout.keep_channels_last(self.D.to(memory_format=torch.channels_last))
+        if cfg.channels_last:  # and the layers that keep it so on the way back (gan_core.layout)
+            self.G, self.D = layout.channels_last(self.G), layout.channels_last(self.D)
         if sync_bn and distributed.active():
             self.G, self.D = distributed.sync_batchnorm(self.G), distributed.sync_batchnorm(self.D)
         sgd = cfg.optimizer == "sgd"

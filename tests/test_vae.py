@@ -243,7 +243,7 @@ def test_page_download_loads_back_and_samples(model, media, fast_ticks, tmp_path
     G = load_generator(tmp_path / f"mnist-{model}")
     tr = at.session_state["train.session"].trainer
     if tr.cfg.channels_last:  # bit for bit in the run's layout and layers (1x1 convolutions as matmuls: gan_core.layout)
-        layout.keep_channels_last(G.to(memory_format=torch.channels_last))
+        layout.channels_last(G)
     assert type(G) is type(tr.generator) and torch.equal(G.generate(4, seed=1), tr.generator.generate(4, seed=1))
     from gan_core.pipelines import sample_images
     assert sample_images(G, 3, seed=2).shape == (3, 28, 28)
