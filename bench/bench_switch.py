@@ -1,6 +1,6 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
@@ -13,6 +13,8 @@ Switches (each the Trainer's choice now, the baseline what it was before):
   whose backward is an index_put that accumulates an element at a time;
 - pointwise: a channels_last net's 1x1 convolutions as matmuls over each pixel's channels (gan_core.layout), against
   nn.Conv2d, which gives a one-channel image's map NCHW to a channels_last net (progressive growing's "from pixels").
+- joint_d: where no layer of D mixes a batch's samples (no batch norm), D's turn judges the real batch and the fake one
+  in one forward of both together, against two forwards (one for each).
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
 of `seconds` each (after `--warm-up` steps each: 800 times progressive's fully grown networks), which one goes
 first alternating too: this machine's speed drifts by 20-30% from
@@ -116,6 +118,17 @@ def _pointwise_models() -> list[str]:
                                                       for x in net.modules())]
 
 
+def _apart(t: Trainer) -> None:
+    """D's turn as before: the real batch and the fake one through D in two forwards."""
+    t._joint = False
+
+
+def _joint_models() -> list[str]:
+    """The GANs whose D has no batch norm: the others judge the two batches apart either way."""
+    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial
+            and not models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
@@ -127,6 +140,7 @@ SWITCHES = {
                           _class_norm_models),
     "pointwise": ({}, _conv_pointwise, lambda t: any(isinstance(m, layout.Pointwise) for m in t.D.modules()),
                   _pointwise_models),
+    "joint_d": ({}, _apart, lambda t: t._joint, _joint_models),
 }
 
 

@@ -355,5 +355,11 @@ def register(cls):
     return cls
 
 
+def mixes_samples(net: nn.Module) -> bool:
+    """True where a layer of `net` computes each sample from the others too (batch norm, in training): a D like
+    that must see real and fake batches apart, or its statistics tell them apart by their means."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())

@@ -57,6 +57,22 @@ def test_each_switch_applies_to_the_models_it_names():
     assert {"cdcgan", "wgan-gp", "progressive", "vae"} <= set(bench._layout_flatten_models())
     assert bench._class_norm_models() == ["cdcgan"]
     assert bench._pointwise_models() == ["progressive"]  # its "from pixels" and "to pixels" layers
+    assert set(bench._joint_models()) == {"slides", "mlp", "wgan-gp", "progressive"}  # no batch norm in D
+
+
+def test_the_joint_d_baseline_judges_the_two_batches_in_two_forwards():
+    data, labels = small()
+    base, ours = (bench.trainer("joint_d", "wgan-gp", on, data, labels, warm_up=1) for on in (False, True))
+    assert base.cfg == ours.cfg
+    batches = []
+    for t in (base, ours):
+        t.D.register_forward_hook(lambda m, i, out: batches.append(len(i[0])))
+    n = base.local_batch
+    base.step(1)
+    assert batches[:2] == [n, n] and batches[-1] == n  # real, fake (a penalty's pass may follow), G's turn
+    batches.clear()
+    ours.step(1)
+    assert batches[0] == 2 * n and batches[-1] == n
 
 
 def test_the_flatten_and_class_norm_baselines_are_the_code_before():

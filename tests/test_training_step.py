@@ -414,3 +414,49 @@ def test_the_twin_head_learns_the_fakes_digits_and_g_is_paid_to_keep_it_unsure(d
     before = tac.D.twin.weight.detach().clone()
     tac.step(1)
     assert not torch.equal(tac.D.twin.weight, before)  # D's turn trained it
+
+
+# ------------------------------------------------------------------ D's turn: one forward of both batches
+@pytest.mark.parametrize("model, extra", [("progressive", {}), ("wgan-gp", {}), ("mlp", {}),
+                                          ("cdcgan", dict(d_norm="none"))])
+def test_one_forward_of_both_batches_judges_each_as_two_would(model, data, extra):
+    """Where no layer of D mixes a batch's samples, D's turn sends the real batch and the fake one through one
+    forward: each sample's logit (and a conditional D's digit and twin logits) as two forwards give them, on
+    the right side of the split (real first), and the same gradients for D."""
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+    t = Trainer(TrainConfig.preset(model, batch_size=16, width=8, bf16=False, ema=0.0, **extra), data, device="cpu",
+                labels=labels)
+    assert t._joint
+    x, _ = t._batch()
+    fake = t.G(*((t._z(), t._y_fake()) if t.cfg.num_classes else (t._z(),))).detach()
+    cond = t.cfg.num_classes > 0
+    outs, grads = {}, {}
+    for joint in (True, False):
+        t._joint = joint
+        t.D.zero_grad()
+        outs[joint] = t._judge_both(x, fake, cond, cond)
+        sum(o.square().sum() * (i + 1) for i, o in enumerate(o for pair in outs[joint] for o in pair if o is not None)).backward()
+        grads[joint] = [p.grad.clone() for p in t.D.parameters() if p.grad is not None]
+    for one, two in zip(outs[True], outs[False]):
+        assert [o is None for o in one] == [o is None for o in two]
+        for a, b in zip(one, two):
+            if a is not None:
+                torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(outs[False][0][0], outs[False][1][0])  # real and fake differ: a swapped split would show
+    assert len(grads[True]) == len(grads[False]) > 0
+    for a, b in zip(grads[True], grads[False]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_d_with_batch_norm_judges_real_and_fake_apart(data):
+    """Batch norm's statistics would mix the two batches (and tell them apart by their means): two forwards."""
+    from gan_core.data import load_mnist
+    labels = torch.tensor(load_mnist("test")[1][:256]).long()
+    for model in ("cdcgan", "dcgan", "wgan"):
+        t = Trainer(TrainConfig.preset(model, batch_size=16, width=8, ema=0.0), data, device="cpu", labels=labels)
+        assert not t._joint, model
+    calls = []
+    t.D.register_forward_hook(lambda m, inp, out: calls.append(len(inp[0])))
+    t.step(1)
+    assert calls == [16, 16, 16]  # real, fake, then G's turn
