@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from . import grid, losses, registry
+from . import grid, losses, models, registry
 from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype, tensors_of
@@ -93,9 +93,19 @@ def _r1(cfg: TrainConfig) -> str:
 """
 
 
+# D's turn, where no layer of D mixes a batch's samples (the Trainer's _judge_both): both batches in one forward
+_BOTH = "torch.cat([x, fake.detach().to(x.dtype)])"
+_ONE_FORWARD = "        # one forward of both batches: D has no batch norm, so each sample's score is what it would be alone\n"
+
+
+def _one_forward(cfg: TrainConfig) -> bool:
+    return not models.mixes_samples(registry.get(cfg.model).build(cfg)[1])
+
+
 def _bce_body(cfg: TrainConfig) -> str:
     family = losses.BCE_FAMILIES[cfg.loss]
     cond = cfg.num_classes > 0
+    both = _one_forward(cfg)
     d_loss, g_loss = family.d_loss.__name__, family.g_loss.__name__
     y_fake = "\n    y_fake = torch.randint(NUM_CLASSES, (B,), generator=rng).to(device)  # the digits G is asked for" if cond else ""
     g_in = "z, y_fake" if cond else "z"
@@ -103,9 +113,16 @@ def _bce_body(cfg: TrainConfig) -> str:
     weight = 'CONFIG["g_class_weight"] * ' if cfg.g_class_weight != 1.0 else ""
     if cond:  # AC-GAN; with d_twin TAC-GAN: D's twin head learns the fakes' digits, G keeps it unsure
         tac = cfg.d_twin
-        d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
-                   + ("        fake_out, _, fake_twin = (o.float() for o in D.forward_with_classes(fake.detach(), twin=True))\n"
-                      if tac else "        fake_out = D(fake.detach()).float()\n")
+        if both:
+            judged = ("        out, cls, twin = " if tac else "        out, cls = ") + \
+                f"(o.float() for o in D.forward_with_classes({_BOTH}{', twin=True' if tac else ''}))\n"
+            d_judge = (_ONE_FORWARD + judged + "        (real_out, fake_out), real_cls = out.chunk(2), cls[:B]  # + D's digit guess\n"
+                       + ("        fake_twin = twin[B:]\n" if tac else ""))
+        else:
+            d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
+                       + ("        fake_out, _, fake_twin = (o.float() for o in D.forward_with_classes(fake.detach(), twin=True))\n"
+                          if tac else "        fake_out = D(fake.detach()).float()\n"))
+        d_judge = (d_judge
                    + f"        d_loss = {d_loss}(real_out, fake_out{smooth}) + class_loss(real_cls, y_real)\n"
                    + ("        d_loss = d_loss + class_loss(fake_twin, y_fake)  # the twin head: which digit was this fake asked to be?\n"
                       if tac else ""))
@@ -115,8 +132,9 @@ def _bce_body(cfg: TrainConfig) -> str:
                    + (f"        g_loss = g_loss - {weight}class_loss(g_twin, y_fake)  # in every way: keep the twin head unsure\n"
                       if tac else ""))
     else:
-        d_judge = ("        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n"
-                   f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")
+        d_judge = ((_ONE_FORWARD + f"        real_out, fake_out = D({_BOTH}).float().chunk(2)\n" if both
+                    else "        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n")
+                   + f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")
         g_judge = f"        g_loss = {g_loss}(D(fake).float())\n"
     fresh = f"        fake = G(noise(B){', y_fake' if cond else ''})  # fresh noise for G's turn, as the slides\n" \
         if family.fresh_noise else ""
@@ -144,6 +162,8 @@ def _wgan_body(cfg: TrainConfig) -> str:
                  "            d_loss = d_loss + gradient_penalty(D, x, fake.detach().to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
                  if cfg.loss == "wgan-gp" else "")
     clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
+    judge = ("    " + _ONE_FORWARD + f"            real_s, fake_s = D({_BOTH}).float().chunk(2)\n" if _one_forward(cfg)
+             else "            real_s, fake_s = D(x).float(), D(fake.detach()).float()\n")
     return f"""\
     # ---- (1) Update the critic n_critic times: real scores up, fake scores down
     for i in range(CONFIG["n_critic"]):
@@ -151,8 +171,7 @@ def _wgan_body(cfg: TrainConfig) -> str:
         with torch.set_grad_enabled(i == CONFIG["n_critic"] - 1), autocast():  # the last fakes are G's turn's too
             fake = G(noise(B))
         with autocast():
-            real_s, fake_s = D(x).float(), D(fake.detach()).float()
-        d_loss = wgan_d_loss(real_s, fake_s)
+{judge}        d_loss = wgan_d_loss(real_s, fake_s)
 {lipschitz}        opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()

@@ -42,8 +42,10 @@ def tiny(model, **kw) -> TrainConfig:
 
 # dcgan and cdcgan with R1 on every 2nd step: iteration 0's R1 step moves D (and ages Adam's moments of the weights
 # with no say in it), so step 2's losses differ unless the loop replays it
+# mlp, slides, wgan-gp, and cdcgan without batch norm in D: D's turn as one forward of both batches, as the Trainer's
 @pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}),
-                                          ("dcgan", {"r1": 2.0, "r1_every": 2}), ("cdcgan", {"r1": 2.0, "r1_every": 2})])
+                                          ("dcgan", {"r1": 2.0, "r1_every": 2}), ("cdcgan", {"r1": 2.0, "r1_every": 2}),
+                                          ("cdcgan", {"d_norm": "none"})])
 def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_path, root):
     cfg = tiny(model, **extra)
     nb = nbformat.reads(notebook.dumps(notebook.build(cfg, steps=500)), as_version=4)
@@ -52,10 +54,11 @@ def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_pa
     source = notebook.code(nb)
     assert not re.search(r"^\s*(from|import)\s+(gan_core|ui|gan_devkit)\b", source, re.MULTILINE)
     assert "PyTorchModelHubMixin" not in source and "STEPS = int(os.environ.get(\"GAN_NB_STEPS\", 500))" in source
-    assert ("def r1_penalty" in source) is bool(extra)
+    assert ("def r1_penalty" in source) is ("r1" in extra)
     for net in registry.get(model).build(cfg, 1, 28):  # below the class line (whose Hub mixin goes), verbatim
         assert inspect.getsource(type(net)).split("\n", 1)[1] in source, type(net).__name__
 
+    assert ("torch.cat([x, fake" in source) is (model in ("mlp", "slides", "wgan-gp") or "d_norm" in extra)  # one forward
     got = execute(nb, tmp_path, root, steps=3)
     data = load_training_data("mnist")
     want = Trainer(cfg, data.images, device="cpu", labels=data.labels if cfg.num_classes else None).step(3)
