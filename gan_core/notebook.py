@@ -95,17 +95,12 @@ def _r1(cfg: TrainConfig) -> str:
 
 # D's turn, where no layer of D mixes a batch's samples (the Trainer's _judge_both): both batches in one forward
 _BOTH = "torch.cat([x, fake.detach().to(x.dtype)])"
-_ONE_FORWARD = "        # one forward of both batches: D has no batch norm, so each sample's score is what it would be alone\n"
+_ONE_FORWARD = "# one forward of both batches: D has no batch norm, so each sample's score is what it would be alone\n"
 
 
-def _one_forward(cfg: TrainConfig) -> bool:
-    return not models.mixes_samples(registry.get(cfg.model).build(cfg)[1])
-
-
-def _bce_body(cfg: TrainConfig) -> str:
+def _bce_body(cfg: TrainConfig, both: bool) -> str:
     family = losses.BCE_FAMILIES[cfg.loss]
     cond = cfg.num_classes > 0
-    both = _one_forward(cfg)
     d_loss, g_loss = family.d_loss.__name__, family.g_loss.__name__
     y_fake = "\n    y_fake = torch.randint(NUM_CLASSES, (B,), generator=rng).to(device)  # the digits G is asked for" if cond else ""
     g_in = "z, y_fake" if cond else "z"
@@ -116,7 +111,7 @@ def _bce_body(cfg: TrainConfig) -> str:
         if both:
             judged = ("        out, cls, twin = " if tac else "        out, cls = ") + \
                 f"(o.float() for o in D.forward_with_classes({_BOTH}{', twin=True' if tac else ''}))\n"
-            d_judge = (_ONE_FORWARD + judged + "        (real_out, fake_out), real_cls = out.chunk(2), cls[:B]  # + D's digit guess\n"
+            d_judge = ("        " + _ONE_FORWARD + judged + "        (real_out, fake_out), real_cls = out.chunk(2), cls[:B]  # + D's digit guess\n"
                        + ("        fake_twin = twin[B:]\n" if tac else ""))
         else:
             d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
@@ -132,7 +127,7 @@ def _bce_body(cfg: TrainConfig) -> str:
                    + (f"        g_loss = g_loss - {weight}class_loss(g_twin, y_fake)  # in every way: keep the twin head unsure\n"
                       if tac else ""))
     else:
-        d_judge = ((_ONE_FORWARD + f"        real_out, fake_out = D({_BOTH}).float().chunk(2)\n" if both
+        d_judge = (("        " + _ONE_FORWARD + f"        real_out, fake_out = D({_BOTH}).float().chunk(2)\n" if both
                     else "        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n")
                    + f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")
         g_judge = f"        g_loss = {g_loss}(D(fake).float())\n"
@@ -157,12 +152,12 @@ def _bce_body(cfg: TrainConfig) -> str:
 {_r1(cfg) if cfg.uses_r1 else ""}"""
 
 
-def _wgan_body(cfg: TrainConfig) -> str:
+def _wgan_body(cfg: TrainConfig, both: bool) -> str:
     lipschitz = ("        if (step * CONFIG[\"n_critic\"] + i) % CONFIG[\"gp_every\"] == 0:  # lazy: every gp_every-th update\n"
                  "            d_loss = d_loss + gradient_penalty(D, x, fake.detach().to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
                  if cfg.loss == "wgan-gp" else "")
     clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
-    judge = ("    " + _ONE_FORWARD + f"            real_s, fake_s = D({_BOTH}).float().chunk(2)\n" if _one_forward(cfg)
+    judge = ("            " + _ONE_FORWARD + f"            real_s, fake_s = D({_BOTH}).float().chunk(2)\n" if both
              else "            real_s, fake_s = D(x).float(), D(fake.detach()).float()\n")
     return f"""\
     # ---- (1) Update the critic n_critic times: real scores up, fake scores down
@@ -226,7 +221,8 @@ def next_batch():
 def _cells(cfg: TrainConfig, steps: int, notes: list[str], title: str):
     spec = registry.get(cfg.model)
     G, D = spec.build(cfg, 1, 28)
-    body = _bce_body(cfg) if cfg.loss in losses.BCE_FAMILIES else _wgan_body(cfg)
+    both = not models.mixes_samples(D)  # D's turn as one forward of both batches, as the Trainer's
+    body = (_bce_body if cfg.loss in losses.BCE_FAMILIES else _wgan_body)(cfg, both)
     config = pprint.pformat(asdict(cfg), sort_dicts=False, width=100)
     yield new_markdown_cell(f"""# {title}
 
