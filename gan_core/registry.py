@@ -151,7 +151,8 @@ SPECS = {s.name: s for s in (
     # read alike at either width, so the gain is the steps (not an equal-steps comparison).
     # Width 16, not 24: on a 2-core AVX2 CPU without native bf16 (fp32, as most classroom laptops compute), 90.8%
     # against 87.0% confident at 10 s, higher in five seeds of six, in 1.3x the steps; at 30 s 98.5% against 98.4%,
-    # Frechet 15.5 against 15.8. Its channels (16, 32) are multiples of 16, where bf16 batch norm runs fast.
+    # Frechet 15.5 against 15.8. Its channels (16, 32) are multiples of 16, where channels_last batch norm runs fast
+    # (in bf16 and fp32 alike). Not yet measured on an AVX512-BF16 CPU.
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=16, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
                           batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True,
@@ -184,7 +185,8 @@ SPECS = {s.name: s for s in (
     # G at three times D's rate (3e-3): Frechet 25.7 against 29.0, lower in six seeds of six, 81.5% against 80.6%
     # confident (higher in three of six), in fp32.
     # Width 24, not 32: 82.4% against 80.7% at 60 s in fp32 (AVX2), higher in six seeds of six, Frechet 21.3
-    # against 27.5 (lower in six of six), in 1.3x the steps.
+    # against 27.5 (lower in six of six), in 1.3x the steps. On the emoji pictures at 32 px its 60 s grid reads as
+    # width 32's did.
     ModelSpec("dcgan", "dcgan", "bce", sizes=DCGAN_SIZES, data=IMAGE_DATA, about="unconditional DCGAN",
               preset=dict(z_dim=100, width=24, g_hidden=256, d_hidden=256, lr_g=3e-3, lr_d=1e-3, beta1=0.0, beta2=0.99,
                           batch_size=64, n_critic=1, bf16=True, channels_last=True, ema=0.99)),
