@@ -3,6 +3,7 @@
 Only safetensors are read. A folder or repo that offers only pickles (pytorch_model.bin, *.pt)
 is refused, because unpickling runs arbitrary code.
 """
+import importlib
 import json
 import os
 import warnings
@@ -49,18 +50,14 @@ def resolve(source, revision: str | None = None, local: bool = True) -> Path:
 
 
 def _download(source, revision: str | None) -> Path:
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import constants, snapshot_download
     from huggingface_hub.errors import (GatedRepoError, HFValidationError, LocalEntryNotFoundError,
                                         OfflineModeIsEnabled, RepositoryNotFoundError, RevisionNotFoundError)
-    try:  # huggingface_hub >= 2's HTTP library: its "no network" errors are not builtin ConnectionErrors
-        from httpx2 import ConnectError, TimeoutException
-        unreachable = (ConnectError, TimeoutException)
-    except ImportError:
-        unreachable = ()
-
     try:
         _check_remote_size(str(source), revision)
-        return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW))
+        # offline, the cache alone: huggingface_hub 1.x asks the network for a commit's file list even then
+        return Path(snapshot_download(str(source), revision=revision, allow_patterns=ALLOW,
+                                      local_files_only=constants.HF_HUB_OFFLINE))
     except ModelLoadError:
         raise
     except HFValidationError as e:
@@ -71,10 +68,23 @@ def _download(source, revision: str | None) -> Path:
         raise ModelLoadError("hub.repo_not_found", source=str(source)) from e
     except RevisionNotFoundError as e:
         raise ModelLoadError("hub.revision_not_found", source=str(source), revision=revision) from e
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError, *unreachable) as e:
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, ConnectionError, TimeoutError, *_unreachable()) as e:
         raise ModelLoadError("hub.offline", source=str(source)) from e
     except Exception as e:  # anything else the Hub says: its own words, as a technical detail
         raise ModelLoadError("hub.fetch_failed", source=str(source), detail=f"{type(e).__name__}: {e}"[:300]) from e
+
+
+def _unreachable() -> tuple[type, ...]:
+    """The "no network" errors of huggingface_hub's HTTP library, which are not builtin ConnectionErrors:
+    httpx's under huggingface_hub 1.x, httpx2's from 2.0 on (whichever are installed)."""
+    errors = []
+    for library in ("httpx2", "httpx"):
+        try:
+            module = importlib.import_module(library)
+        except ImportError:
+            continue
+        errors += [module.ConnectError, module.TimeoutException]
+    return tuple(errors)
 
 
 def read_config(folder: Path, shown: str | None = None) -> dict:
