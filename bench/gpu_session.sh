@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # One short GPU session, in one command (a lent GPU machine is held by the minute): how much faster gan_core
-# is on CUDA, and does it run there. Logs go to $OUT (the device tool's folder) or artifacts/gpu.
+# is on CUDA, and does it run there. Seven logs go to $OUT (the device tool's folder, which returns at most
+# eight files) or artifacts/gpu.
 #
 #     bash bench/gpu_session.sh [quick]      # quick: a dry run of the same steps on the CPU, a few seconds each
 #
 # 1. bench_gpu.py: CPU against GPU for training and style transfer in the same run;
-# 2. bench_minute.py: every MNIST GAN of the training page on the GPU (the default scored at 10 s and 30 s);
-# 3. torchrun with one process: the distributed path's NCCL process group on a real GPU;
-# 4. last, with the time left, the engine's tests (those that need no Streamlit, nbformat or the style weights)
+# 2. bench_gpu_step.py: where the default's step goes there (kernels against launches and syncs);
+# 3. bench_minute.py: every MNIST GAN of the training page on the GPU (the default scored at 10 s and 30 s);
+# 4. torchrun with one process: the distributed path's NCCL process group on a real GPU;
+# 5. last, with the time left, the engine's tests (those that need no Streamlit, nbformat or the style weights)
 #    with GAN_DEVICE=cuda, each failure written to fails.log as it happens (gan_devkit.fail_log): a run cut off
 #    by its limit still says why. A first session (docs/benchmarks.md, "GPU") ran them first, 16 workers of
 #    16 threads each on 16 cores: they ran past 250 s, 25 s per test was too little, and a timeout that hit
@@ -46,10 +48,12 @@ fi
 
 if [ "$quick" = quick ]; then
   gpu=(--gpu cpu --seconds 1 --size 64 --evals 3 --adain-size 96); minute=(--models mlp --budget 2)
+  step=(--seconds 1 --profile-steps 3)
 else
-  gpu=(); minute=(--budget 15)
+  gpu=(); minute=(--budget 15); step=()
 fi
 timeout 150 python3 bench/bench_gpu.py "${gpu[@]}" 2>&1 | tee "$out/bench_gpu.log" | tail -3
+GAN_DEVICE=$dev timeout 90 python3 bench/bench_gpu_step.py "${step[@]}" 2>&1 | tee "$out/bench_gpu_step.log" | tail -14
 GAN_DEVICE=$dev timeout 240 python3 bench/bench_minute.py --no-textbook "${minute[@]}" 2>&1 | tee "$out/bench_minute.log" | tail -14
 
 run=$(mktemp -d)

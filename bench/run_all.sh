@@ -3,6 +3,7 @@
 # Each bench prints its table and one JSON line; the whole output goes to artifacts/bench/NAME.log.
 #   bash bench/run_all.sh            # all of them (about an hour on 2 cores; mutation_score needs .[dev])
 #   bash bench/run_all.sh toy2d      # the ones whose name contains a word
+# The GPU benches (bench_gpu, bench_gpu_step) and a GPU's other checks: bash bench/gpu_session.sh, on a GPU machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=artifacts/bench

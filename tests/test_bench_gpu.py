@@ -24,3 +24,17 @@ def test_dry_run_on_the_cpu_measures_both_sides():
     # (measured up to 7x right after the browser suite); a side measured on the wrong device or in
     # the wrong unit is off by orders of magnitude
     assert 0.1 < r["speedup_train"] < 10
+
+
+def test_the_step_profile_runs_on_the_cpu_and_counts_no_kernels_there():
+    """bench_gpu_step.py is written for a GPU, and keeps working on the CPU: both runs timed, a profiled step
+    whose host ops are the step's own (convolutions of the default model), and no device time or launches."""
+    r = load("bench_gpu_step").main(["--device", "cpu", "--seconds", "0.5", "--profile-steps", "3"])
+    assert r["runs"]["preset"]["steps_per_s"] > 0 and r["runs"]["fp32"]["steps_per_s"] > 0
+    assert r["runs"]["preset"]["ms_per_step"] == pytest.approx(1e3 / r["runs"]["preset"]["steps_per_s"], rel=0.01)
+    p = r["profile"]
+    assert p["wall_ms_per_step"] > 0 and p["device_busy_share"] is None
+    assert p["kernel_ms_per_step"] == 0 and p["launches_per_step"] == 0
+    ops = {o["op"] for o in p["top_host_ops"]}
+    assert any("convolution" in op for op in ops) and all(op.startswith("aten::") for op in ops)
+    assert 0.1 < r["ratio_preset_over_fp32"] < 10  # the same step twice where the CPU has no native bf16
