@@ -24,10 +24,7 @@ from gan_core.data import load_mnist, mnist_tensor
 from gan_core.device import describe, get_device
 from gan_core.training import TrainConfig, Trainer
 
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+from bench_gpu import sync  # bench/ is the script's folder: run as python bench/bench_gpu_step.py
 
 
 def steps_per_second(cfg: TrainConfig, data, labels, device, seconds: float) -> tuple[float, Trainer]:
