@@ -192,11 +192,16 @@ def test_a_run_saved_with_the_old_biases_resumes_with_their_moments_dropped(digi
     assert len(old_params) == len(list(new.G.parameters())) + len(progressive.LEGACY_BIASES)
     for name, p in new.G.named_parameters():  # each parameter's moments, the biases' gone
         assert torch.equal(new.opt_g.state[p]["exp_avg_sq"], old.opt_g.state[old_params[name]]["exp_avg_sq"]), name
+    at_save = {name: p.detach().clone() for name, p in new.G.named_parameters()}
     old.step(3)
     new.step(3)  # the same training from here: the biases had no say in it (in fp32: bf16 rounds them in)
     assert [m["g_loss"] for m in new.history[-3:]] == pytest.approx([m["g_loss"] for m in old.history[-3:]], abs=1e-4)
+    # Each weight the same, up to rounding: the old G adds its biases, and with Adam's beta1 at 0 a gradient near
+    # rounding noise moves its weight by up to a step either way (one OpenMP thread: 1% of the distance moved in
+    # `project.0.weight`, where two threads read 1e-5). Resuming with fresh moments reads 22-100% apart.
     for name, p in new.G.named_parameters():
-        assert torch.allclose(p, old_params[name], atol=1e-4), name
+        moved = (p - at_save[name]).norm()
+        assert (p - old_params[name]).norm() <= 0.05 * moved + 1e-6, name
 
 
 def test_cli_grows_saves_and_samples_28x28(root, tmp_path):
