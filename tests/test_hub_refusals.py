@@ -410,4 +410,5 @@ def test_a_config_with_a_zero_width_is_refused_quietly(tiny, tmp_path):
         warnings.simplefilter("error")  # any warning fails the test
         e = _code(load_model, _with_config(shutil.copytree(tiny, tmp_path / "zero"), width=0))
     assert e.code == "hub.config_mismatch" and e.params["detail"] == "a layer with no weights"
+    assert e.params["folder"] == str(tmp_path / "zero") and e.params["architecture"] == "DCGANGenerator64"
     assert load_model(tiny).source == str(tiny)  # the same folder at its own width loads
