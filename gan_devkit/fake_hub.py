@@ -11,9 +11,19 @@ It serves only what gan_core.hub asks for, the way the Hub answers it:
   EntryNotFound (404), GatedRepo (401/403), or any status a repo is told to fail with (500);
   a repo can also be told to wait before answering (a network gone quiet).
 
+And what `HfApi.create_repo` + `upload_folder` send (the push command), with `write_token` as the only
+token that may write (any other: 401, as the Hub answers a bad token):
+- `POST /api/repos/create`: a new empty repo (409 if it exists, which exist_ok accepts);
+- `POST /api/validate-yaml`: the model card's metadata, always valid here;
+- `POST /api/models/{repo}/preupload/{rev}`: every file "regular" (its bytes go inline in the commit),
+  so huggingface_hub's LFS and Xet uploads are not exercised; an unchanged file's oid, so it is skipped;
+- `POST /api/models/{repo}/commit/{rev}`: the NDJSON commit; its files replace the repo's, and the
+  repo's commit becomes a new sha.
+
 Every request is logged in `requests`, so a test can tell what was asked, and that a refusal came
 before any file was fetched. `point_hub_at` aims huggingface_hub at it in-process (see there why).
 """
+import base64
 import hashlib
 import importlib.util
 import json
@@ -59,8 +69,9 @@ def _git_oid(data: bytes) -> str:
 class FakeHub:
     """The server: add repos, start it (or use it as a context manager), read `requests` afterwards."""
 
-    def __init__(self):
+    def __init__(self, write_token: str | None = None):
         self.repos: dict[str, FakeRepo] = {}
+        self.write_token = write_token  # None: nothing may be written
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, query)
         self._server: ThreadingHTTPServer | None = None
 
@@ -115,6 +126,7 @@ class _Server(ThreadingHTTPServer):
 
 
 _API = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)(?:/(?P<kind>revision|tree)/(?P<rev>[^/]+))?/?$")
+_WRITE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/(?P<kind>preupload|commit)/(?P<rev>[^/]+)$")
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 
 
@@ -129,6 +141,42 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._answer(body=True)
+
+    def do_POST(self):
+        path = unquote(urlsplit(self.path).path)
+        self.fake.requests.append(("POST", path, {}))
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if path == "/api/validate-yaml":
+            return self._json({"errors": [], "warnings": []}, True)
+        if self.fake.write_token is None or self.headers.get("Authorization") != f"Bearer {self.fake.write_token}":
+            return self._error(401, None, "Invalid credentials in Authorization header", True)
+        if path == "/api/repos/create":
+            body = json.loads(data)
+            repo_id = f"{body['organization']}/{body['name']}"
+            url = {"url": f"{self.fake.url}/{repo_id}"}  # the Hub names the repo in its 409 too
+            if repo_id in self.fake.repos:
+                return self._error(409, None, "You already created this model repo", True, body_extra=url)
+            self.fake.repos[repo_id] = FakeRepo()
+            return self._json(url, True)
+        if (m := _WRITE.match(path)) is None:
+            return self._send(404, b"", {}, True)
+        if (repo := self._repo(m["repo"], m["rev"], True)) is not None:
+            (self._preupload if m["kind"] == "preupload" else self._commit)(m["repo"], repo, data)
+
+    def _preupload(self, repo_id: str, repo: FakeRepo, data: bytes):
+        files = json.loads(data)["files"]
+        self._json({"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False,
+                               "oid": _git_oid(repo.files[f["path"]]) if f["path"] in repo.files else None}
+                              for f in files]}, True)
+
+    def _commit(self, repo_id: str, repo: FakeRepo, data: bytes):
+        lines = [json.loads(line) for line in data.splitlines() if line.strip()]
+        if any(line["key"] != "header" and line["key"] != "file" for line in lines):
+            return self._error(422, None, "only regular files are committed here", True)
+        for line in lines[1:]:
+            repo.files[line["value"]["path"]] = base64.b64decode(line["value"]["content"])
+        repo.commit = hashlib.sha1(b"".join(repo.files[name] for name in sorted(repo.files))).hexdigest()
+        self._json({"commitUrl": f"{self.fake.url}/{repo_id}/commit/{repo.commit}", "commitOid": repo.commit}, True)
 
     def _answer(self, body: bool):
         parts = urlsplit(self.path)
@@ -184,11 +232,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, obj, body: bool):
         self._send(200, json.dumps(obj).encode(), {"Content-Type": "application/json"}, body)
 
-    def _error(self, status: int, code: str | None, message: str, body: bool, extra: dict | None = None):
+    def _error(self, status: int, code: str | None, message: str, body: bool, extra: dict | None = None,
+               body_extra: dict | None = None):
         headers = {"Content-Type": "application/json", "X-Error-Message": message, **(extra or {})}
         if code:
             headers["X-Error-Code"] = code
-        self._send(status, json.dumps({"error": message}).encode(), headers, body)
+        self._send(status, json.dumps({"error": message, **(body_extra or {})}).encode(), headers, body)
 
     def _send(self, status: int, data: bytes, headers: dict, body: bool):
         self.send_response(status)

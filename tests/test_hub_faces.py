@@ -1,6 +1,6 @@
 """Face checkpoints and the Hub path: exact conversion, load by folder and by repo id through
 huggingface_hub's real cache code (HF_HUB_OFFLINE + a populated cache, no mocks), pickle refusal,
-wrong shapes, offline fallback, sharded saves, and the push command's checks."""
+wrong shapes, offline fallback, sharded saves, and the push command: its checks, and an upload to a local Hub."""
 import json
 import os
 import shutil
@@ -19,6 +19,7 @@ from gan_core.pipelines import split_revision
 from gan_core.hub import ModelLoadError, load_model, save_model
 from gan_core.messages import Message
 from gan_core.models import DCGANGenerator64
+from gan_devkit.fake_hub import FakeHub, point_hub_at
 from gan_devkit.hub_cache import COMMIT, populate_cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +151,7 @@ def test_cli_interpolate_by_repo_id_in_a_fresh_process(tmp_path):
     assert r.returncode != 0 and "could not fetch 'someone/face-dcgan'" in r.stderr and "Traceback" not in r.stderr
 
 
-# ------------------------------------------------------------------ push (no network here: checks and errors)
+# ------------------------------------------------------------------ push: checks and errors, then an upload to a local Hub
 def _push(argv, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["push", *argv])
@@ -189,3 +190,26 @@ def test_push_needs_a_token_and_says_so_offline(tmp_path, monkeypatch, capsys):
     assert "not logged in" in _push([str(DCGAN), "me/face-dcgan"], capsys)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     assert "could not push" in _push([str(DCGAN), "me/face-dcgan", "--token", "hf_fake"], capsys)
+
+
+def test_push_uploads_through_huggingface_hub_and_the_repo_loads_back(tmp_path, monkeypatch, capsys):
+    """The upload itself: huggingface_hub's create_repo and upload_folder over HTTP to a local Hub
+    (gan_devkit/fake_hub.py), which takes one write token. Then the repo loads by its id, as a visitor's would."""
+    model = DCGANGenerator64(width=4)
+    folder = save_model(model, tmp_path / "run", card="# a tiny face DCGAN\n\nFor a test.")
+    (folder / "trainer_state.pt").write_bytes(b"pickle")  # must never be uploaded
+    with FakeHub(write_token="hf_write") as hub:
+        point_hub_at(monkeypatch, hub.url, tmp_path / "hf-cache")
+        assert "could not push" in _push([str(folder), "me/tiny", "--token", "hf_read"], capsys)
+        assert "me/tiny" not in hub.repos  # a token that may not write created nothing
+        cli.main(["push", str(folder), "me/tiny", "--token", "hf_write"])
+        out = json.loads(capsys.readouterr().out)
+        repo = hub.repos["me/tiny"]
+        assert sorted(repo.files) == out["files"] == ["README.md", "config.json", "model.safetensors"]
+        assert all(data == (folder / name).read_bytes() for name, data in repo.files.items())
+        assert out["commit"] == repo.commit and out["repo"] == f"{hub.url}/me/tiny"
+        loaded = load_model("me/tiny", local=False)
+        assert all(torch.equal(loaded.state_dict()[k], v) for k, v in model.state_dict().items())
+        cli.main(["push", str(folder), "me/tiny", "--token", "hf_write"])  # again, nothing changed: no new commit
+        assert json.loads(capsys.readouterr().out)["commit"] == repo.commit
+        assert [p for m, p, _ in hub.requests if m == "POST" and "/commit/" in p] == ["/api/models/me/tiny/commit/main"]
