@@ -83,7 +83,8 @@ def layer_plan(seq) -> list[str]:
 def test_the_networks_are_progans_layer_for_layer(width, channels):
     """What the Architectures page shows from this code: channels halving as the resolution doubles (at least
     one), a convolution, batch norm and LeakyReLU(0.2) per G block, a convolution, LeakyReLU(0.2) and average
-    pooling per D block, D's head ending in its dense layer (hidden) and one score per image."""
+    pooling per D block, LeakyReLU(0.2) after D's from-image convolutions, D's head ending in its dense layer
+    (hidden) and one score per image."""
     G, D = ProgressiveGenerator(z_dim=8, width=width), ProgressiveDiscriminator(width=width, hidden=16)
     assert (G.resolution, float(G.alpha), G.img_size) == (28, 1.0, 28), "built grown"
     assert layer_plan(G.project) == ["Linear", "LeakyReLU(0.2)"] and G.project[0].out_features == channels[0] * 49
@@ -91,7 +92,7 @@ def test_the_networks_are_progans_layer_for_layer(width, channels):
         ["Upsample", "Conv2d", "BatchNorm2d", "LeakyReLU(0.2)"]] * 2
     assert [b[-2].num_features for b in G.blocks] == [t.in_channels for t in G.to_img] == list(channels)
     assert [layer_plan(b) for b in D.blocks[1:]] == [["Conv2d", "LeakyReLU(0.2)", "AvgPool2d"]] * 2
-    assert [f.out_channels for f in D.from_img] == list(channels)
+    assert [f.out_channels for f in D.from_img] == list(channels) and layer_plan([D.act]) == ["LeakyReLU(0.2)"]
     assert [b[0].in_channels for b in D.blocks[1:]] == list(channels[1:])
     assert layer_plan(D.head) == ["Conv2d", "LeakyReLU(0.2)", "Flatten", "Linear", "LeakyReLU(0.2)", "Linear"]
     assert D.head[3].in_features == channels[0] * 49 and D.head[3].out_features == 16
