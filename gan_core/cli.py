@@ -211,6 +211,8 @@ def cmd_push(args):
     api = HfApi(token=token)
     try:
         url = api.create_repo(args.repo_id, private=args.private, exist_ok=True)
+        if args.branch:  # the Hub refuses a commit to a branch that does not exist yet
+            api.create_branch(args.repo_id, branch=args.branch, exist_ok=True)
         commit = api.upload_folder(repo_id=args.repo_id, folder_path=folder, allow_patterns=ALLOW,
                                    commit_message=args.message, revision=args.branch)
     except Exception as e:  # offline, bad token, no write access, ...
@@ -374,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("folder", help="a folder with config.json, safetensors weights and README.md")
     u.add_argument("repo_id", help="owner/name on the Hub (created if missing)")
     u.add_argument("--private", action="store_true")
-    u.add_argument("--branch", help="upload to this branch (default main)")
+    u.add_argument("--branch", help="upload to this branch, created from main if missing (default main)")
     u.add_argument("--message", default="Upload gan_core model")
     u.add_argument("--token", help="a write token (default: HF_TOKEN or the saved login)")
     u.add_argument("--allow-no-card", action="store_true", help="push without README.md")

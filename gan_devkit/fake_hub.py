@@ -17,6 +17,8 @@ token that may write (any other: 401, as the Hub answers a bad token):
 - `POST /api/validate-yaml`: the model card's metadata, always valid here;
 - `POST /api/models/{repo}/preupload/{rev}`: every file "regular" (its bytes go inline in the commit),
   so huggingface_hub's LFS and Xet uploads are not exercised; an unchanged file's oid, so it is skipped;
+- `POST /api/models/{repo}/branch/{branch}`: a new branch (409 if it exists). Here a branch is one more
+  name for the repo's one set of files;
 - `POST /api/models/{repo}/commit/{rev}`: the NDJSON commit; its files replace the repo's, and the
   repo's commit becomes a new sha.
 
@@ -126,7 +128,7 @@ class _Server(ThreadingHTTPServer):
 
 
 _API = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)(?:/(?P<kind>revision|tree)/(?P<rev>[^/]+))?/?$")
-_WRITE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/(?P<kind>preupload|commit)/(?P<rev>[^/]+)$")
+_WRITE = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/(?P<kind>preupload|commit|branch)/(?P<rev>[^/]+)$")
 _RESOLVE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<file>.+)$")
 
 
@@ -160,8 +162,18 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(url, True)
         if (m := _WRITE.match(path)) is None:
             return self._send(404, b"", {}, True)
+        if m["kind"] == "branch":
+            return self._branch(m["repo"], m["rev"])
         if (repo := self._repo(m["repo"], m["rev"], True)) is not None:
             (self._preupload if m["kind"] == "preupload" else self._commit)(m["repo"], repo, data)
+
+    def _branch(self, repo_id: str, branch: str):
+        if (repo := self._repo(repo_id, "main", True)) is None:
+            return
+        if branch in repo.revisions:
+            return self._error(409, None, f"Reference already exists: refs/heads/{branch}", True)
+        repo.revisions += (branch,)
+        self._json({}, True)
 
     def _preupload(self, repo_id: str, repo: FakeRepo, data: bytes):
         files = json.loads(data)["files"]

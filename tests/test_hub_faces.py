@@ -213,3 +213,7 @@ def test_push_uploads_through_huggingface_hub_and_the_repo_loads_back(tmp_path, 
         cli.main(["push", str(folder), "me/tiny", "--token", "hf_write"])  # again, nothing changed: no new commit
         assert json.loads(capsys.readouterr().out)["commit"] == repo.commit
         assert [p for m, p, _ in hub.requests if m == "POST" and "/commit/" in p] == ["/api/models/me/tiny/commit/main"]
+        for _ in range(2):  # a branch the repo lacks is made first (the Hub refuses a commit to it), then reused
+            cli.main(["push", str(folder), "me/tiny", "--token", "hf_write", "--branch", "dev"])
+        assert "dev" in repo.revisions and json.loads(capsys.readouterr().out.splitlines()[-1])["commit"] == repo.commit
+        assert load_model("me/tiny", revision="dev", local=False).source == "me/tiny"
