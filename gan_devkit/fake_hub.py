@@ -13,7 +13,7 @@ It serves only what gan_core.hub asks for, the way the Hub answers it:
 
 And what `HfApi.create_repo` + `upload_folder` send (the push command), with `write_token` as the only
 token that may write (any other: 401, as the Hub answers a bad token):
-- `POST /api/repos/create`: a new empty repo (409 if it exists, which exist_ok accepts);
+- `POST /api/repos/create`: a new empty repo, private if asked (409 if it exists, which exist_ok accepts);
 - `POST /api/validate-yaml`: the model card's metadata, always valid here;
 - `POST /api/models/{repo}/preupload/{rev}`: every file "regular" (its bytes go inline in the commit),
   so huggingface_hub's LFS and Xet uploads are not exercised; an unchanged file's oid, so it is skipped;
@@ -55,6 +55,7 @@ class FakeRepo:
     error: tuple[int, str | None] | None = None  # every request to this repo fails so (GATED, SERVER_ERROR)
     error_message: str = ""
     delay: float = 0.0  # seconds before any answer: a network that has gone quiet
+    private: bool = False  # as created (huggingface_hub 1.x sends "private", 2.x "visibility")
 
     def sizes(self) -> dict[str, int | None]:
         return {**self.listed, **{name: len(data) for name, data in self.files.items()}}
@@ -158,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             url = {"url": f"{self.fake.url}/{repo_id}"}  # the Hub names the repo in its 409 too
             if repo_id in self.fake.repos:
                 return self._error(409, None, "You already created this model repo", True, body_extra=url)
-            self.fake.repos[repo_id] = FakeRepo()
+            self.fake.repos[repo_id] = FakeRepo(private=body.get("private") is True or body.get("visibility") == "private")
             return self._json(url, True)
         if (m := _WRITE.match(path)) is None:
             return self._send(404, b"", {}, True)
@@ -226,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         sized = query.get("blobs", "").lower() == "true"
         siblings = [{"rfilename": name, **({"size": size} if sized and size is not None else {})}
                     for name, size in repo.sizes().items()]
-        self._json({"id": repo_id, "modelId": repo_id, "sha": repo.commit, "private": False,
+        self._json({"id": repo_id, "modelId": repo_id, "sha": repo.commit, "private": repo.private,
                     "siblings": siblings}, body)
 
     def _resolve(self, repo_id: str, rev: str, name: str, body: bool):

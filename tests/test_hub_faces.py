@@ -205,7 +205,7 @@ def test_push_uploads_through_huggingface_hub_and_the_repo_loads_back(tmp_path, 
         cli.main(["push", str(folder), "me/tiny", "--token", "hf_write"])
         out = json.loads(capsys.readouterr().out)
         repo = hub.repos["me/tiny"]
-        assert sorted(repo.files) == out["files"] == ["README.md", "config.json", "model.safetensors"]
+        assert sorted(repo.files) == out["files"] == ["README.md", "config.json", "model.safetensors"] and not repo.private
         assert all(data == (folder / name).read_bytes() for name, data in repo.files.items())
         assert out["commit"] == repo.commit and out["repo"] == f"{hub.url}/me/tiny"
         loaded = load_model("me/tiny", local=False)
@@ -217,3 +217,5 @@ def test_push_uploads_through_huggingface_hub_and_the_repo_loads_back(tmp_path, 
             cli.main(["push", str(folder), "me/tiny", "--token", "hf_write", "--branch", "dev"])
         assert "dev" in repo.revisions and json.loads(capsys.readouterr().out.splitlines()[-1])["commit"] == repo.commit
         assert load_model("me/tiny", revision="dev", local=False).source == "me/tiny"
+        cli.main(["push", str(folder), "me/secret", "--token", "hf_write", "--private"])
+        assert hub.repos["me/secret"].private and sorted(hub.repos["me/secret"].files) == sorted(repo.files)
