@@ -146,8 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(body=True)
 
     def do_POST(self):
-        path = unquote(urlsplit(self.path).path)
-        self.fake.requests.append(("POST", path, {}))
+        path, _ = self._logged()
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if path == "/api/validate-yaml":
             return self._json({"errors": [], "warnings": []}, True)
@@ -184,17 +183,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _commit(self, repo_id: str, repo: FakeRepo, data: bytes):
         lines = [json.loads(line) for line in data.splitlines() if line.strip()]
-        if any(line["key"] != "header" and line["key"] != "file" for line in lines):
+        if any(line["key"] not in ("header", "file") for line in lines):
             return self._error(422, None, "only regular files are committed here", True)
         for line in lines[1:]:
             repo.files[line["value"]["path"]] = base64.b64decode(line["value"]["content"])
         repo.commit = hashlib.sha1(b"".join(repo.files[name] for name in sorted(repo.files))).hexdigest()
         self._json({"commitUrl": f"{self.fake.url}/{repo_id}/commit/{repo.commit}", "commitOid": repo.commit}, True)
 
-    def _answer(self, body: bool):
+    def _logged(self) -> tuple[str, dict]:
+        """This request's path and query, logged in `requests`."""
         parts = urlsplit(self.path)
         path, query = unquote(parts.path), {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.fake.requests.append((self.command, path, query))
+        return path, query
+
+    def _answer(self, body: bool):
+        path, query = self._logged()
         if m := _API.match(path):
             return self._api(m["repo"], m["kind"] or "revision", m["rev"] or "main", query, body)
         if m := _RESOLVE.match(path):
