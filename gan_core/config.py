@@ -55,6 +55,8 @@ class TrainConfig:
     batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
     phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
     equalized_lr: str = "none" # ProGAN's equalized learning rate (He init, each layer's rate times its He constant) in "d" or "both" nets
+    lr_cut_at: int = 0         # after this many iterations both rates are times lr_cut: a calmer end for a long run (0 = never)
+    lr_cut: float = 0.3
 
     def __post_init__(self):
         from .registry import MODELS
@@ -151,6 +153,8 @@ BOUNDS = {
     "ema": (0.0, 0.9999),          # 0 = off; 1 would freeze the average at the initial weights
     "real_label": (0.5, 1.0),      # at 0.5 D could not tell real from fake by its target
     "phase_steps": (0, 1_000_000),
+    "lr_cut_at": (0, 100_000_000),
+    "lr_cut": (0.01, 1.0),         # a factor on the rates: 1 = no cut; over 1 would be a boost, not a calmer end
 }
 # The allowed values of every setting that is a word, checked like BOUNDS.
 CHOICES = {

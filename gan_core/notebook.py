@@ -194,6 +194,13 @@ _EMA = f"""\
                 b_ema.copy_(b)
 """
 
+_RATE_CUT = """\
+    if step + 1 == CONFIG["lr_cut_at"]:  # the run's rate cut: a calmer end, both rates times lr_cut from here on
+        for opt in (opt_g, opt_d):
+            for group in opt.param_groups:
+                group["lr"] *= CONFIG["lr_cut"]
+"""
+
 _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs convolve fastest\n"
 
 _BATCHES = {
@@ -327,7 +334,7 @@ def noise(n):
     yield new_code_cell(f"""\
 history = {{"step": [], "d_loss": [], "g_loss": []}}
 for step in range(STEPS):
-{body}{_EMA if ema else ""}    history["step"].append(step + 1)
+{body}{_EMA if ema else ""}{_RATE_CUT if cfg.lr_cut_at else ""}    history["step"].append(step + 1)
     history["d_loss"].append(d_loss.item())
     history["g_loss"].append(g_loss.item())
     if not (math.isfinite(history["d_loss"][-1]) and math.isfinite(history["g_loss"][-1])):

@@ -45,7 +45,7 @@ def tiny(model, **kw) -> TrainConfig:
 # mlp, slides, wgan-gp, and cdcgan without batch norm in D: D's turn as one forward of both batches, as the Trainer's
 @pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}),
                                           ("dcgan", {"r1": 2.0, "r1_every": 2}), ("cdcgan", {"r1": 2.0, "r1_every": 2}),
-                                          ("cdcgan", {"d_norm": "none"})])
+                                          ("cdcgan", {"d_norm": "none"}), ("mlp", {"lr_cut_at": 1, "lr_cut": 0.1})])
 def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_path, root):
     cfg = tiny(model, **extra)
     nb = nbformat.reads(notebook.dumps(notebook.build(cfg, steps=500)), as_version=4)
@@ -55,6 +55,7 @@ def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_pa
     assert not re.search(r"^\s*(from|import)\s+(gan_core|ui|gan_devkit)\b", source, re.MULTILINE)
     assert "PyTorchModelHubMixin" not in source and "STEPS = int(os.environ.get(\"GAN_NB_STEPS\", 500))" in source
     assert ("def r1_penalty" in source) is ("r1" in extra)
+    assert ('CONFIG["lr_cut"]' in source) is ("lr_cut_at" in extra)
     for net in registry.get(model).build(cfg, 1, 28):  # below the class line (whose Hub mixin goes), verbatim
         assert inspect.getsource(type(net)).split("\n", 1)[1] in source, type(net).__name__
 

@@ -252,9 +252,10 @@ def test_run_config_upload_refusals_keep_the_settings(content, code):
 
 def test_run_config_upload_applies_a_good_file():
     at = open_page()
-    good = b'{"model": "dcgan", "batch_size": 40, "lr_g": 0.0005, "seed": 7}'
+    good = b'{"model": "dcgan", "batch_size": 40, "lr_g": 0.0005, "seed": 7, "d_norm": "layer", "lr_cut_at": 2200}'
     at.sidebar.file_uploader(key="train.upload").set_value(("good.json", good, "application/json")).run()
     assert not at.exception and at.sidebar.success
+    assert (sess(at).cfg.d_norm, sess(at).cfg.lr_cut_at) == ("layer", 2200)  # no widget: kept from the file
     assert at.selectbox(key="train.w.model").value == "dcgan"
     assert (at.number_input(key="train.w.batch_size").value, at.number_input(key="train.w.seed").value) == (40, 7)
     assert at.number_input(key="train.w.lr_g").value == pytest.approx(5e-4)

@@ -112,6 +112,17 @@ def test_live_fields_apply_and_architecture_fields_wait_for_reset(data):
     assert s.trainer.cfg.seed == 7 and s.trainer.cfg.z_dim == 12 and s.trainer.cfg.lr_g == 0.5
 
 
+def test_a_run_config_with_a_rate_cut_cuts_on_the_page_and_a_live_rate_is_cut_too(data):
+    """An uploaded run config may carry the CLI's rate cut; the page's rate sliders then set the rates before it."""
+    s = session(data, small(lr_g=1e-3, lr_d=2e-3, lr_cut_at=1, lr_cut=0.5))
+    s.start()
+    assert s.tick() == 1
+    assert [g["lr"] for g in s.trainer.opt_g.param_groups] == [5e-4]
+    assert [g["lr"] for g in s.trainer.opt_d.param_groups] == [1e-3]
+    assert s.update_config(replace(s.cfg, lr_g=4e-3)) == []
+    assert [g["lr"] for g in s.trainer.opt_g.param_groups] == [2e-3]
+
+
 @pytest.mark.parametrize("model", PAGE_MODELS)
 def test_every_page_model_ticks(data, model):
     s = session(data, small(model))

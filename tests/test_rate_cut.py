@@ -1,0 +1,104 @@
+"""The run's one-step rate schedule (`lr_cut_at`, `lr_cut`): both rates drop by the factor after exactly that
+many iterations, never with 0, through set_lr, equalized groups, a save and resume, and the CLI."""
+import json
+
+import pytest
+import torch
+
+from gan_core.config import ConfigError
+from gan_core.data import mnist_tensor
+from gan_core.training import TrainConfig, Trainer
+from gan_devkit.cli_run import cli
+
+
+@pytest.fixture(scope="module")
+def data():
+    return mnist_tensor("test")[:256]
+
+
+def trainer(data, model="dcgan", **kw):
+    base = dict(batch_size=16, width=8, n_fixed=4, snapshot_every=1000, lr_g=4e-3, lr_d=2e-3)
+    return Trainer(TrainConfig.preset(model, **{**base, **kw}), data, device="cpu")
+
+
+def rates(t):
+    return [g["lr"] for g in t.opt_g.param_groups], [g["lr"] for g in t.opt_d.param_groups]
+
+
+def test_both_rates_drop_by_the_factor_after_exactly_that_many_iterations(data):
+    t = trainer(data, lr_cut_at=3, lr_cut=0.25)
+    assert t.rate_factor == 1.0
+    t.step(2)
+    assert rates(t) == ([4e-3], [2e-3])
+    t.step(1)
+    assert t.rate_factor == 0.25
+    assert rates(t) == pytest.approx(([1e-3], [5e-4]))
+    t.step(2)  # and it stays cut
+    assert rates(t) == pytest.approx(([1e-3], [5e-4]))
+
+
+def test_zero_never_cuts(data):
+    t = trainer(data, lr_cut_at=0, lr_cut=0.25)
+    t.step(3)
+    assert t.rate_factor == 1.0 and rates(t) == ([4e-3], [2e-3])
+
+
+def test_the_cut_moves_the_weights_less(data):
+    """The optimizers read the rates the schedule wrote: the same run, one with the cut from step 1, moves G's
+    weights by about the factor less in its next step (Adam's steps scale with the rate)."""
+    moved = []
+    for cut_at in (0, 1):
+        t = trainer(data, lr_cut_at=cut_at, lr_cut=0.1, seed=4)
+        t.step(1)
+        before = [p.detach().clone() for p in t.G.parameters()]
+        t.step(1)
+        moved.append(sum((p - b).abs().sum().item() for p, b in zip(t.G.parameters(), before)))
+    assert moved[1] == pytest.approx(0.1 * moved[0], rel=0.35)
+
+
+def test_a_new_rate_after_the_cut_is_cut_too(data):
+    t = trainer(data, lr_cut_at=1, lr_cut=0.5)
+    t.step(1)
+    t.set_lr(0.01, 0.02)
+    assert (t.cfg.lr_g, t.cfg.lr_d) == (0.01, 0.02)  # the config keeps the base rates
+    assert rates(t) == pytest.approx(([0.005], [0.01]))
+
+
+def test_equalized_layers_keep_their_ratios_through_the_cut(data):
+    t = trainer(data, model="progressive", equalized_lr="both", lr_cut_at=1, lr_cut=0.5, bf16=False)
+    t.step(1)
+    for opt, lr in ((t.opt_g, 4e-3), (t.opt_d, 2e-3)):
+        assert len(opt.param_groups) > 1
+        for group in opt.param_groups:
+            assert group["lr"] == pytest.approx(lr * group["lr_scale"] * 0.5)
+
+
+@pytest.mark.parametrize("saved_at", [2, 4])
+def test_a_resumed_run_follows_the_same_schedule(tmp_path, data, saved_at):
+    """Saved before the cut (it must still come at step 3) and after it (it must not be undone)."""
+    ref = trainer(data, lr_cut_at=3, lr_cut=0.25, seed=2)
+    ref.step(saved_at)
+    ref.save(tmp_path / "run")
+    ref_next = ref.step(2)
+    resumed = Trainer.resume(tmp_path / "run", data, device="cpu")
+    assert resumed.rate_factor == (1.0 if saved_at < 3 else 0.25)
+    assert json.dumps(resumed.step(2)) == json.dumps(ref_next)
+    assert rates(resumed) == rates(ref)
+
+
+@pytest.mark.parametrize("key, value", [("lr_cut", 0.0), ("lr_cut", 1.5), ("lr_cut_at", -1)])
+def test_bounds(key, value):
+    with pytest.raises(ConfigError) as e:
+        TrainConfig.preset("dcgan", **{key: value})
+    assert e.value.code == "config.out_of_range"
+
+
+def test_the_cli_trains_with_the_cut_and_saves_it(root, tmp_path):
+    out = tmp_path / "run"
+    cli("train", "--model", "mlp", "--steps", 5, "--batch-size", 16, "--width", 32, "--lr-g", 1e-3, "--lr-d", 1e-3,
+        "--lr-cut-at", 3, "--lr-cut", 0.5, "--no-score", "--out", out, cwd=root)
+    state = torch.load(out / "trainer_state.pt", weights_only=True)
+    assert (state["config"]["lr_cut_at"], state["config"]["lr_cut"]) == (3, 0.5)
+    assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-4]
+    r = cli("train", "--model", "mlp", "--steps", 1, "--lr-cut", 2, "--out", tmp_path / "bad", cwd=root, check=False)
+    assert r.returncode != 0 and "lr-cut" in r.stderr and "Traceback" not in r.stderr
