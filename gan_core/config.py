@@ -56,7 +56,7 @@ class TrainConfig:
     phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
     equalized_lr: str = "none" # ProGAN's equalized learning rate (He init, each layer's rate times its He constant) in "d" or "both" nets
     lr_cut_at: int = 0         # after this many iterations both rates are times lr_cut: a calmer end for a long run (0 = never)
-    lr_cut: float = 0.3
+    lr_cut: float = 0.3        # ... the factor (1 = no cut)
 
     def __post_init__(self):
         from .registry import MODELS

@@ -356,7 +356,8 @@ class Trainer:
     def rate_factor(self) -> float:
         """What the rates are multiplied by now: cfg.lr_cut once the run has cfg.lr_cut_at iterations, else 1.
         Why: a GAN at a fixed rate keeps circling near its equilibrium; smaller last steps settle it (measured on
-        the default with D's layer norm: Frechet 8.9 at ~4,400 steps, 8.1-8.6 after a cut there, docs/benchmarks.md)."""
+        the default with D's layer norm and a cut at 2,200: Frechet 8.6 at 2 minutes on 2 cores, against the preset's
+        12.8; docs/benchmarks.md)."""
         return self.cfg.lr_cut if self.cfg.lr_cut_at and self.iteration >= self.cfg.lr_cut_at else 1.0
 
     def _apply_rates(self) -> None:
