@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import registry
-from .config import BOUNDS, CHOICES, TYPES, ConfigError, check
+from .config import BOUNDS, CHOICES, TYPES, ConfigError, TrainConfig, check
 from .datasets import NAMES as DATASET_NAMES
 from .messages import GanError, Message
 from .style import DEFAULT_LR
@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-cut-at", type=_bounded("lr_cut_at", int),
                    help="after this many iterations both learning rates are times --lr-cut: a calmer end for a long "
                         "run (default 0: never; saved with the run, so --resume keeps it)")
-    t.add_argument("--lr-cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default 0.3)".format(*BOUNDS["lr_cut"]))
+    t.add_argument("--lr-cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default {})".format(*BOUNDS["lr_cut"], TrainConfig.lr_cut))
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (off unless given: exact maths by default)")

@@ -362,9 +362,10 @@ class Trainer:
 
     def _apply_rates(self) -> None:
         """The optimizers' rates from the config and the schedule (an equalized run's layers keep their ratios)."""
+        factor = self.rate_factor
         for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
             for group in opt.param_groups:
-                group["lr"] = lr * group.get("lr_scale", 1.0) * self.rate_factor
+                group["lr"] = lr * group.get("lr_scale", 1.0) * factor
 
     # ------------------------------------------------------------------ one iteration
     def _make_streams(self, as_ranks: int) -> list[tuple]:
