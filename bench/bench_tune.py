@@ -1,14 +1,14 @@
 """A recipe change beside its model's preset, seed by seed in one queue: the tuning behind docs/benchmarks.md.
 
-    python bench/bench_tune.py MODEL [--at 60] [--seeds 0,1,2] TRIAL [TRIAL ...]
+    python bench/bench_tune.py MODEL [--at 60] [--seeds 0,1,2] [--draws 1] TRIAL [TRIAL ...]
     python bench/bench_tune.py cdcgan --at 10,30 --seeds 0,1,2 width24:width=24 b48:batch_size=48
     python bench/bench_tune.py wgan --seeds 0,1,2,3,4 "clip:clip=0.015" "norm:d_norm=none,clip=0.02"
 
 TRIAL is `name:key=value,key=value`: TrainConfig settings on top of MODEL's preset (values read as JSON,
 else as words: `d_norm=batch`), refused as an uploaded run config is (unknown keys, wrong types, out of bounds).
 For each seed the preset trains first, then each trial, each for the same training time, scored at each
-time of `--at` as bench_minute.py scores (2000 samples, the bundled digit classifier; the process warmed up
-first, as there): seeds interleaved, so
+time of `--at` as bench_minute.py scores (2000 samples, the bundled digit classifier, `--draws` draws of them
+averaged; the process warmed up first, as there): seeds interleaved, so
 a slow hour falls on the preset and the trials alike. The machine's speed still moves from one run to the
 next; each trial's steps against the preset's are printed beside its scores, as a gain that is only more
 steps reads differently from one that is a better recipe.
@@ -24,7 +24,7 @@ import json
 from gan_core import registry
 from gan_core.config import ConfigError, TrainConfig
 
-from bench_minute import DEFAULT_AT, mean_rows, mnist_warmed, show, this_machine, train_and_score
+from bench_minute import DEFAULT_AT, DRAWS_HELP, mean_rows, mnist_warmed, show, this_machine, train_and_score
 
 
 def parse_trial(spec: str) -> tuple[str, dict]:
@@ -80,7 +80,10 @@ def main():
     ap.add_argument("--at", help="checkpoints in s of training time, comma-separated (default: 10,30 for the "
                                  "default model, 60 for the others)")
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    ap.add_argument("--draws", type=int, default=1, help=DRAWS_HELP)
     args = ap.parse_args()
+    if args.draws < 1:
+        ap.error("--draws: at least 1")
     try:
         trials = [parse_trial(s) for s in args.trials]
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -102,11 +105,11 @@ def main():
     runs = {name: [] for name, _ in queue}
     for seed in seeds:
         for name, _ in queue:
-            rows = train_and_score(configs[name, seed], data, labels, at, seed)
+            rows = train_and_score(configs[name, seed], data, labels, at, seed, args.draws)
             runs[name].append(rows)
             for r in rows:
                 show(args.model, f"{name} {seed}", r)
-    out = {**machine, "model": args.model, "at_s": list(at), "seeds": seeds,
+    out = {**machine, "model": args.model, "at_s": list(at), "seeds": seeds, "draws": args.draws,
            "trials": {name: {"overrides": over, "runs": runs[name], "mean": mean_rows(runs[name])} for name, over in queue}}
     print()
     for name, _ in queue:

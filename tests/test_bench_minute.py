@@ -52,3 +52,32 @@ def test_the_textbook_critics_keep_their_papers_norm_whatever_the_preset():
     assert has_batch_norm("wgan") and has_batch_norm("dcgan") and not has_batch_norm("wgan-gp")
     for name in ("wgan", "wgan-gp", "dcgan", "cdcgan"):
         assert bench.TEXTBOOK[name][1]["d_norm"] != "auto"
+
+
+def test_draws_pool_as_a_mean_with_the_worst_digits_and_each_distance_kept():
+    a = {"confident_share": 0.98, "classes_covered": 10, "min_class_share": 0.08, "frechet": 8.0}
+    b = {"confident_share": 0.96, "classes_covered": 9, "min_class_share": 0.04, "frechet": 9.5}
+    pooled = bench.pool_draws([a, b])
+    assert pooled["confident_share"] == 0.97 and pooled["frechet"] == 8.75
+    assert pooled["classes_covered"] == 9 and pooled["min_class_share"] == 0.04  # the worst draw's
+    assert pooled["frechet_draws"] == [8.0, 9.5]
+    assert bench.pool_draws([b]) == {"confident_share": 0.96, "classes_covered": 9, "min_class_share": 0.04,
+                                     "frechet": 9.5}  # one draw: itself, no list
+
+
+def test_more_draws_keep_the_first_one_and_add_other_noise():
+    """draws=1 reads as the benches always have; each further draw is another noise batch of the same G."""
+    from types import SimpleNamespace
+
+    import pytest
+    import torch
+
+    from gan_core import registry
+    from gan_core.config import TrainConfig
+    torch.manual_seed(0)
+    G, _ = registry.get("mlp").build(TrainConfig.preset("mlp", width=16))
+    t = SimpleNamespace(generator=G, elapsed=1.0, iteration=7, error=None)
+    one, three = bench.score(t, seed=2), bench.score(t, seed=2, draws=3)
+    assert one["frechet"] == three["frechet_draws"][0]
+    assert len(set(three["frechet_draws"])) == 3  # not the same batch three times
+    assert three["frechet"] == pytest.approx(sum(three["frechet_draws"]) / 3, abs=0.01) and three["steps"] == 7
