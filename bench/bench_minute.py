@@ -55,7 +55,7 @@ TEXTBOOK = {
     "cdcgan": ("cdcgan", dict(_TUTORIAL, g_class_weight=1.0)),  # AC-GAN's own weight of G's class term
     "dcgan": ("dcgan", _TUTORIAL),
     "progressive": ("progressive", dict(d_hidden=0, lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, bf16=False, ema=0.0,
-                                        equalized_lr="none")),
+                                        equalized_lr="none", batch_size=64)),
     "wgan": ("wgan", dict(_PAPER_WGAN, lr_g=5e-5, lr_d=5e-5, n_critic=5, clip=0.01, d_norm="batch")),
     "wgan-gp": ("wgan-gp", dict(_PAPER_WGAN, d_norm="none", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5,
                                    gp_weight=10.0, gp_every=1)),

@@ -48,6 +48,7 @@ def test_a_trial_is_judged_against_the_preset_of_its_own_seed():
     (["cdcgan", "x:width=100000"], "width"),
     (["cdcgan", "preset:width=16"], "trial names"),
     (["cdcgan", "--at", "30,10", "x:width=16"], "--at"),
+    (["cdcgan", "--draws", "0", "x:width=16"], "--draws"),
 ])
 def test_a_bad_queue_is_refused_before_anything_trains(args, says):
     done = subprocess.run([sys.executable, str(Path(BENCH) / "bench_tune.py"), *args], capture_output=True,
