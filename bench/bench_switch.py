@@ -1,6 +1,6 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d,narrow_norm] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
@@ -15,6 +15,8 @@ Switches (each the Trainer's choice now, the baseline what it was before):
   nn.Conv2d, which gives a one-channel image's map NCHW to a channels_last net (progressive growing's "from pixels").
 - joint_d: where no layer of D mixes a batch's samples (no batch norm), D's turn judges the real batch and the fake one
   in one forward of both together, against two forwards (one for each).
+- narrow_norm: a channels_last net's batch norms of fewer than 16 channels computed through NCHW (gan_core.layout),
+  against PyTorch's channels_last kernel, which is 1.7-3x slower there (progressive growing's G at 28x28).
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
 of `seconds` each (after `--warm-up` steps each: 800 times progressive's fully grown networks), which one goes
 first alternating too: this machine's speed drifts by 20-30% from
@@ -129,6 +131,21 @@ def _joint_models() -> list[str]:
             and not models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
 
 
+def _native_norms(t: Trainer) -> None:
+    """The batch norms before: nn.BatchNorm2d on the channels_last maps (the same scale, shift and statistics)."""
+    for net in (t.G, t.D):
+        for parent in net.modules():
+            for name, child in parent.named_children():
+                if isinstance(child, layout.NarrowBatchNorm):
+                    setattr(parent, name, layout.as_norm(child, nn.BatchNorm2d))
+
+
+def _narrow_norm_models() -> list[str]:
+    """The channels_last presets with a batch norm of fewer than 16 channels."""
+    return [m for m in _channels_last_models() if any(layout.narrow_norm(x) for net in registry.get(m).build(TrainConfig.preset(m))
+                                                      for x in net.modules())]
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
@@ -141,6 +158,8 @@ SWITCHES = {
     "pointwise": ({}, _conv_pointwise, lambda t: any(isinstance(m, layout.Pointwise) for m in t.D.modules()),
                   _pointwise_models),
     "joint_d": ({}, _apart, lambda t: t._joint, _joint_models),
+    "narrow_norm": ({}, _native_norms, lambda t: any(isinstance(m, layout.NarrowBatchNorm) for m in t.G.modules()),
+                    _narrow_norm_models),
 }
 
 

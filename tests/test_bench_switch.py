@@ -105,6 +105,18 @@ def test_the_pointwise_baseline_convolves_with_the_same_tensors():
     assert not base.D.from_img[2](x).is_contiguous(memory_format=torch.channels_last)
 
 
+def test_the_narrow_norm_baseline_normalises_with_the_same_tensors():
+    data, labels = small()
+    assert bench._narrow_norm_models() == ["progressive"]  # its G's 8 channels at 28x28
+    base, ours = (bench.trainer("narrow_norm", "progressive", on, data, labels, warm_up=2) for on in (False, True))
+    assert base.cfg == ours.cfg
+    for t, kind in ((base, torch.nn.BatchNorm2d), (ours, bench.layout.NarrowBatchNorm)):
+        narrow = [m for m in t.G.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.num_features < 16]
+        assert len(narrow) == 1 and type(narrow[0]) is kind
+        params = {id(p) for g in t.opt_g.param_groups for p in g["params"]}
+        assert all(id(p) in params for p in narrow[0].parameters())  # the optimizer still trains them
+
+
 @pytest.mark.parametrize("switch", list(bench.SWITCHES))
 def test_compare_reports_every_round(switch):
     data, labels = small()

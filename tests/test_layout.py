@@ -1,12 +1,12 @@
 """gan_core.layout: a channels_last net's flatten hands its gradient back channels_last, its 1x1 convolutions give
-channels_last output, and nothing else changes."""
+channels_last output, its batch norms of few channels go through NCHW, and nothing else changes."""
 import copy
 
 import torch
 
 from gan_core import losses
 from gan_core.config import TrainConfig
-from gan_core.layout import Flatten, Pointwise, keep_channels_last
+from gan_core.layout import Flatten, NarrowBatchNorm, Pointwise, keep_channels_last
 from gan_core.models import DCGANDiscriminator28
 from gan_core.progressive import ProgressiveDiscriminator
 from gan_core.training import Trainer
@@ -96,3 +96,55 @@ def test_a_progressive_ds_first_layer_keeps_a_one_channel_image_channels_last():
     keep_channels_last(D)
     h = D.from_img[2](image)
     assert h.is_contiguous(memory_format=torch.channels_last) and not h.is_contiguous()
+
+
+def test_a_narrow_batch_norm_is_the_batch_norm_with_channels_last_output():
+    torch.manual_seed(0)
+    norm = torch.nn.BatchNorm2d(8)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5), norm.bias.uniform_(-0.5, 0.5)
+    narrow = keep_channels_last(torch.nn.Sequential(copy.deepcopy(norm)))[0]
+    assert type(narrow) is NarrowBatchNorm
+    for step in range(2):  # training: batch statistics, and the running ones updated alike
+        x = (torch.randn(6, 8, 5, 5) * 3 + 1).contiguous(memory_format=torch.channels_last)
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        y1, y2 = norm(x1), narrow(x2)
+        torch.testing.assert_close(y2, y1)
+        assert y2.is_contiguous(memory_format=torch.channels_last) and not y2.is_contiguous()
+        g = torch.randn_like(y1)
+        y1.backward(g)
+        y2.backward(g)
+        torch.testing.assert_close(x2.grad, x1.grad)
+        torch.testing.assert_close(narrow.weight.grad, norm.weight.grad)
+        torch.testing.assert_close(narrow.bias.grad, norm.bias.grad)
+        torch.testing.assert_close(narrow.running_mean, norm.running_mean)
+        torch.testing.assert_close(narrow.running_var, norm.running_var)
+        assert int(narrow.num_batches_tracked) == step + 1
+    norm.eval(), narrow.eval()
+    torch.testing.assert_close(narrow(x), norm(x))  # eval: the running statistics
+    nchw = torch.randn(2, 8, 3, 3)
+    assert narrow(nchw).is_contiguous()  # a map in the default layout: the plain norm
+
+
+def test_only_batch_norms_under_16_channels_are_narrow_and_keep_their_tensors():
+    net = torch.nn.Sequential(torch.nn.BatchNorm2d(8), torch.nn.BatchNorm2d(15), torch.nn.BatchNorm2d(16),
+                              torch.nn.BatchNorm2d(48), torch.nn.BatchNorm1d(8), torch.nn.BatchNorm2d(4, affine=False),
+                              torch.nn.BatchNorm2d(8, track_running_stats=False)).eval()
+    before = net.state_dict()
+    tensors = [[*m.parameters(), *m.buffers()] for m in net]
+    keep_channels_last(net)
+    assert [type(m).__name__ for m in net] == ["NarrowBatchNorm", "NarrowBatchNorm", "BatchNorm2d", "BatchNorm2d",
+                                               "BatchNorm1d", "NarrowBatchNorm", "NarrowBatchNorm"]
+    assert all(a is b for m, ts in zip(net, tensors) for a, b in zip([*m.parameters(), *m.buffers()], ts, strict=True))
+    assert not net[0].training and net[5].weight is None and net[6].running_mean is None
+    assert list(net.state_dict()) == list(before)  # what is saved is named as before
+    assert net[1].eps == 1e-5 and net[1].momentum == 0.1
+
+
+def test_the_trainer_normalises_progressive_growings_28x28_maps_through_nchw():
+    data = torch.rand(64, 1, 28, 28) * 2 - 1
+    for cl in (True, False):
+        t = Trainer(TrainConfig.preset("progressive", channels_last=cl, batch_size=8), data)
+        kinds = {type(m) for m in t.G.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.num_features < 16}
+        assert kinds == ({NarrowBatchNorm} if cl else {torch.nn.BatchNorm2d})
+        assert {type(m) for m in t.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.num_features < 16} == kinds
