@@ -75,12 +75,24 @@ def _two_g_passes(t: Trainer) -> None:
     t._wgan_iteration = two_passes
 
 
+def _swap_back(t: Trainer, swapped: type, back) -> None:
+    """Every `swapped` layer of G and D (a gan_core.layout layer) back to what it was: back(layer), the same tensors."""
+    for net in (t.G, t.D):
+        for parent in net.modules():
+            for name, child in parent.named_children():
+                if isinstance(child, swapped):
+                    setattr(parent, name, back(child))
+
+
+def _channels_last_presets_with(layer) -> list[str]:
+    """The channels_last presets where layer(module) holds for a module of G or D as built."""
+    return [m for m in _channels_last_models()
+            if any(layer(x) for net in registry.get(m).build(TrainConfig.preset(m)) for x in net.modules())]
+
+
 def _plain_flatten(t: Trainer) -> None:
     """The flatten before: nn.Flatten, whose gradient comes back in (C, H, W) order to a channels_last net."""
-    for parent in t.D.modules():
-        for name, child in parent.named_children():
-            if isinstance(child, layout.Flatten):
-                setattr(parent, name, nn.Flatten(child.start_dim, child.end_dim))
+    _swap_back(t, layout.Flatten, lambda f: nn.Flatten(f.start_dim, f.end_dim))
 
 
 def _layout_flatten_models() -> list[str]:
@@ -107,17 +119,12 @@ def _class_norm_models() -> list[str]:
 
 def _conv_pointwise(t: Trainer) -> None:
     """The 1x1 convolutions before: nn.Conv2d (the same weight and bias tensors)."""
-    for net in (t.G, t.D):
-        for parent in net.modules():
-            for name, child in parent.named_children():
-                if isinstance(child, layout.Pointwise):
-                    setattr(parent, name, layout.as_1x1(child, nn.Conv2d))
+    _swap_back(t, layout.Pointwise, lambda c: layout.as_1x1(c, nn.Conv2d))
 
 
 def _pointwise_models() -> list[str]:
     """The channels_last presets with a 1x1 convolution."""
-    return [m for m in _channels_last_models() if any(layout.plain_1x1(x) for net in registry.get(m).build(TrainConfig.preset(m))
-                                                      for x in net.modules())]
+    return _channels_last_presets_with(layout.plain_1x1)
 
 
 def _apart(t: Trainer) -> None:
@@ -133,17 +140,12 @@ def _joint_models() -> list[str]:
 
 def _native_norms(t: Trainer) -> None:
     """The batch norms before: nn.BatchNorm2d on the channels_last maps (the same scale, shift and statistics)."""
-    for net in (t.G, t.D):
-        for parent in net.modules():
-            for name, child in parent.named_children():
-                if isinstance(child, layout.NarrowBatchNorm):
-                    setattr(parent, name, layout.as_norm(child, nn.BatchNorm2d))
+    _swap_back(t, layout.NarrowBatchNorm, lambda n: layout.as_norm(n, nn.BatchNorm2d))
 
 
 def _narrow_norm_models() -> list[str]:
     """The channels_last presets with a batch norm of fewer than 16 channels."""
-    return [m for m in _channels_last_models() if any(layout.narrow_norm(x) for net in registry.get(m).build(TrainConfig.preset(m))
-                                                      for x in net.modules())]
+    return _channels_last_presets_with(layout.narrow_norm)
 
 
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
