@@ -127,7 +127,7 @@ def test_a_narrow_batch_norm_is_the_batch_norm_with_channels_last_output():
 
 
 def test_only_batch_norms_under_16_channels_are_narrow_and_keep_their_tensors():
-    net = torch.nn.Sequential(torch.nn.BatchNorm2d(8), torch.nn.BatchNorm2d(15), torch.nn.BatchNorm2d(16),
+    net = torch.nn.Sequential(torch.nn.BatchNorm2d(8), torch.nn.BatchNorm2d(15, eps=1e-3, momentum=0.3), torch.nn.BatchNorm2d(16),
                               torch.nn.BatchNorm2d(48), torch.nn.BatchNorm1d(8), torch.nn.BatchNorm2d(4, affine=False),
                               torch.nn.BatchNorm2d(8, track_running_stats=False)).eval()
     before = net.state_dict()
@@ -138,7 +138,7 @@ def test_only_batch_norms_under_16_channels_are_narrow_and_keep_their_tensors():
     assert all(a is b for m, ts in zip(net, tensors) for a, b in zip([*m.parameters(), *m.buffers()], ts, strict=True))
     assert not net[0].training and net[5].weight is None and net[6].running_mean is None
     assert list(net.state_dict()) == list(before)  # what is saved is named as before
-    assert net[1].eps == 1e-5 and net[1].momentum == 0.1
+    assert net[1].eps == 1e-3 and net[1].momentum == 0.3  # the norm's own settings, not the defaults
 
 
 def test_the_trainer_normalises_progressive_growings_28x28_maps_through_nchw():
