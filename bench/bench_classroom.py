@@ -82,11 +82,11 @@ async def baseline(url: str, seconds: float) -> float:
 def throughput_ratios(class_rates: list[float], before: float, after: float) -> dict:
     """Each class's aggregate steps/s against one session alone: against the mean of the lone runs before and after
     the classes (the target's reference), and against the one before only (every figure until 2026-12-05)."""
-    reference = (before + after) / 2
-    return {"ratio": round(class_rates[0] / reference, 3) if reference else 0.0,
-            "ratio_each_class": [round(r / reference, 3) if reference else 0.0 for r in class_rates],
-            "ratio_vs_before": round(class_rates[0] / before, 3) if before else 0.0,
-            "ratio_vs_before_each_class": [round(r / before, 3) if before else 0.0 for r in class_rates]}
+    def against(lone: float) -> list[float]:
+        return [round(r / lone, 3) if lone else 0.0 for r in class_rates]  # a lone run that trained nothing fails
+    each, each_vs_before = against((before + after) / 2), against(before)
+    return {"ratio": each[0], "ratio_each_class": each,
+            "ratio_vs_before": each_vs_before[0], "ratio_vs_before_each_class": each_vs_before}
 
 
 async def forgotten(url: str, ttl: float, pid: int) -> float:
