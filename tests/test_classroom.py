@@ -175,6 +175,51 @@ def test_the_meter_is_built_once_per_reading_and_language_for_the_whole_class():
     assert run.histogram_cache[2].layout.title.text == f"\u2067{translate('train.chart.classes', 'he')}\u2069"
 
 
+def first_image_by_caption(at: AppTest) -> dict:
+    """Each caption's first image URL: the live grid comes before the timeline's image of the same step."""
+    shown = {}
+    for img in at.image:
+        if img.captions:
+            shown.setdefault(img.captions[0], img.value[0])
+    return shown
+
+
+def test_the_grids_are_encoded_once_per_snapshot_for_the_whole_class(monkeypatch):
+    """A watcher draws the teacher's live grid and real/fake pair from the PNGs the teacher's page encoded for
+    that snapshot, pixel for pixel the snapshot's grid; the next snapshot encodes new ones."""
+    import numpy as np
+
+    from gan_core.grid import make_grid
+    from gan_devkit.apptest_media import record_media
+    from ui.i18n import t
+    media = record_media(monkeypatch)
+    teacher = teacher_page()
+    teacher.button(key="class.share").click().run()
+    code = teacher.session_state["train.shared"][0]
+    teacher.button(key="train.step").click().run()
+    run = teacher.session_state["train.session"]
+    frame, grid_pngs = run.grid_cache[-1]
+    assert frame is run.trainer.snapshots[-1] and run.pair_cache[-1][0] is frame
+    pair_pngs = run.pair_cache[-1][1]
+    student = AppTest.from_file(PAGE, default_timeout=180)
+    student.query_params["class"] = code
+    student.run()
+    assert not student.exception
+    assert run.grid_cache[-1][1] is grid_pngs and run.pair_cache[-1][1] is pair_pngs   # drawn, not encoded again
+    shown = first_image_by_caption(student)
+    live = media.pixels(shown[t("train.grid_caption", step=frame[0])])
+    assert np.array_equal(live, make_grid(frame[1], nrow=8))   # PNG: the snapshot's pixels as they are
+    fake = media.pixels(shown[t("train.fake_caption", n=len(frame[1]), step=frame[0])])
+    real = media.pixels(shown[t("train.real_caption", n=len(frame[1]))])
+    assert np.array_equal(fake, live) and not np.array_equal(real, fake)   # the pair: real left, this run's fakes right
+    teacher.button(key="train.step").click().run()   # a new snapshot: new PNGs for everyone
+    student.run()
+    assert run.grid_cache[-1][0] is run.trainer.snapshots[-1] and run.grid_cache[-1][1] is not grid_pngs
+    shown = first_image_by_caption(student)
+    step, grid = run.trainer.snapshots[-1]
+    assert np.array_equal(media.pixels(shown[t("train.grid_caption", step=step)]), make_grid(grid, nrow=8))
+
+
 def test_a_made_up_or_hostile_code_finds_nothing():
     for code in ("aaaaaaaaaaa", "../../etc/passwd", "x" * 5000):
         student = AppTest.from_file(PAGE, default_timeout=180)

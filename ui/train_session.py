@@ -130,6 +130,8 @@ class TrainSession:
         self.memo = None
         self.figure_cache: tuple | None = None  # (*key, figures) shared by every page drawing this run
         self.histogram_cache: tuple | None = None  # (scores, language, the meter's figure), shared the same way
+        self.grid_cache: tuple | None = None       # (id, (snapshot, [PNG])): the live grid, shared the same way
+        self.pair_cache: tuple | None = None       # the same for the real/fake pair's two grids
         self.probe: Probe | None = None             # the fixed batch the half-steps are judged on
         self.half: HalfStep | None = None           # what the last D step / G step moved
         self.rival: Trainer | None = None           # the VAE racing the GAN (versus on)
