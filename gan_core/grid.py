@@ -26,8 +26,18 @@ def to_pil(image: np.ndarray, scale: int = 1) -> Image.Image:
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
+    return _encoded(to_pil(image, scale), format="PNG")
+
+
+def jpeg_bytes(image: np.ndarray, quality: int = 100) -> bytes:
+    """A live picture's bytes: 4-8x faster to encode than PNG (0.4-0.6 ms against 3.9-4.3 ms for 64 digits or
+    noise, 2 cores), which a grid made every tick pays; quality 100, as st.image encodes a grey array."""
+    return _encoded(to_pil(image), format="JPEG", quality=quality)
+
+
+def _encoded(im: Image.Image, **save) -> bytes:
     buf = io.BytesIO()
-    to_pil(image, scale).save(buf, format="PNG")
+    im.save(buf, **save)
     return buf.getvalue()
 
 

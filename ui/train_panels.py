@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import progressive, registry
-from gan_core.grid import gif_bytes, make_grid, png_bytes
+from gan_core.grid import gif_bytes, jpeg_bytes, make_grid
 from gan_core.metrics import mode_collapse_warning
 from gan_core.notebook import build as build_notebook
 from gan_core.notebook import dumps, supports
@@ -146,8 +146,8 @@ def _draw_live(sess: TrainSession) -> None:
         return
     if tr.snapshots:
         frame = tr.snapshots[-1]
-        st.image(_shared_png(sess, "grid_cache", frame, lambda: [frame[1]])[0], caption=grid_caption(tr.cfg, frame[0]),
-                 width="stretch", output_format="PNG")
+        jpeg = _shared_jpeg(sess, "grid_cache", frame, lambda: [frame[1]])[0]
+        st.image(jpeg, caption=grid_caption(tr.cfg, frame[0]), width="stretch", output_format="JPEG")
 
 
 DRAW_KEY = "train.draw"
@@ -182,11 +182,11 @@ def real_fake_panel(sess: TrainSession, watch=None) -> None:
                 st.caption(t("train.real_fake_wait"))
                 return
             step, fake = snap
-            real_png, fake_png = _shared_png(sess, "pair_cache", snap, lambda: [real, fake])
+            real_jpeg, fake_jpeg = _shared_jpeg(sess, "pair_cache", snap, lambda: [real, fake])
             c1, c2 = st.columns(2)
-            c1.image(real_png, caption=t("train.real_caption", n=len(real)), width="stretch", output_format="PNG")
-            c2.image(fake_png, caption=t("train.fake_caption", n=len(fake), step=step), width="stretch",
-                     output_format="PNG")
+            c1.image(real_jpeg, caption=t("train.real_caption", n=len(real)), width="stretch", output_format="JPEG")
+            c2.image(fake_jpeg, caption=t("train.fake_caption", n=len(fake), step=step), width="stretch",
+                     output_format="JPEG")
 
         _pair()
 
@@ -219,13 +219,12 @@ def _shared(sess: TrainSession, slot: str, key: tuple, build):
     return cached[-1]
 
 
-def _shared_png(sess: TrainSession, slot: str, frame: tuple, grids) -> list[bytes]:
-    """PNGs of the grids of `grids()` (uint8 tiles, 8 a row), encoded once per snapshot `frame` and shared by
-    every page drawing this run: 24 watchers each built and encoded the same grid every WATCH_INTERVAL_S.
-    PNG, not Streamlit's JPEG (quality 100) for grey arrays: the digits' pixels as they are, in 28% of the
-    bytes (11 vs 39 KB for 64 MNIST digits). The value keeps `frame` alive, so no later snapshot can have the
-    id that keys it."""
-    return _shared(sess, slot, (id(frame),), lambda: (frame, [png_bytes(make_grid(g, nrow=8)) for g in grids()]))[1]
+def _shared_jpeg(sess: TrainSession, slot: str, frame: tuple, grids) -> list[bytes]:
+    """The JPEGs of the grids of `grids()` (uint8 tiles, 8 a row), made once per snapshot `frame` and shared by
+    every page drawing this run: 24 watchers each built and encoded the same grid every WATCH_INTERVAL_S. The
+    same bytes st.image makes of the array; not PNG, which a trainer's page would encode every tick at 4-8x the
+    cost. The value keeps `frame` alive, so no later snapshot can have the id that keys it."""
+    return _shared(sess, slot, (id(frame),), lambda: (frame, [jpeg_bytes(make_grid(g, nrow=8)) for g in grids()]))[1]
 
 
 def _shared_figures(sess: TrainSession, cols: dict) -> tuple:

@@ -130,7 +130,7 @@ class TrainSession:
         self.memo = None
         self.figure_cache: tuple | None = None  # (*key, figures) shared by every page drawing this run
         self.histogram_cache: tuple | None = None  # (scores, language, the meter's figure), shared the same way
-        self.grid_cache: tuple | None = None       # (id, (snapshot, [PNG])): the live grid, shared the same way
+        self.grid_cache: tuple | None = None       # (id, (snapshot, [JPEG])): the live grid, shared the same way
         self.pair_cache: tuple | None = None       # the same for the real/fake pair's two grids
         self.probe: Probe | None = None             # the fixed batch the half-steps are judged on
         self.half: HalfStep | None = None           # what the last D step / G step moved
