@@ -159,6 +159,7 @@ def test_a_turn_over_pauses_the_run_with_a_notice(tiny, clock):
 def test_an_abandoned_run_is_paused_and_trimmed_by_a_classmates_tick(tiny, clock):
     d = desk(clock, seats=2, abandon_s=20)
     gone, here = sessions(tiny, d, 2)
+    gone.snapshot_every_s = 0.0  # a snapshot every tick: a history to trim
     gone.start()
     for _ in range(3):
         gone.tick()
@@ -196,6 +197,7 @@ def test_one_sessions_snapshots_stay_under_its_memory_budget(tiny, monkeypatch):
     cfg.n_fixed, cfg.max_snapshots = 256, 10_000
     monkeypatch.setattr(TrainSession, "snapshot_budget_bytes", 256 * 28 * 28 * 10)  # room for 10 grids
     monkeypatch.setattr(TrainSession, "tick_seconds", 0.02)
+    monkeypatch.setattr(TrainSession, "snapshot_every_s", 0.0)  # a snapshot every tick
     sess = TrainSession(data, cfg, device="cpu")
     sess.start()
     for _ in range(16):

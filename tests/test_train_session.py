@@ -25,6 +25,7 @@ def session(data, cfg=None):
 
 def test_tick_trains_and_snapshots(data):
     s = session(data)
+    s.snapshot_every_s = 0.0  # a snapshot after every tick (the spacing has its own test)
     assert s.status == "idle" and s.trainer is None
     s.start()
     assert s.latest_grid_images().shape == (64, 28, 28), "step 0 (noise) opens the timeline"
@@ -34,6 +35,47 @@ def test_tick_trains_and_snapshots(data):
     before = s.trainer.iteration
     assert s.tick() == s.trainer.iteration - before
     assert len(s.arrays()["d_loss"]) == s.trainer.iteration
+
+
+def test_snapshots_follow_training_time_and_the_grid_shows_where_a_run_stopped(data):
+    """A class's ticks are short (each a share of the compute thread's time): a snapshot comes after
+    snapshot_every_s of training, not after every tick; a Step, a Pause and the run's last step get one."""
+    s = session(data, replace(small(), snapshot_every=1_000_000))  # the trainer's own, by step count: off
+    s.snapshot_every_s = 1e9  # running ticks never reach it
+    s.start()
+    for _ in range(3):
+        s.tick()
+    steps = [step for step, _ in s.trainer.snapshots]
+    assert s.trainer.iteration >= 3 and steps == [0], "no snapshot before snapshot_every_s of training"
+    s.pause()
+    assert s.latest_snapshot()[0] == s.trainer.iteration, "a paused run's grid is the step it stopped at"
+    s.pause()
+    assert len(s.trainer.snapshots) == 2, "nothing new to draw: no second snapshot"
+    paused_at = s.trainer.iteration
+    s.request_step()
+    s.tick()
+    assert s.latest_snapshot()[0] == s.trainer.iteration > paused_at, "a Step (one tick) shows its result"
+    s.max_steps = s.trainer.iteration + 2
+    s._score_part = lambda n: None  # the cap's final reading has its own test
+    s.start()
+    while s.running:
+        s.tick()
+    assert s.capped and s.latest_snapshot()[0] == s.max_steps, "the run's last step is on the grid"
+    # a class's ticks: 0.2 s of training each (a clock of our own), a snapshot every 0.45 s: every third tick
+    capped_at, s.max_steps, s.snapshot_every_s = s.trainer.iteration, 10_000, 0.45
+    tr, real_step = s.trainer, s.trainer.step
+
+    def fixed_time_step(n):
+        start, out = tr.elapsed, real_step(n)
+        tr.elapsed = start + 0.2
+        return out
+    tr.step = fixed_time_step
+    s.start()
+    ticked = []
+    for _ in range(7):
+        s.tick()
+        ticked.append(tr.iteration)
+    assert [step for step, _ in tr.snapshots if step > capped_at] == [ticked[2], ticked[5]]
 
 
 def test_tick_size_follows_step_time(data):

@@ -51,6 +51,10 @@ class TrainSession:
     # uploaded run config asks (n_fixed 256 x max_snapshots 10,000 would be 2 GB of digits).
     snapshot_budget_bytes = 16 * 2**20
     probe_n = 64               # the half-steps' fixed batch: 64 real digits, 64 noise vectors
+    # Training seconds between two snapshots (G on the fixed noise: the live grid, the timeline): every
+    # tick of a lone run (0.6 s), every second tick of a class sharing a compute thread two ways. Why: in a
+    # class, a snapshot after each 0.3 s tick cost a seventh of the server's training (py-spy).
+    snapshot_every_s = 0.45
 
     def __init__(self, data: torch.Tensor, cfg: TrainConfig | None = None, device=None,
                  labels: torch.Tensor | None = None, runtime: ComputeRuntime | None = None,
@@ -119,6 +123,7 @@ class TrainSession:
         self._sec_per_step: float | None = None
         self._warmup = True
         self._score_s = 0.0                         # last cost of a mode-collapse reading
+        self._snapshot_at = 0.0                     # the trainer's training seconds at its last snapshot
         self.tick_walls: deque = deque(maxlen=200)
         self.wall = 0.0                             # wall seconds spent in tick()
         self.columns = {k: [] for k in METRIC_KEYS}
@@ -147,7 +152,7 @@ class TrainSession:
                                                              self.snapshot_budget_bytes // per_snapshot)))
             self.trainer = Trainer(cfg, self.data, self.device, labels=labels)
             self.trainer.fixed_labels = self._draw_labels(self.trainer)
-            self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
+            self._snapshot()  # step 0: the timeline and GIF start from pure noise
             self._start_rival()
             self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
         return self.trainer
@@ -171,8 +176,12 @@ class TrainSession:
         return self.running
 
     def pause(self) -> None:
+        """Stop after this tick; the grid shows the step the run stopped at (waits for a running tick)."""
         self.running = False
         self._leave()
+        with self._lock:
+            if self._snapshot_stale():
+                self._compute(self._snapshot)
 
     def set_shared(self, on: bool) -> None:
         """Sharing as the class run (ui.classroom) takes this run out of the seats: the whole class
@@ -283,6 +292,8 @@ class TrainSession:
                 return 0
             if self.admission.turn_over(self):
                 self.running, self.notice = False, "turn_over"
+                if self._snapshot_stale():
+                    self._snapshot()
                 self.admission.leave(self)
                 return 0
         t0 = time.perf_counter()
@@ -333,9 +344,18 @@ class TrainSession:
             m = new[-1]
             self.error = Message("train.diverged_limit", {"step": m["step"], "d_loss": m["d_loss"],
                                                           "g_loss": m["g_loss"], "limit": self.loss_limit})
-        elif not tr.snapshots or tr.snapshots[-1][0] != tr.iteration:
-            tr.snapshot()
+        elif self._snapshot_stale() and (not self.running or self.capped or not tr.snapshots
+                                         or tr.elapsed - self._snapshot_at >= self.snapshot_every_s):
+            self._snapshot()  # a Step, the run's last step, or snapshot_every_s of training since the last
         return self.error is None
+
+    def _snapshot_stale(self) -> bool:
+        tr = self.trainer
+        return tr is not None and tr.error is None and (not tr.snapshots or tr.snapshots[-1][0] != tr.iteration)
+
+    def _snapshot(self) -> None:
+        self.trainer.snapshot()
+        self._snapshot_at = self.trainer.elapsed
 
     def _failed(self, e: Exception) -> None:
         self.error = as_message(e) if isinstance(e, GanError) else Message(
