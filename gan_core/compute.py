@@ -92,13 +92,15 @@ class ComputeRuntime:
         with self._lock:
             return self._active_users()
 
-    def share(self) -> int:
+    def share(self) -> float:
         """How many users each compute thread is serving now: a tick trains 1/share of its time.
 
         The queue alone undercounts: a session drawing its page between two ticks is not in it, and
-        its tick, sized for an empty queue, then keeps three others waiting."""
+        its tick, sized for an empty queue, then keeps three others waiting. Not rounded up: three
+        users on two threads are 1.5 each; rounded to 2, a class's ticks trained 0.3 s where 0.4 s
+        fit, and each trainer's page drawing between them left the threads idle longer."""
         users = max(1 + self._waiting, self.active_users())
-        return max(1, math.ceil(users / self.workers))
+        return max(1.0, users / self.workers)
 
     def threads(self) -> int:
         """Compute threads alive now (they start as calls need them; retire_threads() ends them)."""

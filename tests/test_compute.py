@@ -245,7 +245,7 @@ def test_once_two_compute_threads_exist_no_openmp_team_outlives_its_call():
 
 
 def test_share_is_per_worker():
-    """A tick's share of its time: users per compute thread, rounded up (never below one)."""
+    """A tick's share of its time: users per compute thread (never below one), not rounded."""
     users = [object() for _ in range(5)]
     rt = ComputeRuntime(workers=2, active_window_s=60.0)
     try:
@@ -254,10 +254,10 @@ def test_share_is_per_worker():
         rt.run(lambda: None, user=users[1])
         assert rt.share() == 1  # two users, one thread each
         rt.run(lambda: None, user=users[2])
-        assert rt.share() == 2  # three users: one thread serves two
+        assert rt.share() == 1.5  # three users on two threads: ticks of 2/3 the time, not half
         for u in users[3:]:
             rt.run(lambda: None, user=u)
-        assert rt.share() == 3
+        assert rt.share() == 2.5
     finally:
         rt.shutdown()
 
