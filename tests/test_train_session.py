@@ -78,6 +78,19 @@ def test_snapshots_follow_training_time_and_the_grid_shows_where_a_run_stopped(d
     assert [step for step, _ in tr.snapshots if step > capped_at] == [ticked[2], ticked[5]]
 
 
+def test_a_tick_that_comes_after_a_pause_trains_nothing(data):
+    """The page's fragment looks at .running, then calls tick(); a Pause clicked in between (another
+    script thread) must still stop the run at the step the paused page shows."""
+    s = session(data)
+    s.start()
+    s.tick()
+    s.pause()
+    paused_at = s.trainer.iteration
+    assert s.tick() == 0 and s.trainer.iteration == paused_at and s.latest_snapshot()[0] == paused_at
+    s.request_step()
+    assert s.tick() >= 1 and s.trainer.iteration > paused_at, "a Step still trains one tick"
+
+
 def test_tick_size_follows_step_time(data):
     s = session(data)
     s._adapt_k(5.0)  # the first (warm-up) step is ignored
@@ -226,7 +239,7 @@ def test_concurrent_ticks_never_train_the_same_model_twice():
     from gan_core.training import TrainConfig
     from ui.train_session import TrainSession
     sess = TrainSession(mnist_tensor("test")[:256], TrainConfig.preset("mlp", batch_size=16, width=32), device="cpu")
-    sess.tick()  # builds the trainer
+    sess.start()  # builds the trainer and runs it
     results, started = [], threading.Event()
     real_step = sess.trainer.step
 

@@ -165,10 +165,12 @@ def test_session_rival_catches_up_with_the_gan(digits):
     assert s.rival is not None and s.rival.cfg.model == "vae"
     # the VAE gets twice the GAN's training time per tick until it has caught up: a slow GAN tick (a loaded
     # machine) leaves it behind for a tick or two, never for good
+    s.start()
     for _ in range(40):  # the GAN trains half a second (its first ticks are a step or two)
         s.tick()
         if s.trainer.elapsed > 0.5:
             break
+    assert s.trainer.elapsed > 0.5
     for _ in range(20):
         if s.rival.elapsed >= s.trainer.elapsed - 1e-9:
             break

@@ -268,7 +268,9 @@ class TrainSession:
 
         Returns the number of steps run. Any failure becomes .error (the page shows it with a
         Reset button); nothing propagates to Streamlit as a traceback. A tick already running in
-        another script thread makes this one a no-op (returns 0).
+        another script thread makes this one a no-op (returns 0), as does a run neither running
+        (start()) nor asked for a step (request_step()): a Pause that lands while the page's
+        fragment is on its way to tick() stops the run at the step the page shows.
         """
         if not self._lock.acquire(blocking=False):
             return 0
@@ -278,9 +280,11 @@ class TrainSession:
             self._lock.release()
 
     def _tick(self) -> int:
-        self.step_requested = False
+        stepping, self.step_requested = self.step_requested, False
         if self.error or self.capped:
             self.running = False
+            return 0
+        if not (self.running or stepping):  # paused after the page looked, before this tick got a thread
             return 0
         if self.running and self.admission:
             self.admission.seen(self)
