@@ -222,8 +222,8 @@ def _shared(sess: TrainSession, slot: str, key: tuple, build):
 def _shared_jpeg(sess: TrainSession, slot: str, frame: tuple, grids) -> list[bytes]:
     """The JPEGs of the grids of `grids()` (uint8 tiles, 8 a row), made once per snapshot `frame` and shared by
     every page drawing this run: 24 watchers each built and encoded the same grid every WATCH_INTERVAL_S. The
-    same bytes st.image makes of the array; not PNG, which a trainer's page would encode every tick at 4-8x the
-    cost. The value keeps `frame` alive, so no later snapshot can have the id that keys it."""
+    same bytes st.image makes of the array; not PNG, which a trainer's page would encode every snapshot at 4-8x
+    the cost. The value keeps `frame` alive, so no later snapshot can have the id that keys it."""
     return _shared(sess, slot, (id(frame),), lambda: (frame, [jpeg_bytes(make_grid(g, nrow=8)) for g in grids()]))[1]
 
 
