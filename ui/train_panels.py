@@ -1,7 +1,8 @@
 """The training page's regions: run controls, the live fragment, timeline, memorization, downloads.
 
 Only live_panel() redraws while a run is on, in two fragments on two clocks: the step counter and
-the sample grid every tick, the curves and the mode-collapse meter every CHART_INTERVAL_S.
+the sample grid every tick (the newest snapshot: one per TrainSession.snapshot_every_s of training),
+the curves and the mode-collapse meter every CHART_INTERVAL_S.
 Everything else reruns with the page (button presses, settings).
 """
 import os
