@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core.classroom import ClassRuns
+from ui.train_panels import REAL_FAKE_OPEN
 from ui.train_session import TrainSession
 
 PAGE = "../views/2_train.py"
@@ -126,6 +127,42 @@ def _watching_script():
     real_fake_panel(st.session_state["run"], watch=lambda: st.session_state["on"])
 
 
+def test_closed_panels_do_not_tick(monkeypatch):
+    """Every open page of a class reruns each ticking fragment on the server: a panel nobody opened must not
+    tick. "Real next to fake" closed draws nothing; "fool the discriminator" closed keeps its canvas but its
+    verdict does not tick. Opened, both tick with the curves while the run trains."""
+    import streamlit as st
+
+    from ui.fool_panel import OPEN as FOOL_OPEN
+    from ui.train_panels import CHART_INTERVAL_S
+    made = {}  # fragment name -> its run_every, as the page last made it
+    fragment = st.fragment
+
+    def spy(func=None, *, run_every=None):
+        if func is None:
+            return lambda f: spy(f, run_every=run_every)
+        made[func.__name__] = run_every
+        return fragment(func, run_every=run_every)
+    monkeypatch.setattr(st, "fragment", spy)
+    teacher = teacher_page()
+    teacher.button(key="train.start").click().run()
+    try:
+        run = teacher.session_state["train.session"]
+        assert run.running and made["_curves"] == CHART_INTERVAL_S
+        assert "_pair" not in made and made["_verdict"] is None
+        teacher.session_state[REAL_FAKE_OPEN] = teacher.session_state[FOOL_OPEN] = True
+        made.clear()
+        teacher.run()
+        assert not teacher.exception, [e.value for e in teacher.exception]
+        assert made["_pair"] == CHART_INTERVAL_S and made["_verdict"] == CHART_INTERVAL_S
+        teacher.session_state[REAL_FAKE_OPEN] = teacher.session_state[FOOL_OPEN] = False
+        made.clear()
+        teacher.run()
+        assert "_pair" not in made and made["_verdict"] is None
+    finally:
+        teacher.session_state["train.session"].pause()
+
+
 def test_a_watched_run_that_ends_says_so_in_place_and_shows_nothing_of_what_follows():
     """The student's fragments keep ticking after the class run ends: they say so where they stand
     (no full rerun from a ticking fragment: that once left a page blank) and draw nothing more."""
@@ -138,7 +175,10 @@ def test_a_watched_run_that_ends_says_so_in_place_and_shows_nothing_of_what_foll
     assert not student.exception, [e.value for e in student.exception]
     assert any("watching" in i.value for i in student.info) and not student.warning
     assert f"{run.trainer.iteration:,}" in [m.value for m in student.metric]
-    assert len(student.get("image")) >= 2 and len(student.get("plotly_chart")) >= 2   # grid, real/fake; curves
+    assert len(student.get("image")) == 1 and len(student.get("plotly_chart")) >= 2   # the grid; the curves
+    student.session_state[REAL_FAKE_OPEN] = True   # the student opens "real next to fake"
+    student.run()
+    assert len(student.get("image")) >= 2   # and the real/fake pair is drawn
     student.session_state["on"] = False   # the teacher reset: the same fragments run again
     student.run()
     assert not student.exception
@@ -194,6 +234,7 @@ def test_the_grids_are_encoded_once_per_snapshot_for_the_whole_class(monkeypatch
     from ui.i18n import t
     media = record_media(monkeypatch)
     teacher = teacher_page()
+    teacher.session_state[REAL_FAKE_OPEN] = True
     teacher.button(key="class.share").click().run()
     code = teacher.session_state["train.shared"][0]
     teacher.button(key="train.step").click().run()
@@ -203,6 +244,7 @@ def test_the_grids_are_encoded_once_per_snapshot_for_the_whole_class(monkeypatch
     pair_jpegs = run.pair_cache[-1][1]
     student = AppTest.from_file(PAGE, default_timeout=180)
     student.query_params["class"] = code
+    student.session_state[REAL_FAKE_OPEN] = True
     student.run()
     assert not student.exception
     assert run.grid_cache[-1][1] is grid_jpegs and run.pair_cache[-1][1] is pair_jpegs   # drawn, not encoded again

@@ -11,6 +11,7 @@ from gan_core.messages import GanError
 from gan_core.models import DCGANGenerator28, MLPGenerator
 from gan_core.pipelines import digit_labels, sample_images
 from gan_core.training import TrainConfig, Trainer
+from ui.train_panels import REAL_FAKE_OPEN
 from ui.train_session import TrainSession
 
 
@@ -143,6 +144,9 @@ def test_training_page_picker_and_real_next_to_fake(monkeypatch):
     assert at.session_state["train.w.model"] == "cdcgan"  # the default model is the conditional one
     for name, value in (("batch_size", 8), ("width", 8)):
         at.number_input(key=f"train.w.{name}").set_value(value)
+    at.run()
+    assert t("train.real_fake_wait") not in [c.value for c in at.caption]  # the pair's panel is closed: not drawn
+    at.session_state[REAL_FAKE_OPEN] = True  # the learner opens it
     at.run()
     assert t("train.real_fake_wait") in [c.value for c in at.caption]
     at.selectbox(key="train.draw").set_value(7).run()

@@ -25,19 +25,23 @@ CANVAS_PX = 280   # 10 canvas pixels per MNIST pixel
 STROKE_PX = 22    # about MNIST's stroke width (2-3 of its 28 pixels) at that scale
 SOURCE = "train.fool.source"
 GUESSES = "train.fool.guesses"  # {drawing digest: the classifier's guess}: one forward pass per drawing
+OPEN = "train.fool.open"  # the expander's state: True while it is open
 
 
 def fool_panel(sess: TrainSession) -> None:
     """The expander under "real next to fake", while the run trains on MNIST: the canvas draws digits."""
     if getattr(sess, "data_kind", "digits") != "digits" or tuple(sess.data.shape[1:]) != (1, 28, 28):
         return
-    with st.expander(t("train.fool.title")):
+    # The expander tracks whether it is open (a rerun when it opens or closes): the canvas and its widgets are
+    # drawn either way, so a drawing survives closing it, but D's verdict only ticks while someone looks.
+    panel = st.expander(t("train.fool.title"), key=OPEN, on_change="rerun")
+    with panel:
         st.caption(t("train.fool.intro"))
         left, right = st.columns(2)
         with left:
             digit = _your_digit()
         with right:
-            _verdict_fragment(sess, digit)
+            _verdict_fragment(sess, digit, live=bool(panel.open))
 
 
 def _canvas_component():
@@ -81,9 +85,10 @@ def _your_digit() -> np.ndarray | None:
         return None
 
 
-def _verdict_fragment(sess: TrainSession, digit: np.ndarray | None) -> None:
-    """Redrawn with the curves' clock while a run is on: D's verdict changes as D trains."""
-    @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
+def _verdict_fragment(sess: TrainSession, digit: np.ndarray | None, live: bool) -> None:
+    """Redrawn with the curves' clock while a run is on and the panel is open (live): D's verdict changes as D
+    trains. A closed panel costs the server no reruns, which a class of 30 pays for every open page."""
+    @st.fragment(run_every=CHART_INTERVAL_S if sess.running and live else None)
     def _verdict():
         if digit is None:
             st.caption(t("train.fool.wait"))

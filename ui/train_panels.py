@@ -152,6 +152,9 @@ def _draw_live(sess: TrainSession) -> None:
 
 
 DRAW_KEY = "train.draw"
+# The "real next to fake" expander's state (True while open). Closed, it draws nothing and its fragment does not
+# tick: in a class of 30 that is a rerun every CHART_INTERVAL_S less for each page that never opened it.
+REAL_FAKE_OPEN = "train.real_fake_open"
 
 
 def _digit_picker(sess: TrainSession) -> None:
@@ -172,8 +175,11 @@ def _digit_picker(sess: TrainSession) -> None:
 def real_fake_panel(sess: TrainSession, watch=None) -> None:
     """A real MNIST batch beside the newest fakes, grids of the same size: D's two inputs, side by side.
     The real digits are indexed from the shared MNIST tensor (the fakes' digits, for a conditional
-    model); redrawn with the curves' clock, no training work. watch: as in live_panel."""
-    with st.expander(t("train.real_fake_title")):
+    model); redrawn with the curves' clock while the expander is open, no training work. watch: as in live_panel."""
+    panel = st.expander(t("train.real_fake_title"), key=REAL_FAKE_OPEN, on_change="rerun")
+    if not panel.open:  # closed: nothing to draw, and no fragment ticking for it (opening it reruns the page)
+        return
+    with panel:
         @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
         def _pair():
             if watch and not watch():  # the class run ended: nothing of the teacher's next run
