@@ -129,8 +129,8 @@ def _watching_script():
 
 def test_closed_panels_do_not_tick(monkeypatch):
     """Every open page of a class reruns each ticking fragment on the server: a panel nobody opened must not
-    tick. "Real next to fake" closed draws nothing; "fool the discriminator" closed keeps its canvas but its
-    verdict does not tick. Opened, both tick with the curves while the run trains."""
+    tick. "Real next to fake" closed draws nothing; "fool the discriminator" closed keeps its canvas but draws no
+    verdict (no clock, no pass of D). Opened, both tick with the curves while the run trains."""
     import streamlit as st
 
     from ui.fool_panel import OPEN as FOOL_OPEN
@@ -149,7 +149,7 @@ def test_closed_panels_do_not_tick(monkeypatch):
     try:
         run = teacher.session_state["train.session"]
         assert run.running and made["_curves"] == CHART_INTERVAL_S
-        assert "_pair" not in made and made["_verdict"] is None
+        assert "_pair" not in made and "_verdict" not in made
         teacher.session_state[REAL_FAKE_OPEN] = teacher.session_state[FOOL_OPEN] = True
         made.clear()
         teacher.run()
@@ -158,7 +158,7 @@ def test_closed_panels_do_not_tick(monkeypatch):
         teacher.session_state[REAL_FAKE_OPEN] = teacher.session_state[FOOL_OPEN] = False
         made.clear()
         teacher.run()
-        assert "_pair" not in made and made["_verdict"] is None
+        assert "_pair" not in made and "_verdict" not in made
     finally:
         teacher.session_state["train.session"].pause()
 

@@ -157,6 +157,7 @@ def png(image: Image.Image) -> bytes:
 def test_training_page_upload_shows_the_guess_then_ds_score(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
+    from ui.fool_panel import OPEN as FOOL_OPEN
     from ui.i18n import t
     from ui.train_session import TrainSession
     monkeypatch.setattr(TrainSession, "score_every_s", 1e9)
@@ -169,6 +170,7 @@ def test_training_page_upload_shows_the_guess_then_ds_score(monkeypatch):
     assert not at.exception, [e.value for e in at.exception]
     for name, value in (("batch_size", 8), ("width", 8)):
         at.number_input(key=f"train.w.{name}").set_value(value)
+    at.session_state[FOOL_OPEN] = True  # the learner opens the panel
     at.radio(key="train.fool.source").set_value("upload").run()
     assert t("train.fool.wait") in [c.value for c in at.caption]
     at.file_uploader(key="train.fool.upload").set_value(("seven.png", png(digit), "image/png")).run()
@@ -190,6 +192,17 @@ def test_training_page_upload_shows_the_guess_then_ds_score(monkeypatch):
              fake=f"{verdict['fake_mean']:.0%}") in [c.value for c in at.caption]
     assert t("train.fool.d_digit", digit=verdict["d_digit"], confidence=f"{verdict['d_digit_confidence']:.0%}") in \
         [c.value for c in at.caption]  # the default model is the AC-GAN
+
+    # closed, the panel keeps the picture but asks neither D nor the classifier
+    asked = []
+    monkeypatch.setattr(TrainSession, "judge_drawing", lambda self, d: asked.append(d))
+    at.session_state[FOOL_OPEN] = False
+    at.run()
+    assert not at.exception and not asked and t("train.fool.classifier") not in [m.label for m in at.metric]
+    assert at.file_uploader(key="train.fool.upload").value is not None
+    at.session_state[FOOL_OPEN] = True
+    at.run()
+    assert len(asked) == 1 and t("train.fool.classifier") in [m.label for m in at.metric]
 
     at.file_uploader(key="train.fool.upload").set_value(("notes.png", b"not a picture" * 20, "image/png")).run()
     assert any(e.value.startswith(t("train.fool.bad_upload", name="notes.png", error="")) for e in at.error)

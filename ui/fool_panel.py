@@ -33,15 +33,16 @@ def fool_panel(sess: TrainSession) -> None:
     if getattr(sess, "data_kind", "digits") != "digits" or tuple(sess.data.shape[1:]) != (1, 28, 28):
         return
     # The expander tracks whether it is open (a rerun when it opens or closes): the canvas and its widgets are
-    # drawn either way, so a drawing survives closing it, but D's verdict only ticks while someone looks.
+    # drawn either way, so a drawing survives closing it, but D is asked for its verdict only while someone looks.
     panel = st.expander(t("train.fool.title"), key=OPEN, on_change="rerun")
     with panel:
         st.caption(t("train.fool.intro"))
         left, right = st.columns(2)
         with left:
             digit = _your_digit()
-        with right:
-            _verdict_fragment(sess, digit, live=bool(panel.open))
+        if panel.open:
+            with right:
+                _verdict_fragment(sess, digit)
 
 
 def _canvas_component():
@@ -85,10 +86,11 @@ def _your_digit() -> np.ndarray | None:
         return None
 
 
-def _verdict_fragment(sess: TrainSession, digit: np.ndarray | None, live: bool) -> None:
-    """Redrawn with the curves' clock while a run is on and the panel is open (live): D's verdict changes as D
-    trains. A closed panel costs the server no reruns, which a class of 30 pays for every open page."""
-    @st.fragment(run_every=CHART_INTERVAL_S if sess.running and live else None)
+def _verdict_fragment(sess: TrainSession, digit: np.ndarray | None) -> None:
+    """Redrawn with the curves' clock while a run is on: D's verdict changes as D trains. Drawn only while the
+    panel is open: a closed one costs the server no reruns and no pass of D, which a class of 30 pays for every
+    open page."""
+    @st.fragment(run_every=CHART_INTERVAL_S if sess.running else None)
     def _verdict():
         if digit is None:
             st.caption(t("train.fool.wait"))

@@ -436,7 +436,7 @@ class TrainSession:
         tr.fixed_labels = labels
         if not self.running and not self.error and self._lock.acquire(blocking=False):
             try:
-                self._compute(tr.snapshot)  # same step: replaces the newest snapshot
+                self._compute(self._snapshot)  # same step: replaces the newest snapshot
             finally:
                 self._lock.release()
 
@@ -505,6 +505,12 @@ class TrainSession:
         watching the teacher's run) may catch one column a step ahead of the others."""
         n = min(len(v) for v in self.columns.values())
         return {k: np.asarray(v[:n], dtype=float) for k, v in self.columns.items()}
+
+    @property
+    def snapshot_seconds(self) -> float:
+        """The trainer's training seconds at its newest snapshot (the grid shows G as it was then, up to
+        snapshot_every_s of training before now)."""
+        return self._snapshot_at
 
     def latest_snapshot(self) -> tuple[int, np.ndarray] | None:
         """(step, uint8 (64,28,28)) of the newest snapshot (G on the fixed noise). Read once: a class

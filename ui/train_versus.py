@@ -50,7 +50,7 @@ def _draw(sess: TrainSession) -> None:
              caption=t("versus.vae_caption", seconds=f"{rival.elapsed:.1f}", step=rival.snapshots[-1][0]))
     c2.image(make_grid(tr.snapshots[-1][1], nrow=8), width="stretch", clamp=True,
              caption=t("versus.gan_caption", model=t(registry.get(tr.cfg.model).locale_key),
-                       seconds=f"{tr.elapsed:.1f}", step=tr.snapshots[-1][0]))
+                       seconds=f"{sess.snapshot_seconds:.1f}", step=tr.snapshots[-1][0]))
     report = _measure(sess)
     if report is None:
         return
