@@ -11,10 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from . import registry
-from .config import BOUNDS, CHOICES, TYPES, ConfigError, TrainConfig, check
+from .config import BOUNDS, CHOICES, STYLE_LR, TYPES, ConfigError, TrainConfig, check
 from .datasets import NAMES as DATASET_NAMES
 from .messages import GanError, Message
-from .style import DEFAULT_LR
 
 # The preset's numbers `train` takes as flags (--z-dim ...): each checked against BOUNDS, typed as in
 # TrainConfig, and passed on as an override of the model's preset.
@@ -399,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--init", choices=["content", "noise", "adain"], default="content", help="Gatys: start image")
     y.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
     y.add_argument("--lr", type=float, help="Gatys: step size (default: %s)" % ", ".join(
-        f"{v:g} for {k}" for k, v in DEFAULT_LR.items()))
+        f"{v:g} for {k}" for k, v in STYLE_LR.items()))
     y.add_argument("--content-weight", type=float, default=1.0)
     y.add_argument("--style-weight", type=float, default=1e5)
     y.add_argument("--tv-weight", type=float, default=10.0)

@@ -119,6 +119,9 @@ class TrainConfig:
 
 
 TYPES = {f.name: type(f.default) for f in fields(TrainConfig)}
+# Style transfer's step size per optimizer when none is given (gan_core.style.StyleJob, the CLI's --lr help): L-BFGS's
+# step scale is relative to its own curvature estimate; Adam's is in pixels in [0, 1].
+STYLE_LR = {"lbfgs": 1.0, "adam": 0.02}
 MAX_JSON_BYTES = 64 * 1024  # a run config is ~1 KB; anything this big is not one
 
 # (low, high), both allowed, for every number a person may set. The app's widgets use these as

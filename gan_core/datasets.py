@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .data import DataFilesMissing, load_mnist, square_array
+# gan_core.data (torch) is imported where a dataset is read: the CLI's parser lists NAMES without torch.
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -34,7 +34,13 @@ class DatasetSpec:
         return f"data.source.{self.name}"
 
 
+def _mnist() -> tuple[np.ndarray, np.ndarray]:
+    from .data import load_mnist
+    return load_mnist("train")
+
+
 def _fashion() -> tuple[np.ndarray, np.ndarray]:
+    from .data import DataFilesMissing
     path = DATA_DIR / "fashion-mnist" / "train.npz"
     if not path.exists():
         raise DataFilesMissing("data.dataset_missing", name="fashion", path=str(path),
@@ -44,6 +50,7 @@ def _fashion() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _emoji() -> tuple[np.ndarray, None]:
+    from .data import DataFilesMissing
     path = DATA_DIR / "emoji" / "emoji-64.png"
     if not path.exists():
         raise DataFilesMissing("data.dataset_missing", name="demo", path=str(path), script="scripts/make_demo_emoji.py")
@@ -57,7 +64,7 @@ def _emoji() -> tuple[np.ndarray, None]:
 
 DATASETS = {d.name: d for d in (
     DatasetSpec("mnist", "digits", 28, 1, "MNIST 60k training images (Y. LeCun and C. Cortes, CC BY-SA 3.0)",
-                lambda: load_mnist("train"), "cc-by-sa-3.0"),
+                _mnist, "cc-by-sa-3.0"),
     DatasetSpec("fashion", "images", 28, 1, "Fashion-MNIST, a balanced 10k subset of the training set "
                 "(Zalando SE, MIT licence)", _fashion, "mit"),
     DatasetSpec("demo", "images", 64, 3, "562 Noto Color Emoji rendered at 64x64 (Google, Apache 2.0; "
@@ -74,6 +81,7 @@ def is_dataset(spec: str) -> bool:
 def load_dataset(name: str, size: int | None = None, channels: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(uint8 images (N, size, size[, 3]), labels or None) of a bundled dataset, at the size and colour asked
     (its own by default). Read-only arrays: cached once per process and shared."""
+    from .data import square_array
     d = DATASETS[name]
     images, labels = d.read()
     size, channels = size or d.size, channels or d.channels

@@ -9,6 +9,7 @@ written twice. What a person reads comes back as data or a GanError with a messa
     the digits  -> digit_labels()            what a conditional generator is asked to draw
     style       -> adain_image(), StyleJob (Gatys: advance in chunks, stop any time, keep the best)
 """
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,9 @@ def load_training_data(spec: str, img_size: int | None = None, channels: int | N
         if shard:
             images = cut(images, *shard)
     elif path.is_dir() or len(path.parts) > 1:  # a path: a missing folder says so (load_image_folder)
-        folder = load_image_folder(spec, size=size, channels=channels, shard=shard)
+        with warnings.catch_warnings():  # the note below says it, in the front end's language
+            warnings.filterwarnings("ignore", r"skipped \d+ unreadable", UserWarning)
+            folder = load_image_folder(spec, size=size, channels=channels, shard=shard)
         images, skipped = folder.tensor, folder.skipped
     else:  # a bare word that names nothing: list what it could have been
         from .data import DataError

@@ -8,11 +8,6 @@ key "model.<name>").
 from dataclasses import dataclass
 
 from .messages import GanError
-from .models import (DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
-                     FaceExerciseDiscriminator, FaceExerciseGenerator, MLPDiscriminator, MLPGenerator,
-                     SlidesDiscriminator, SlidesGenerator)
-from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
-from .vae import VAEDecoder, VAEEncoder
 
 FRONT_ENDS = ("cli", "train", "arch")  # the command line, the training page, the Architectures page
 
@@ -89,16 +84,21 @@ class ModelSpec:
         return BUILDERS[self.family](cfg, channels, img_size, self.loss)
 
 
+# Each builder imports its classes when it builds: the CLI's parser reads SPECS (its --model choices, its help)
+# without importing torch, which takes seconds on a 2-core laptop.
 def _mlp(cfg, channels, img_size, loss):
+    from .models import MLPDiscriminator, MLPGenerator
     return (MLPGenerator(cfg.z_dim, cfg.width, img_size, channels, cfg.dropout),
             MLPDiscriminator(cfg.width, img_size, channels, cfg.dropout))
 
 
 def _slides(cfg, channels, img_size, loss):
+    from .models import SlidesDiscriminator, SlidesGenerator
     return SlidesGenerator(cfg.z_dim, cfg.width), SlidesDiscriminator(cfg.width)
 
 
 def _dcgan(cfg, channels, img_size, loss):
+    from .models import DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64
     # "auto": a WGAN critic has no batch norm, as WGAN-GP's must not (its penalty is per sample); a preset may say
     # otherwise (the clipped WGAN's critic has it, as the WGAN paper's DCGAN critic did).
     norm = cfg.d_norm if cfg.d_norm != "auto" else "batch" if loss == "bce" else "none"
@@ -111,16 +111,19 @@ def _dcgan(cfg, channels, img_size, loss):
 
 
 def _face(cfg, channels, img_size, loss):
+    from .models import FaceExerciseDiscriminator, FaceExerciseGenerator
     # G's dropout is lighter: it only adds noise there, while D's must stop it memorising the faces.
     return (FaceExerciseGenerator(cfg.z_dim, cfg.width, channels, img_size, cfg.dropout / 3),
             FaceExerciseDiscriminator(cfg.width, channels, img_size, dropout=cfg.dropout))
 
 
 def _vae(cfg, channels, img_size, loss):
+    from .vae import VAEDecoder, VAEEncoder
     return VAEDecoder(cfg.z_dim, cfg.width, channels), VAEEncoder(cfg.z_dim, cfg.width, channels)
 
 
 def _progressive(cfg, channels, img_size, loss):
+    from .progressive import ProgressiveDiscriminator, ProgressiveGenerator
     # D's dense layer (d_hidden) as ProGAN's D ends; G's (g_hidden) is DCGAN's, not ProGAN's: not here
     return ProgressiveGenerator(cfg.z_dim, cfg.width, channels), ProgressiveDiscriminator(cfg.width, channels, cfg.d_hidden)
 

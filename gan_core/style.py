@@ -24,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+from .config import STYLE_LR
 from .device import fast_dtype
 from .messages import GanError, Message
 
@@ -237,7 +238,7 @@ class GatysConfig:
     tv_weight: float = 10.0
     init: str = "content"  # content | noise | adain
     optimizer: str = "lbfgs"  # lbfgs | adam
-    lr: float | None = None  # None: the optimizer's default (DEFAULT_LR)
+    lr: float | None = None  # None: the optimizer's default (config.STYLE_LR)
     history: int = 100  # L-BFGS curvature pairs kept (capped so they take <= ~160 MB at large sizes)
     seed: int = 0
     precision: str = "auto"  # auto (bf16 where native) | fp32 | bf16
@@ -250,11 +251,9 @@ class GatysConfig:
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
         if self.lr is None:
-            self.lr = DEFAULT_LR[self.optimizer]
+            self.lr = STYLE_LR[self.optimizer]
 
 
-# L-BFGS's step scale is relative to its own curvature estimate; Adam's is in pixels in [0, 1].
-DEFAULT_LR = {"lbfgs": 1.0, "adam": 0.02}
 
 
 def resolve_amp(precision: str, device) -> torch.dtype | None:

@@ -1,4 +1,6 @@
-"""The CLI end to end, in a subprocess as a person would run it."""
+"""The CLI end to end: the first run, the refusals and a diverging run in a subprocess as a person runs it, the
+rest through the same entry point in this process (gan_devkit.cli_run: a fresh interpreter costs seconds of
+importing torch)."""
 import json
 
 import numpy as np
@@ -14,7 +16,7 @@ from gan_devkit.cli_run import cli
 def trained(root, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
     r = cli("train", "--model", "mlp", "--steps", 30, "--batch-size", 32, "--width", 64, "--seed", 1,
-            "--out", out, cwd=root)
+            "--out", out, cwd=root, fresh=True)
     return out, json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -71,8 +73,10 @@ def test_resume_continues(trained, root, tmp_path):
 
 
 def test_clear_errors(root, tmp_path):
-    r = cli("sample", tmp_path / "nope", "--out", tmp_path / "x.png", cwd=root, check=False)
+    r = cli("sample", tmp_path / "nope", "--out", tmp_path / "x.png", cwd=root, check=False, fresh=True)
     assert r.returncode != 0 and "error:" in r.stderr and "Traceback" not in r.stderr
+    here = cli("sample", tmp_path / "nope", "--out", tmp_path / "x.png", cwd=root, check=False)
+    assert (here.returncode, here.stdout, here.stderr) == (r.returncode, r.stdout, r.stderr)  # the runner is faithful
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "config.json").write_text('{"architecture": "MLPGenerator"}')
     (tmp_path / "bad" / "model.safetensors").write_bytes(b"garbage")
@@ -80,6 +84,9 @@ def test_clear_errors(root, tmp_path):
     assert r.returncode != 0 and "corrupt" in r.stderr and "Traceback" not in r.stderr
     r = cli("train", "--out", tmp_path / "o", cwd=root, check=False)
     assert r.returncode != 0 and "--steps" in r.stderr
+    r = cli("train", "--steps", "many", "--out", tmp_path / "o", cwd=root, check=False, fresh=True)  # argparse's own
+    here = cli("train", "--steps", "many", "--out", tmp_path / "o", cwd=root, check=False)
+    assert r.returncode == here.returncode == 2 and r.stderr == here.stderr and "invalid int value: 'many'" in r.stderr
     r = cli("train", "--steps", 3, "--ema", 1.5, "--out", tmp_path / "o", cwd=root, check=False)
     assert r.returncode != 0 and "--ema: 'ema' = 1.5 is outside the allowed range" in r.stderr and "Traceback" not in r.stderr
     r = cli("train", "--steps", 3, "--n-critic", 0, "--out", tmp_path / "o", cwd=root, check=False)  # the one bounds table
@@ -94,7 +101,7 @@ def test_train_on_image_folder_with_bad_file(root, tmp_path):
     r = cli("train", "--model", "wgan-gp", "--data", tmp_path / "imgs", "--img-size", 64, "--steps", 2,
             "--batch-size", 4, "--width", 4, "--n-critic", 1, "--bf16", "--channels-last", "--out", tmp_path / "face",
             cwd=root)
-    assert "skipped 1 unreadable" in r.stderr
+    assert "skipped 1 unreadable" in r.stderr and "Warning" not in r.stderr  # one line, not Python's warning too
     config = torch.load(tmp_path / "face" / "trainer_state.pt", weights_only=True)["config"]
     assert config["bf16"] is True and config["channels_last"] is True  # the fast CPU recipe, kept on --resume
     summary = json.loads(r.stdout.strip().splitlines()[-1])
@@ -105,7 +112,7 @@ def test_train_on_image_folder_with_bad_file(root, tmp_path):
 
 def test_nan_run_exits_with_message(root, tmp_path):
     r = cli("train", "--model", "mlp", "--steps", 200, "--lr-d", "1e9", "--lr-g", "1e9", "--batch-size", 16,
-            "--out", tmp_path / "nan", cwd=root, check=False)
+            "--out", tmp_path / "nan", cwd=root, check=False, fresh=True)
     assert r.returncode != 0
     assert "diverged" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "nan" / "trainer_state.pt").exists()
@@ -175,3 +182,17 @@ def test_equalized_lr_flag_reaches_the_run_and_a_wrong_choice_is_refused(root, t
     assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["equalized_lr"] == "both"
     r = cli("train", "--model", "dcgan", "--equalized-lr", "g", "--steps", 2, "--out", tmp_path / "no", cwd=root, check=False)
     assert r.returncode != 0 and "equalized-lr" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_parser_answers_without_importing_torch(root):
+    """`--help` and a mistyped flag answer in a third of a second: the parser reads the registries, which import
+    torch (seconds on a 2-core laptop) only when a command builds a model or reads data."""
+    import subprocess
+    import sys
+    probe = ("import sys\nfrom gan_core.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in ('torch', 'huggingface_hub', 'gan_core.models', 'gan_core.data') if m in sys.modules))")
+    for argv in (["--help"], ["train", "--help"], ["stylize", "--help"], ["train", "--steps", "many", "--out", "x"]):
+        r = subprocess.run([sys.executable, "-c", probe, *argv], cwd=root, capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip().splitlines()[-1] == "[]", (argv, r.stdout[-300:], r.stderr[-300:])
+    assert "0.02 for adam" in subprocess.run([sys.executable, "-m", "gan_core", "stylize", "--help"], cwd=root,
+                                             capture_output=True, text=True, timeout=60).stdout
