@@ -2,6 +2,8 @@
 rest through the same entry point in this process (gan_devkit.cli_run: a fresh interpreter costs seconds of
 importing torch)."""
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -187,8 +189,6 @@ def test_equalized_lr_flag_reaches_the_run_and_a_wrong_choice_is_refused(root, t
 def test_the_parser_answers_without_importing_torch(root):
     """`--help` and a mistyped flag answer in a third of a second: the parser reads the registries, which import
     torch (seconds on a 2-core laptop) only when a command builds a model or reads data."""
-    import subprocess
-    import sys
     probe = ("import sys\nfrom gan_core.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
              "print(sorted(m for m in ('torch', 'huggingface_hub', 'gan_core.models', 'gan_core.data') if m in sys.modules))")
     for argv in (["--help"], ["train", "--help"], ["stylize", "--help"], ["train", "--steps", "many", "--out", "x"]):

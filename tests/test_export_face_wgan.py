@@ -8,6 +8,7 @@ from PIL import Image
 
 from gan_core.config import TrainConfig
 from gan_core.hub import load_model
+from gan_devkit.cli_run import cli
 
 
 def test_export_writes_generator_and_card(root, tmp_path):
@@ -17,9 +18,8 @@ def test_export_writes_generator_and_card(root, tmp_path):
     for i in range(6):
         Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(faces / f"{i}.png")
     run, out = tmp_path / "run", tmp_path / "ckpt"
-    subprocess.run([sys.executable, "-m", "gan_core", "train", "--model", "wgan-gp", "--data", faces, "--img-size", "64",
-                    "--steps", "2", "--batch-size", "4", "--width", "4", "--n-critic", "1", "--ema", "0.9", "--beta1", "0.25",
-                    "--channels-last", "--out", run], cwd=root, check=True, capture_output=True, timeout=300)
+    cli("train", "--model", "wgan-gp", "--data", faces, "--img-size", "64", "--steps", "2", "--batch-size", "4", "--width", "4",
+        "--n-critic", "1", "--ema", "0.9", "--beta1", "0.25", "--channels-last", "--out", run, cwd=root)
     fid = tmp_path / "fid.json"
     fid.write_text(json.dumps({"n": 300, "reference": "ref", "fid": {"dcgan": 52.9, "wgan-gp": 99.0},
                               "precision": {"dcgan": 0.7, "wgan-gp": 0.38}, "recall": {"dcgan": 0.79, "wgan-gp": 0.05}}))
