@@ -254,8 +254,6 @@ class GatysConfig:
             self.lr = STYLE_LR[self.optimizer]
 
 
-
-
 def resolve_amp(precision: str, device) -> torch.dtype | None:
     if precision == "auto":
         return fast_dtype(device)
