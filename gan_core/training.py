@@ -152,6 +152,7 @@ class Trainer:
         self.elapsed = 0.0           # seconds spent inside step()
         self.history: list[dict] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.snapshot_elapsed = 0.0  # training seconds at the newest snapshot (it shows G as it was then)
         self.error: Message | None = None  # set when a loss turns NaN/inf; the run stops
         self._recent_d = deque(maxlen=cfg.balance_window)
         self._recent_g = deque(maxlen=cfg.balance_window)
@@ -307,6 +308,7 @@ class Trainer:
     def snapshot(self) -> None:
         """The fixed samples now; a second snapshot at the same step (new labels) replaces the first."""
         frame = (self.iteration, to_uint8(self.fixed_samples()))
+        self.snapshot_elapsed = self.elapsed
         if self.snapshots and self.snapshots[-1][0] == self.iteration:
             self.snapshots[-1] = frame
             return

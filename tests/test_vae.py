@@ -234,22 +234,34 @@ def test_page_races_a_vae_beside_the_gan_and_measures_both(fast_ticks):
 
 def test_page_gan_caption_gives_the_seconds_of_its_snapshot(fast_ticks, monkeypatch):
     """While a run trains the grid shows G as it was at its last snapshot: the caption's seconds are the
-    snapshot's, not the trainer's now (up to snapshot_every_s later)."""
-    monkeypatch.setattr(TrainSession, "snapshot_every_s", 1e9)  # no new snapshot while running
+    snapshot's, not the trainer's now (up to snapshot_every_s later), whichever took it: the session's clock
+    or the trainer's own every snapshot_every steps."""
+    monkeypatch.setattr(TrainSession, "snapshot_every_s", 1e9)  # the session's clock takes none while running
+    taken, snapshot = {}, Trainer.snapshot  # (trainer, step) -> its training seconds when the snapshot was taken
+
+    def spy(self):
+        snapshot(self)
+        taken[id(self), self.iteration] = self.elapsed
+    monkeypatch.setattr(Trainer, "snapshot", spy)
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     at.selectbox(key="train.w.model").set_value("mlp").run()
     at.number_input(key="train.w.batch_size").set_value(16).run()
     at.toggle(key="train.versus").set_value(True).run()
     at.button(key="train.step").click().run()
     s = at.session_state["train.session"]
+    s.trainer.cfg.snapshot_every = 3  # the trainer's own snapshots, then none
     s.start()
     try:
+        while s.trainer.elapsed < 0.25:
+            assert s.tick() > 0
+        s.trainer.cfg.snapshot_every = 10**6
         while s.trainer.elapsed - s.snapshot_seconds < 0.3:
             assert s.tick() > 0
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        step, then = s.trainer.snapshots[-1][0], s.snapshot_seconds
-        assert step == 1 and s.trainer.iteration > step and f"{s.trainer.elapsed:.1f}" != f"{then:.1f}"
+        step, then = s.trainer.snapshots[-1][0], taken[id(s.trainer), s.trainer.snapshots[-1][0]]
+        assert step % 3 == 0 and then >= 0.2 and s.trainer.iteration > step and f"{s.trainer.elapsed:.1f}" != f"{then:.1f}"
+        assert s.snapshot_seconds == then
         gan = [img.captions[0] for img in at.image if img.captions and img.captions[0].startswith("FNN GAN")]
         from ui.i18n import t
         assert gan == [t("versus.gan_caption", model=t("model.mlp"), seconds=f"{then:.1f}", step=step)]

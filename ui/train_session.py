@@ -123,7 +123,6 @@ class TrainSession:
         self._sec_per_step: float | None = None
         self._warmup = True
         self._score_s = 0.0                         # last cost of a mode-collapse reading
-        self._snapshot_at = 0.0                     # the trainer's training seconds at its last snapshot
         self.tick_walls: deque = deque(maxlen=200)
         self.wall = 0.0                             # wall seconds spent in tick()
         self.columns = {k: [] for k in METRIC_KEYS}
@@ -349,7 +348,7 @@ class TrainSession:
             self.error = Message("train.diverged_limit", {"step": m["step"], "d_loss": m["d_loss"],
                                                           "g_loss": m["g_loss"], "limit": self.loss_limit})
         elif self._snapshot_stale() and (not self.running or self.capped or not tr.snapshots
-                                         or tr.elapsed - self._snapshot_at >= self.snapshot_every_s):
+                                         or tr.elapsed - tr.snapshot_elapsed >= self.snapshot_every_s):
             self._snapshot()  # a Step, the run's last step, or snapshot_every_s of training since the last
         return self.error is None
 
@@ -359,7 +358,6 @@ class TrainSession:
 
     def _snapshot(self) -> None:
         self.trainer.snapshot()
-        self._snapshot_at = self.trainer.elapsed
 
     def _failed(self, e: Exception) -> None:
         self.error = as_message(e) if isinstance(e, GanError) else Message(
@@ -510,7 +508,8 @@ class TrainSession:
     def snapshot_seconds(self) -> float:
         """The trainer's training seconds at its newest snapshot (the grid shows G as it was then, up to
         snapshot_every_s of training before now)."""
-        return self._snapshot_at
+        tr = self.trainer
+        return tr.snapshot_elapsed if tr is not None else 0.0
 
     def latest_snapshot(self) -> tuple[int, np.ndarray] | None:
         """(step, uint8 (64,28,28)) of the newest snapshot (G on the fixed noise). Read once: a class
