@@ -151,7 +151,7 @@ class TrainSession:
                                                              self.snapshot_budget_bytes // per_snapshot)))
             self.trainer = Trainer(cfg, self.data, self.device, labels=labels)
             self.trainer.fixed_labels = self._draw_labels(self.trainer)
-            self._snapshot()  # step 0: the timeline and GIF start from pure noise
+            self.trainer.snapshot()  # step 0: the timeline and GIF start from pure noise
             self._start_rival()
             self._last_score = time.perf_counter()  # first reading after score_every_s, not in tick one
         return self.trainer
@@ -180,7 +180,7 @@ class TrainSession:
         self._leave()
         with self._lock:
             if self._snapshot_stale():
-                self._compute(self._snapshot)
+                self._compute(self.trainer.snapshot)
 
     def set_shared(self, on: bool) -> None:
         """Sharing as the class run (ui.classroom) takes this run out of the seats: the whole class
@@ -296,7 +296,7 @@ class TrainSession:
             if self.admission.turn_over(self):
                 self.running, self.notice = False, "turn_over"
                 if self._snapshot_stale():
-                    self._snapshot()
+                    self.trainer.snapshot()
                 self.admission.leave(self)
                 return 0
         t0 = time.perf_counter()
@@ -349,15 +349,12 @@ class TrainSession:
                                                           "g_loss": m["g_loss"], "limit": self.loss_limit})
         elif self._snapshot_stale() and (not self.running or self.capped or not tr.snapshots
                                          or tr.elapsed - tr.snapshot_elapsed >= self.snapshot_every_s):
-            self._snapshot()  # a Step, the run's last step, or snapshot_every_s of training since the last
+            self.trainer.snapshot()  # a Step, the run's last step, or snapshot_every_s of training since the last
         return self.error is None
 
     def _snapshot_stale(self) -> bool:
         tr = self.trainer
         return tr is not None and tr.error is None and (not tr.snapshots or tr.snapshots[-1][0] != tr.iteration)
-
-    def _snapshot(self) -> None:
-        self.trainer.snapshot()
 
     def _failed(self, e: Exception) -> None:
         self.error = as_message(e) if isinstance(e, GanError) else Message(
@@ -434,7 +431,7 @@ class TrainSession:
         tr.fixed_labels = labels
         if not self.running and not self.error and self._lock.acquire(blocking=False):
             try:
-                self._compute(self._snapshot)  # same step: replaces the newest snapshot
+                self._compute(tr.snapshot)  # same step: replaces the newest snapshot
             finally:
                 self._lock.release()
 
