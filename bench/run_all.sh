@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=artifacts/bench
 mkdir -p "$out"
 benches=(bench_toy2d bench_train_speed bench_switch bench_time_to_digits bench_minute bench_step_flops bench_train_page bench_latent bench_style
-         bench_cold_start bench_concurrency bench_classroom bench_lone_after_class bench_ddp bench_image_models bench_vae_vs_gan bench_slides
+         bench_cold_start bench_concurrency bench_classroom bench_lone_after_class bench_ddp bench_image_models bench_vae_vs_gan bench_page_race bench_slides
          mutation_score)  # mutation testing of the engine core, ~10 min (docs/testing.md)
 for b in "${benches[@]}"; do
   [ $# -gt 0 ] && [[ "$b" != *"$1"* ]] && continue

@@ -15,6 +15,11 @@ The policy, measured on 2-core machines (numbers in docs/performance.md):
    Users queue in turn, first come first served. Once there are two compute threads, each frees its
    OpenMP team after every call, so that at most the teams of the calls running now exist; and once
    the threads rest, the idle sweeper ends them (retire_threads), the next call starting one afresh.
+   Alone is not always alone: a classroom laptop runs the browser on the same cores. A call on all
+   intra-op threads whose own thread waited for a CPU for over a quarter of its time (Linux's run-queue
+   clock) was starved, each op's barrier waiting for a descheduled worker; the calls of the next ten
+   seconds then run on one thread too, after which all of them are tried again. Measured in Chromium
+   on 2 cores, the VAE racing the digit GAN: two threads made 0.1-1.1 s GAN steps, one makes ~0.1 s.
 3. Tiny networks (the 2-D toy GAN) run on one thread wherever they run: `one_thread()`.
 
     runtime = ComputeRuntime(workers=2)       # the app: one per server process (st.cache_resource)
@@ -36,8 +41,12 @@ class ComputeRuntime:
     A user's calls never overlap (each run() blocks its caller), so one user's objects are touched by
     one worker at a time; different users' calls may run at once on different workers."""
 
-    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute", workers: int = 1):
+    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute", workers: int = 1,
+                 starved_wait: float = 0.25, starved_hold_s: float = 10.0):  # see default_starved_wait
         self.active_window_s = active_window_s  # a user counts as sharing for this long after a call
+        self.starved_wait = starved_wait        # run-queue seconds per second of a call that make it starved
+        self.starved_hold_s = starved_hold_s    # how long calls then keep to one intra-op thread
+        self._starved_until = 0.0               # (monotonic) until then, one intra-op thread (see _judge)
         self.workers = max(1, int(workers))
         self._name = name
         self._executor: ThreadPoolExecutor | None = None
@@ -155,25 +164,42 @@ class ComputeRuntime:
         against a tick's half second): 45.9 vs 49.2 steps/s (bench/bench_lone_after_class.py)."""
         with self._lock:
             self._waiting -= 1
-            contended = self._waiting > 0 or self._active_users() > 1
-        self._fit_threads(contended)
+            contended = (self._waiting > 0 or self._active_users() > 1
+                         or time.monotonic() < self._starved_until)
+        threads = self._fit_threads(contended)
+        start = (time.perf_counter(), run_delay_s()) if threads > 1 else None
         try:
             return fn(*args, **kwargs)
         finally:
+            if start is not None:
+                self._judge(*start)
             if len(self._idents) > 1:  # another compute thread exists: leave no team behind (see _counted's doc)
                 release_thread_pool()
 
-    def _fit_threads(self, contended: bool) -> None:
+    def _judge(self, wall0: float, delay0: float | None) -> None:
+        """After a call on all intra-op threads: was it starved? Then one thread for starved_hold_s.
+
+        Starved = this thread was runnable but off a CPU for over starved_wait of the call (calls under
+        50 ms say too little). Measured in Chromium on 2 cores: healthy calls wait 0-0.2 s a second,
+        calls whose steps took 3-10x their time 0.4-0.7 s. A call that sleeps or waits on a lock is
+        not runnable, so it never counts as starved (process CPU time would mistake it for one)."""
+        wall = time.perf_counter() - wall0
+        delay = run_delay_s() if delay0 is not None else None
+        if delay is not None and wall >= 0.05 and delay - delay0 > self.starved_wait * wall:
+            self._starved_until = time.monotonic() + self.starved_hold_s
+
+    def _fit_threads(self, contended: bool) -> int:
         """One intra-op thread while others share the compute threads, all of them when alone.
 
         Each torch op on the CPU ends in an OpenMP barrier that waits for every worker thread. When
         several users' pages (and their browsers, on a classroom laptop) keep the cores busy, a
         worker is often descheduled and each of a step's ~100 barriers waits a scheduler slice:
         measured, four sessions on 2 cores made a 0.04 s step take 0.2-0.8 s. omp_set_num_threads
-        changes this thread only (torch.set_num_threads would also change every other thread's default)."""
+        changes this thread only (torch.set_num_threads would also change every other thread's default).
+        Returns the intra-op threads this call runs on (0 where there is no OpenMP to set)."""
         lib = _openmp()
         if lib is None:
-            return
+            return 0
         if getattr(self._local, "threads", None) is None:
             import torch
             self._local.threads = torch.get_num_threads()  # also runs torch's per-thread setup
@@ -184,6 +210,7 @@ class ComputeRuntime:
         if want != self._local.threads:
             lib.omp_set_num_threads(want)
             self._local.threads = want
+        return want
 
 
 def _mark_worker(idents: set) -> None:
@@ -211,6 +238,16 @@ def _openmp():
             except (OSError, AttributeError):
                 continue
     return None
+
+
+def run_delay_s() -> float | None:
+    """Seconds the calling thread has spent runnable but waiting for a CPU (Linux's per-thread
+    schedstat), or None where the kernel does not say (other systems, schedstats compiled out)."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def release_thread_pool() -> bool:
@@ -260,6 +297,20 @@ def default_workers(cpus: int, gpu: bool) -> int:
     if text.isdigit() and int(text) > 0:
         return int(text)
     return 1 if gpu else max(1, cpus)
+
+
+def default_starved_wait() -> float:
+    """Rule 2's starved threshold (run-queue seconds per second of a call). GAN_STARVED_WAIT overrides
+    0.25 with a number >= 0, or `off`: never starved (a server whose browsers are elsewhere, or the
+    baseline of bench/bench_page_race.py)."""
+    text = os.environ.get("GAN_STARVED_WAIT", "").strip().lower()
+    if text == "off":
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        return 0.25
+    return value if value >= 0 and math.isfinite(value) else 0.25
 
 
 # ---------------------------------------------------------------- memory back to the OS

@@ -2,6 +2,7 @@
 
 Each test owns its ComputeRuntime (public API only), so no test resets another's state."""
 import threading
+import time
 
 import pytest
 
@@ -293,6 +294,82 @@ def test_each_worker_takes_one_intra_op_thread_while_shared_and_all_alone():
         rt.shutdown()
 
 
+def _starving(clock: list, wait_s: float, wall_s: float = 0.06):
+    """A call of wall_s seconds whose thread was (by the fake run-queue clock) off a CPU for wait_s of them."""
+    def call():
+        time.sleep(wall_s)
+        clock[0] += wait_s
+    return call
+
+
+def test_a_starved_call_puts_the_calls_of_the_next_seconds_on_one_thread(monkeypatch):
+    """The browser on a classroom laptop holds a core: a call on all intra-op threads whose own thread
+    waited for a CPU over a quarter of its time was starved, and the next calls run on one thread until
+    the hold passes; then all threads are tried again."""
+    import torch
+    clock = [0.0]
+    monkeypatch.setattr(compute, "run_delay_s", lambda: clock[0])
+    rt = ComputeRuntime(starved_hold_s=0.6)
+    try:
+        full = rt.run(torch.get_num_threads)
+        if full == 1:
+            pytest.skip("a one-CPU machine has nothing to shrink")
+        rt.run(_starving(clock, 0.01))  # a sixth of its time off a CPU: a busy machine, not a starved call
+        assert rt.run(torch.get_num_threads) == full
+        rt.run(_starving(clock, 0.005, wall_s=0.01))  # half of 10 ms: too short a call to judge by
+        assert rt.run(torch.get_num_threads) == full
+        rt.run(_starving(clock, 0.03))  # half of its time
+        held = time.monotonic()
+        assert rt.run(torch.get_num_threads) == 1
+        time.sleep(0.3)
+        rt.run(_starving(clock, 0.05))  # on one thread: not judged, so the hold is not lengthened
+        time.sleep(max(0.0, held + 0.7 - time.monotonic()))
+        assert rt.run(torch.get_num_threads) == full, "the hold passed: all threads again"
+    finally:
+        rt.shutdown()
+
+
+def test_where_the_kernel_keeps_no_run_queue_clock_every_call_keeps_all_threads(monkeypatch):
+    import torch
+    monkeypatch.setattr(compute, "run_delay_s", lambda: None)
+    rt = ComputeRuntime()
+    try:
+        full = rt.run(torch.get_num_threads)
+        rt.run(time.sleep, 0.06)
+        assert rt.run(torch.get_num_threads) == full
+    finally:
+        rt.shutdown()
+
+
+@pytest.mark.skipif(compute.run_delay_s() is None, reason="no per-thread schedstat (Linux only)")
+def test_run_delay_counts_time_runnable_off_a_cpu_not_time_asleep():
+    """The clock the starved rule reads: asleep (a call waiting on a lock or a sleep) adds nothing, nor
+    does busy on a free CPU (it is not CPU time); busy beside more busy processes than CPUs adds the time
+    the scheduler kept this thread waiting."""
+    import os
+    import subprocess
+    import sys
+    def busy_for(seconds):
+        before, t0 = compute.run_delay_s(), time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            pass
+        return compute.run_delay_s() - before
+    before = compute.run_delay_s()
+    time.sleep(0.3)
+    asleep = compute.run_delay_s() - before
+    alone = busy_for(0.3)
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(2 * len(os.sched_getaffinity(0)))]
+    try:
+        time.sleep(0.3)  # the hogs start
+        crowded = busy_for(0.6)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    assert asleep < 0.05 and alone < 0.1 and crowded > 0.15, (asleep, alone, crowded)
+
+
 def test_default_workers(monkeypatch):
     monkeypatch.delenv("GAN_COMPUTE_WORKERS", raising=False)
     assert compute.default_workers(2, gpu=False) == 2
@@ -303,6 +380,32 @@ def test_default_workers(monkeypatch):
     for bad in ("0", "-1", "two", ""):
         monkeypatch.setenv("GAN_COMPUTE_WORKERS", bad)
         assert compute.default_workers(2, gpu=False) == 2
+
+
+def test_default_starved_wait(monkeypatch):
+    monkeypatch.delenv("GAN_STARVED_WAIT", raising=False)
+    assert compute.default_starved_wait() == 0.25
+    monkeypatch.setenv("GAN_STARVED_WAIT", "0.5")
+    assert compute.default_starved_wait() == 0.5
+    monkeypatch.setenv("GAN_STARVED_WAIT", " OFF ")
+    assert compute.default_starved_wait() == float("inf")
+    for bad in ("-1", "nan", "inf", "two", ""):
+        monkeypatch.setenv("GAN_STARVED_WAIT", bad)
+        assert compute.default_starved_wait() == 0.25
+
+
+def test_a_runtime_that_is_never_starved_keeps_all_threads(monkeypatch):
+    """GAN_STARVED_WAIT=off (the bench's baseline): however long a call waited for a CPU."""
+    import torch
+    clock = [0.0]
+    monkeypatch.setattr(compute, "run_delay_s", lambda: clock[0])
+    rt = ComputeRuntime(starved_wait=float("inf"))
+    try:
+        full = rt.run(torch.get_num_threads)
+        rt.run(_starving(clock, 1.0))
+        assert rt.run(torch.get_num_threads) == full
+    finally:
+        rt.shutdown()
 
 
 def test_give_back_memory_trims_where_glibc_is_and_a_class_leaving_trims_once(monkeypatch):
