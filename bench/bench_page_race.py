@@ -1,6 +1,6 @@
-"""The VAE vs GAN race in a browser on the same CPUs: the GAN's steps with the starved rule of
-gan_core.compute (a lone call starved of its CPUs sends the next 10 s of calls to one intra-op thread)
-against without it (GAN_STARVED_WAIT=off).
+"""The VAE vs GAN race in a browser on the same CPUs: the GAN's steps with the training page's
+ThreadTrial (gan_core.compute: a tick starved of its CPUs makes the next one try one intra-op thread,
+which holds for 10 s where it trained faster) against without it (GAN_STARVED_WAIT=off).
 
 One `streamlit run app.py` per setting, one Chromium session on the training page: the "VAE vs GAN"
 panel switched on (--versus off: left off), Start, --seconds of training, Pause. Then the GAN's steps
@@ -99,7 +99,7 @@ def main() -> None:
               "versus": args.versus == "on", "runs": runs,
               **{s: {k: med(s, k) for k in keys} for s in SETTINGS}}
     result["gan_steps_ratio"] = round(result["ours"]["gan_steps"] / max(result["baseline"]["gan_steps"], 1), 2)
-    print(f"{args.seconds:g} s of Start, VAE racing: {args.versus}. GAN steps: one thread while starved "
+    print(f"{args.seconds:g} s of Start, VAE racing: {args.versus}. GAN steps: with the thread trial "
           f"{result['ours']['gan_steps']:g}, two threads always {result['baseline']['gan_steps']:g} -> ratio "
           f"{result['gan_steps_ratio']} (medians of {args.rounds})")
     print(json.dumps(result))

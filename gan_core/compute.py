@@ -15,11 +15,9 @@ The policy, measured on 2-core machines (numbers in docs/performance.md):
    Users queue in turn, first come first served. Once there are two compute threads, each frees its
    OpenMP team after every call, so that at most the teams of the calls running now exist; and once
    the threads rest, the idle sweeper ends them (retire_threads), the next call starting one afresh.
-   Alone is not always alone: a classroom laptop runs the browser on the same cores. A call on all
-   intra-op threads whose own thread waited for a CPU for over a quarter of its time (Linux's run-queue
-   clock) was starved, each op's barrier waiting for a descheduled worker; the calls of the next ten
-   seconds then run on one thread too, after which all of them are tried again. Measured in Chromium
-   on 2 cores, the VAE racing the digit GAN: two threads made 0.1-1.1 s GAN steps, one makes ~0.1 s.
+   Alone is not always alone: a teacher's laptop runs the browser on the same cores. A lone user's
+   repeated work may carry a `ThreadTrial`, which measures whether one intra-op thread does it faster
+   while the cores are taken, and caps the user's calls to one thread while it does (run(threads=1)).
 3. Tiny networks (the 2-D toy GAN) run on one thread wherever they run: `one_thread()`.
 
     runtime = ComputeRuntime(workers=2)       # the app: one per server process (st.cache_resource)
@@ -41,12 +39,8 @@ class ComputeRuntime:
     A user's calls never overlap (each run() blocks its caller), so one user's objects are touched by
     one worker at a time; different users' calls may run at once on different workers."""
 
-    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute", workers: int = 1,
-                 starved_wait: float = 0.25, starved_hold_s: float = 10.0):  # see default_starved_wait
+    def __init__(self, active_window_s: float = 3.0, name: str = "gan-compute", workers: int = 1):
         self.active_window_s = active_window_s  # a user counts as sharing for this long after a call
-        self.starved_wait = starved_wait        # run-queue seconds per second of a call that make it starved
-        self.starved_hold_s = starved_hold_s    # how long calls then keep to one intra-op thread
-        self._starved_until = 0.0               # (monotonic) until then, one intra-op thread (see _judge)
         self.workers = max(1, int(workers))
         self._name = name
         self._executor: ThreadPoolExecutor | None = None
@@ -59,10 +53,11 @@ class ComputeRuntime:
         self._in_flight = 0                 # calls submitted and not yet returned
         self._last_done = time.monotonic()  # when the last call returned (see idle_s)
 
-    def run(self, fn, *args, user: object = None, **kwargs):
+    def run(self, fn, *args, user: object = None, threads: int | None = None, **kwargs):
         """fn(*args, **kwargs) on a compute thread; blocks until done. Re-entrant: a call made from
         a compute thread itself runs inline (no deadlock). `user` (e.g. a browser session's state)
-        says who asked, for share(); by default the calling thread."""
+        says who asked, for share(); by default the calling thread. `threads`: at most this many
+        intra-op threads for this call (a ThreadTrial's verdict); None: the runtime's choice."""
         if self.on_compute_thread():
             return fn(*args, **kwargs)
         # A thread that did torch work keeps its OpenMP team while it lives (Streamlit's script
@@ -73,7 +68,7 @@ class ComputeRuntime:
             # first-come-first-served queue (counted first, a later caller could submit before it).
             # A worker that takes it at once waits for this lock to uncount it. RuntimeError: the
             # interpreter is shutting down and the pool takes no more work; nothing was counted.
-            future = self._pool().submit(self._counted, fn, args, kwargs)
+            future = self._pool().submit(self._counted, fn, args, kwargs, threads)
             self._waiting += 1
             self._in_flight += 1
             self._last_call[id(user) if user is not None else threading.get_ident()] = time.monotonic()
@@ -152,7 +147,7 @@ class ComputeRuntime:
             del self._last_call[key]
         return len(self._last_call)
 
-    def _counted(self, fn, args, kwargs):
+    def _counted(self, fn, args, kwargs, cap: int | None = None):
         """fn on this compute thread with the intra-op threads that suit the moment; then, where the
         runtime has started a second compute thread, this thread's OpenMP team is freed.
 
@@ -164,42 +159,26 @@ class ComputeRuntime:
         against a tick's half second): 45.9 vs 49.2 steps/s (bench/bench_lone_after_class.py)."""
         with self._lock:
             self._waiting -= 1
-            contended = (self._waiting > 0 or self._active_users() > 1
-                         or time.monotonic() < self._starved_until)
-        threads = self._fit_threads(contended)
-        start = (time.perf_counter(), run_delay_s()) if threads > 1 else None
+            contended = self._waiting > 0 or self._active_users() > 1
+        self._fit_threads(contended, cap)
         try:
             return fn(*args, **kwargs)
         finally:
-            if start is not None:
-                self._judge(*start)
             if len(self._idents) > 1:  # another compute thread exists: leave no team behind (see _counted's doc)
                 release_thread_pool()
 
-    def _judge(self, wall0: float, delay0: float | None) -> None:
-        """After a call on all intra-op threads: was it starved? Then one thread for starved_hold_s.
-
-        Starved = this thread was runnable but off a CPU for over starved_wait of the call (calls under
-        50 ms say too little). Measured in Chromium on 2 cores: healthy calls wait 0-0.2 s a second,
-        calls whose steps took 3-10x their time 0.4-0.7 s. A call that sleeps or waits on a lock is
-        not runnable, so it never counts as starved (process CPU time would mistake it for one)."""
-        wall = time.perf_counter() - wall0
-        delay = run_delay_s() if delay0 is not None else None
-        if delay is not None and wall >= 0.05 and delay - delay0 > self.starved_wait * wall:
-            self._starved_until = time.monotonic() + self.starved_hold_s
-
-    def _fit_threads(self, contended: bool) -> int:
-        """One intra-op thread while others share the compute threads, all of them when alone.
+    def _fit_threads(self, contended: bool, cap: int | None = None) -> None:
+        """One intra-op thread while others share the compute threads, all of them when alone (at
+        most `cap`, where the call asks for fewer).
 
         Each torch op on the CPU ends in an OpenMP barrier that waits for every worker thread. When
         several users' pages (and their browsers, on a classroom laptop) keep the cores busy, a
         worker is often descheduled and each of a step's ~100 barriers waits a scheduler slice:
         measured, four sessions on 2 cores made a 0.04 s step take 0.2-0.8 s. omp_set_num_threads
-        changes this thread only (torch.set_num_threads would also change every other thread's default).
-        Returns the intra-op threads this call runs on (0 where there is no OpenMP to set)."""
+        changes this thread only (torch.set_num_threads would also change every other thread's default)."""
         lib = _openmp()
         if lib is None:
-            return 0
+            return
         if getattr(self._local, "threads", None) is None:
             import torch
             self._local.threads = torch.get_num_threads()  # also runs torch's per-thread setup
@@ -207,10 +186,69 @@ class ComputeRuntime:
                 if self._full_threads is None:
                     self._full_threads = self._local.threads
         want = 1 if contended else self._full_threads
+        if cap is not None:
+            want = max(1, min(want, cap))
         if want != self._local.threads:
             lib.omp_set_num_threads(want)
             self._local.threads = want
-        return want
+
+
+class ThreadTrial:
+    """Whether a lone user's repeated work (a training tick) goes faster on one intra-op thread while
+    something outside the runtime holds the cores: measured per unit of work, not assumed.
+
+    Why: a teacher's laptop runs the browser on the same 2 cores, and Chromium drawing a tick's new
+    images takes a core just as the next tick starts. A small network's step (~100 short ops, each
+    ending in an OpenMP barrier) on two threads then waits at every barrier for a descheduled worker:
+    in Chromium, the VAE racing the digit GAN, GAN steps of 0.1-1.1 s where one thread takes ~0.1 s.
+    A big network's ops (VGG19 on a photo) lose only the core: there two threads stay faster (Gatys,
+    12 against 9 steps in 15 s). So: work on all threads whose own thread was runnable but off a CPU
+    for over `starved_wait` of its time (Linux's run-queue clock: sleeping is not waiting) was starved;
+    the next call runs on one thread, and whichever took fewer seconds per unit holds for hold_s
+    seconds; then all threads are tried again. Where nothing else runs (the Space: browsers elsewhere)
+    the work is never starved and keeps all threads.
+
+        trial = ThreadTrial()
+        runtime.run(work, threads=trial.threads())
+        # in work, on the compute thread:  begun = trial.begin(); ...n steps...; trial.end(begun, n)
+    """
+
+    def __init__(self, starved_wait: float = 0.25, hold_s: float = 10.0, clock=time.monotonic):
+        self.starved_wait = starved_wait  # run-queue seconds per second of work that make it starved
+        self.hold_s = hold_s              # how long a verdict holds
+        self._clock = clock
+        self._one = False                 # the verdict: one thread (True) or the runtime's choice
+        self._until = 0.0                 # the verdict holds until then; no new trial before
+        self._starved_s: float | None = None  # seconds per unit of the starved work, while on trial
+
+    def threads(self) -> int | None:
+        """The intra-op threads for the next call: 1 (on trial, or one thread won), or None."""
+        if self._starved_s is not None:
+            return 1
+        return 1 if self._one and self._clock() < self._until else None
+
+    def observe(self, threads: int, seconds_per_unit: float, waited_share: float) -> None:
+        """One call's work: on how many intra-op threads, its seconds per unit, and the share of its
+        time its thread waited for a CPU."""
+        now = self._clock()
+        if self._starved_s is not None:  # this was the trial
+            if threads == 1:
+                self._one, self._until = seconds_per_unit < self._starved_s, now + self.hold_s
+            self._starved_s = None
+        elif threads > 1 and now >= self._until and waited_share > self.starved_wait:
+            self._starved_s = seconds_per_unit
+
+    def begin(self) -> tuple:
+        """At the start of the measured work, on the thread that does it."""
+        import torch
+        return torch.get_num_threads(), time.perf_counter(), run_delay_s()
+
+    def end(self, begun: tuple, units: int) -> None:
+        """After `units` units of work begun at `begun`; work under 50 ms says too little to judge by."""
+        threads, wall0, delay0 = begun
+        wall, delay = time.perf_counter() - wall0, run_delay_s()
+        if units > 0 and wall >= 0.05 and delay0 is not None and delay is not None:
+            self.observe(threads, wall / units, (delay - delay0) / wall)
 
 
 def _mark_worker(idents: set) -> None:
@@ -300,9 +338,9 @@ def default_workers(cpus: int, gpu: bool) -> int:
 
 
 def default_starved_wait() -> float:
-    """Rule 2's starved threshold (run-queue seconds per second of a call). GAN_STARVED_WAIT overrides
-    0.25 with a number >= 0, or `off`: never starved (a server whose browsers are elsewhere, or the
-    baseline of bench/bench_page_race.py)."""
+    """ThreadTrial's starved threshold (run-queue seconds per second of work). GAN_STARVED_WAIT overrides
+    0.25 with a number >= 0, or `off`: never starved, never a trial (the baseline of
+    bench/bench_page_race.py)."""
     text = os.environ.get("GAN_STARVED_WAIT", "").strip().lower()
     if text == "off":
         return math.inf

@@ -294,51 +294,98 @@ def test_each_worker_takes_one_intra_op_thread_while_shared_and_all_alone():
         rt.shutdown()
 
 
-def _starving(clock: list, wait_s: float, wall_s: float = 0.06):
-    """A call of wall_s seconds whose thread was (by the fake run-queue clock) off a CPU for wait_s of them."""
-    def call():
-        time.sleep(wall_s)
-        clock[0] += wait_s
-    return call
-
-
-def test_a_starved_call_puts_the_calls_of_the_next_seconds_on_one_thread(monkeypatch):
-    """The browser on a classroom laptop holds a core: a call on all intra-op threads whose own thread
-    waited for a CPU over a quarter of its time was starved, and the next calls run on one thread until
-    the hold passes; then all threads are tried again."""
+def test_a_call_may_ask_for_fewer_intra_op_threads(rt):
+    """run(threads=1): a ThreadTrial's verdict; None (the default) is the runtime's choice."""
     import torch
-    clock = [0.0]
-    monkeypatch.setattr(compute, "run_delay_s", lambda: clock[0])
-    rt = ComputeRuntime(starved_hold_s=0.6)
-    try:
-        full = rt.run(torch.get_num_threads)
-        if full == 1:
-            pytest.skip("a one-CPU machine has nothing to shrink")
-        rt.run(_starving(clock, 0.01))  # a sixth of its time off a CPU: a busy machine, not a starved call
-        assert rt.run(torch.get_num_threads) == full
-        rt.run(_starving(clock, 0.005, wall_s=0.01))  # half of 10 ms: too short a call to judge by
-        assert rt.run(torch.get_num_threads) == full
-        rt.run(_starving(clock, 0.03))  # half of its time
-        held = time.monotonic()
-        assert rt.run(torch.get_num_threads) == 1
-        time.sleep(0.3)
-        rt.run(_starving(clock, 0.05))  # on one thread: not judged, so the hold is not lengthened
-        time.sleep(max(0.0, held + 0.7 - time.monotonic()))
-        assert rt.run(torch.get_num_threads) == full, "the hold passed: all threads again"
-    finally:
-        rt.shutdown()
+    full = rt.run(torch.get_num_threads)
+    assert rt.run(torch.get_num_threads, threads=1) == 1
+    assert rt.run(torch.get_num_threads, threads=full + 4) == full, "never more than the runtime gives"
+    assert rt.run(torch.get_num_threads) == full, "the next call: all threads again"
 
 
-def test_where_the_kernel_keeps_no_run_queue_clock_every_call_keeps_all_threads(monkeypatch):
+class _Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_starved_call_puts_the_next_on_one_thread_and_the_faster_holds():
+    clock = _Clock()
+    trial = compute.ThreadTrial(starved_wait=0.25, hold_s=10.0, clock=clock)
+    trial.observe(2, 0.06, 0.2)  # a fifth of its time waiting for a CPU: busy, not starved
+    assert trial.threads() is None
+    trial.observe(1, 0.50, 0.9)  # already on one thread (others share the runtime): nothing to try
+    assert trial.threads() is None
+    trial.observe(2, 0.50, 0.5)  # starved
+    assert trial.threads() == 1, "the trial: the next call on one thread"
+    trial.observe(1, 0.10, 0.0)  # one thread did a unit in 0.1 s, all of them took 0.5
+    assert trial.threads() == 1
+    clock.now += 9.9
+    trial.observe(1, 0.30, 0.9)  # on one thread: not judged, the verdict does not move
+    assert trial.threads() == 1
+    clock.now += 0.2
+    assert trial.threads() is None, "the hold passed: all threads are tried again"
+
+
+def test_where_all_threads_stay_faster_though_starved_they_hold():
+    """VGG on a photo: a starved call still does more on two threads than one does alone."""
+    clock = _Clock()
+    trial = compute.ThreadTrial(starved_wait=0.25, hold_s=10.0, clock=clock)
+    trial.observe(2, 1.2, 0.6)
+    assert trial.threads() == 1
+    trial.observe(1, 1.6, 0.0)
+    assert trial.threads() is None
+    trial.observe(2, 1.2, 0.6)  # starved again within the hold: no new trial
+    assert trial.threads() is None
+    clock.now += 10.0
+    trial.observe(2, 1.2, 0.6)  # after it: a new trial
+    assert trial.threads() == 1
+
+
+def test_a_trial_the_runtime_did_not_run_on_one_thread_says_nothing():
+    """Headless (no runtime to cap the call) the trial's call ran on all threads: no verdict."""
+    trial = compute.ThreadTrial(starved_wait=0.25, hold_s=10.0, clock=_Clock())
+    trial.observe(2, 0.5, 0.5)
+    trial.observe(2, 0.1, 0.5)
+    assert trial.threads() is None
+
+
+def test_a_trial_that_is_never_starved_keeps_all_threads():
+    """GAN_STARVED_WAIT=off (the bench's baseline): however long the work waited for a CPU."""
+    trial = compute.ThreadTrial(starved_wait=float("inf"))
+    trial.observe(2, 0.5, 5.0)
+    assert trial.threads() is None
+
+
+def test_a_trial_measures_its_work_by_the_run_queue_clock(monkeypatch):
+    """begin/end: the threads the work ran on, its seconds per unit, and its thread's run-queue share;
+    work under 50 ms, or where the kernel keeps no such clock, is not judged."""
     import torch
+    delay = [7.0]  # the thread's clock since it started
+    monkeypatch.setattr(compute, "run_delay_s", lambda: delay[0])
+    seen = []
+    trial = compute.ThreadTrial()
+    monkeypatch.setattr(trial, "observe", lambda *a: seen.append(a))
+    begun = trial.begin()
+    time.sleep(0.1)
+    delay[0] += 0.05
+    trial.end(begun, 4)
+    threads, per_unit, share = seen[-1]
+    assert threads == torch.get_num_threads() and 0.025 <= per_unit < 0.1 and 0.2 < share <= 0.5
+    begun = trial.begin()
+    trial.end(begun, 4)
+    assert len(seen) == 1, "too short to judge"
+    begun = trial.begin()
+    time.sleep(0.06)
+    trial.end(begun, 0)
+    assert len(seen) == 1, "no work done"
     monkeypatch.setattr(compute, "run_delay_s", lambda: None)
-    rt = ComputeRuntime()
-    try:
-        full = rt.run(torch.get_num_threads)
-        rt.run(time.sleep, 0.06)
-        assert rt.run(torch.get_num_threads) == full
-    finally:
-        rt.shutdown()
+    begun = trial.begin()
+    time.sleep(0.06)
+    trial.end(begun, 1)
+    assert len(seen) == 1, "no run-queue clock"
 
 
 @pytest.mark.skipif(compute.run_delay_s() is None, reason="no per-thread schedstat (Linux only)")
@@ -392,20 +439,6 @@ def test_default_starved_wait(monkeypatch):
     for bad in ("-1", "nan", "inf", "two", ""):
         monkeypatch.setenv("GAN_STARVED_WAIT", bad)
         assert compute.default_starved_wait() == 0.25
-
-
-def test_a_runtime_that_is_never_starved_keeps_all_threads(monkeypatch):
-    """GAN_STARVED_WAIT=off (the bench's baseline): however long a call waited for a CPU."""
-    import torch
-    clock = [0.0]
-    monkeypatch.setattr(compute, "run_delay_s", lambda: clock[0])
-    rt = ComputeRuntime(starved_wait=float("inf"))
-    try:
-        full = rt.run(torch.get_num_threads)
-        rt.run(_starving(clock, 1.0))
-        assert rt.run(torch.get_num_threads) == full
-    finally:
-        rt.shutdown()
 
 
 def test_give_back_memory_trims_where_glibc_is_and_a_class_leaving_trims_once(monkeypatch):

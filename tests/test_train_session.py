@@ -1,4 +1,5 @@
 """The per-session run object behind the training page, without Streamlit."""
+import time
 from dataclasses import replace
 
 import pytest
@@ -291,6 +292,41 @@ def test_ticks_train_on_the_compute_thread_and_share_it(data):
     assert idents[0] != threading.get_ident() and len(set(idents)) == 1
     assert rt.run(threading.get_ident) == idents[0]
     assert sizes == [60, 15, 60]
+    rt.shutdown()
+
+
+def test_a_starved_tick_tries_one_thread_and_keeps_it_where_faster(data, monkeypatch):
+    """The browser on the same cores (gan_core.compute.ThreadTrial): a tick whose steps' thread waited
+    for a CPU over a quarter of their time makes the next tick train on one intra-op thread; that tick
+    did its steps faster, so the ones after stay there. A new run starts on all threads again."""
+    from gan_core import compute
+    from gan_core.compute import ComputeRuntime
+    rt = ComputeRuntime()
+    s = session(data)
+    s.runtime = rt
+    s.start()
+    s.tick()
+    full = torch.get_num_threads()  # (asked through rt from here, this thread would count as a second user)
+    if full == 1:
+        pytest.skip("a one-CPU machine has nothing to shrink")
+    waiting, seen = [0.0], []
+    monkeypatch.setattr(compute, "run_delay_s", lambda: waiting[0])
+    real_step = s.trainer.step
+
+    def step(n):  # a step of 60 ms on all threads, 20 ms on one; the thread waits half of it on all
+        threads = torch.get_num_threads()
+        seen.append(threads)
+        out = real_step(n)
+        time.sleep(n * (0.06 if threads > 1 else 0.02))
+        waiting[0] += n * (0.03 if threads > 1 else 0.0)
+        return out
+    s.trainer.step = step
+    for _ in range(3):
+        s._sec_per_step, s.k = 0.01, 2  # two steps a tick
+        s.tick()
+    assert seen == [full, 1, 1]
+    s.reset()
+    assert s.thread_trial.threads() is None
     rt.shutdown()
 
 

@@ -9,17 +9,15 @@ import os
 import streamlit as st
 
 from gan_core.admission import Admission, default_seats, default_turn_s
-from gan_core.compute import ComputeRuntime, default_starved_wait, default_workers, start_idle_sweeper
+from gan_core.compute import ComputeRuntime, default_workers, start_idle_sweeper
 from gan_core.device import available_cpus, get_device
 
 
 @st.cache_resource(show_spinner=False)
 def compute_runtime() -> ComputeRuntime:
-    """GAN_COMPUTE_WORKERS sets its threads (default: one per CPU, one on a GPU), GAN_STARVED_WAIT when
-    a call counts as starved of its CPUs. A sweeper gives the memory of forgotten sessions back while the
-    threads rest, until the session TTL has passed."""
-    runtime = ComputeRuntime(workers=default_workers(available_cpus(), get_device().type != "cpu"),
-                             starved_wait=default_starved_wait())
+    """GAN_COMPUTE_WORKERS sets its threads (default: one per CPU, one on a GPU). A sweeper gives the
+    memory of forgotten sessions back while the threads rest, until the session TTL has passed."""
+    runtime = ComputeRuntime(workers=default_workers(available_cpus(), get_device().type != "cpu"))
     start_idle_sweeper(runtime, every_s=5.0, window_s=float(st.get_option("server.disconnectedSessionTTL")) + 30.0)
     return runtime
 

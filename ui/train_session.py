@@ -16,7 +16,7 @@ import torch
 
 from gan_core import registry
 from gan_core.admission import Admission, Ticket
-from gan_core.compute import ComputeRuntime, give_back_memory_soon
+from gan_core.compute import ComputeRuntime, ThreadTrial, default_starved_wait, give_back_memory_soon
 from gan_core.data import to_uint8
 from gan_core.messages import GanError, Message, as_message
 from gan_core.pipelines import digit_labels
@@ -122,6 +122,8 @@ class TrainSession:
         self.k = 1
         self._sec_per_step: float | None = None
         self._warmup = True
+        # one intra-op thread while the cores are taken (the browser on the same laptop), where measured faster
+        self.thread_trial = ThreadTrial(default_starved_wait())
         self._score_s = 0.0                         # last cost of a mode-collapse reading
         self.tick_walls: deque = deque(maxlen=200)
         self.wall = 0.0                             # wall seconds spent in tick()
@@ -274,7 +276,7 @@ class TrainSession:
         if not self._lock.acquire(blocking=False):
             return 0
         try:
-            return self._compute(self._tick)
+            return self._compute(self._tick, threads=self.thread_trial.threads())
         finally:
             self._lock.release()
 
@@ -314,8 +316,9 @@ class TrainSession:
                 if score_due:  # leave room for the classifier in this tick's budget
                     k -= int(self._score_s / self._sec_per_step)
             n = max(1, min(k, self.max_steps - tr.iteration))
-            e0 = tr.elapsed
+            e0, begun = tr.elapsed, self.thread_trial.begin()
             new = tr.step(n)
+            self.thread_trial.end(begun, len(new))
             self._adapt_k((tr.elapsed - e0) / max(len(new), 1))
             if self._record(new):
                 self._race(2 * self.tick_seconds / share)
@@ -539,6 +542,7 @@ class TrainSession:
         self.memo = {"step": self.trainer.iteration, "samples": x, "dist": dist, "idx": idx}
         return self.memo
 
-    def _compute(self, fn, *args, **kwargs):
-        """fn on one of the app's compute threads when there are, else here (headless)."""
-        return self.runtime.run(fn, *args, user=self, **kwargs) if self.runtime else fn(*args, **kwargs)
+    def _compute(self, fn, *args, threads: int | None = None, **kwargs):
+        """fn on one of the app's compute threads (on at most `threads` intra-op threads) when there are,
+        else here (headless)."""
+        return self.runtime.run(fn, *args, user=self, threads=threads, **kwargs) if self.runtime else fn(*args, **kwargs)
