@@ -405,6 +405,26 @@ def test_the_meter_puts_its_distance_beside_as_many_real_digits():
     assert want in [c.value for c in at.caption], [c.value for c in at.caption]
 
 
+def test_the_first_visit_readies_the_meters_yardstick_before_a_start(monkeypatch):
+    """The loading spinner computes what a reading's n real digits read on the meter's scale, so the first
+    reading of the first Start finds it ready (left to that reading, it held training and the page 1.6 s
+    on 2 cores)."""
+    from gan_core import metrics
+    from ui import train_resources
+    monkeypatch.setattr(TrainSession, "score_every_s", 0.0)
+    monkeypatch.setattr(TrainSession, "score_n", 64)
+    asked, real = [], metrics.real_frechet_mean
+    monkeypatch.setattr(metrics, "real_frechet_mean", lambda n, *a, **k: asked.append(n) or real(n, *a, **k))
+    train_resources.digit_scorer_ready.clear()
+    train_resources.real_digits_frechet.clear()
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.run()
+    assert asked == [64], "computed while the page loads"
+    at.button(key="train.step").click().run()
+    assert sess(at).scores is not None and sess(at).scores["n"] == 64
+    assert not at.exception and asked == [64], "the first reading finds it ready"
+
+
 def test_a_full_server_queues_a_start_and_the_run_begins_by_itself(monkeypatch):
     """Two browser sessions, one seat: the second Start waits in a visible line with its wait, and
     starts on its next tick once the first pauses, without a click."""

@@ -24,7 +24,7 @@ st.caption(t("train.intro"))
 
 with st.spinner(t("train.loading")):
     data = mnist_train()
-    digit_scorer_ready()
+    digit_scorer_ready(TrainSession.score_n)
     training_warmed()
 if (code := watched_code()) is not None:  # a student following the teacher's class run: read-only
     watch_view(code)
