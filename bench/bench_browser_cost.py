@@ -81,9 +81,7 @@ def main() -> None:
     ap.add_argument("--intervals", type=float, nargs=2, default=[0.2, 2.0],
                     help="baseline and ours: chart redraw interval (0.2 = every tick)")
     args = ap.parse_args()
-    reason = harness.missing_browser_reason()
-    if reason:
-        sys.exit(f"cannot run: {reason}")
+    harness.require_browser()
     runs = []
     for _ in range(args.rounds):
         for interval in args.intervals:

@@ -56,9 +56,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--page", default="", help='url path of the page to draw ("" = the default page)')
     args = ap.parse_args()
-    reason = harness.missing_browser_reason()
-    if reason:
-        sys.exit(f"cannot run: {reason}")
+    harness.require_browser()
 
     from playwright.sync_api import sync_playwright
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:

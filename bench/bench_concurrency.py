@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -133,9 +132,7 @@ def main() -> None:
     # every session trains at once, as the bench is about (the server's default of 2 seats would queue
     # the others: bench_classroom measures the seats and the queue)
     env = {"GAN_MAX_TRAININGS": str(args.sessions), **dict(kv.split("=", 1) for kv in args.env)}
-    reason = harness.missing_browser_reason()
-    if reason:
-        sys.exit(f"cannot run: {reason}")
+    harness.require_browser()
 
     from playwright.sync_api import sync_playwright
     proc, url = harness.start_streamlit(env=env)

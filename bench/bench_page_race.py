@@ -83,9 +83,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=12.0, help="of Start before Pause")
     ap.add_argument("--versus", choices=("on", "off"), default="on", help="race the VAE beside the GAN")
     args = ap.parse_args()
-    reason = harness.missing_browser_reason()
-    if reason:
-        sys.exit(f"cannot run: {reason}")
+    harness.require_browser()
     runs = []
     for _ in range(args.rounds):
         for setting in SETTINGS:

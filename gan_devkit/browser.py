@@ -42,6 +42,13 @@ def missing_browser_reason() -> str | None:
     return None
 
 
+def require_browser() -> None:
+    """A browser benchmark's first act: exit saying why where Chromium or playwright is missing."""
+    reason = missing_browser_reason()
+    if reason:
+        sys.exit(f"cannot run: {reason}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
