@@ -24,12 +24,13 @@ Rules:
 - The wait shown is the time until enough seats free up by turn ends: for the p-th in line (from 0)
   with S seats, the (p mod S)-th soonest turn end plus p // S whole turns.
 """
-import math
 import os
 import threading
 import time
 import weakref
 from dataclasses import dataclass
+
+from .env import env_number
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,7 @@ def default_seats(cpus: int, gpu: bool) -> int:
 
 def default_turn_s() -> float:
     """A turn's length while others wait: 90 s, or GAN_TURN_S (seconds > 0)."""
-    text = os.environ.get("GAN_TURN_S", "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        return 90.0
-    return value if math.isfinite(value) and value > 0 else 90.0
+    return env_number("GAN_TURN_S", 90.0, lambda value: value > 0)
 
 
 class Admission:

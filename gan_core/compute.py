@@ -32,6 +32,8 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from .env import env_number
+
 
 class ComputeRuntime:
     """A few worker threads for heavy torch calls, shared fairly by the users of a process.
@@ -341,14 +343,7 @@ def default_starved_wait() -> float:
     """ThreadTrial's starved threshold (run-queue seconds per second of work). GAN_STARVED_WAIT overrides
     0.25 with a number >= 0, or `off`: never starved, never a trial (the baseline of
     bench/bench_page_race.py)."""
-    text = os.environ.get("GAN_STARVED_WAIT", "").strip().lower()
-    if text == "off":
-        return math.inf
-    try:
-        value = float(text)
-    except ValueError:
-        return 0.25
-    return value if value >= 0 and math.isfinite(value) else 0.25
+    return env_number("GAN_STARVED_WAIT", 0.25, lambda value: value >= 0, words={"off": math.inf})
 
 
 # ---------------------------------------------------------------- memory back to the OS
