@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from bench_browser_cost import cpu_seconds  # bench/ is the script's folder: run as python bench/bench_page_race.py
+from gan_core import registry
 from gan_devkit import browser as harness
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,10 +29,10 @@ EN = json.loads((ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
 SETTINGS = {"baseline": "off", "ours": ""}  # GAN_STARVED_WAIT: off = never starved; "" = the default
 
 
-def caption_numbers(captions: list[str], template: str) -> tuple[float, int] | None:
-    """(seconds, step) from the caption written with a locale template like "VAE: {seconds} s ... {step}"."""
-    pattern = re.escape(template).replace(r"\{seconds\}", r"([\d.]+)").replace(r"\{step\}", r"(\d+)")
-    pattern = re.sub(r"\\\{model\\\}", ".+?", pattern)
+def caption_numbers(captions: list[str], template: str, model: str = "") -> tuple[float, int] | None:
+    """(seconds, step) from the caption written with a locale template like "{model}: {seconds} s ... {step}"."""
+    pattern = (re.escape(template).replace(r"\{seconds\}", r"([\d.]+)").replace(r"\{step\}", r"(\d+)")
+               .replace(r"\{model\}", re.escape(model)))
     for text in captions:
         m = re.fullmatch(pattern, text.strip())
         if m:
@@ -70,7 +71,9 @@ def one_run(setting: str, seconds: float, versus: bool) -> dict:
            "chromium_cores": round((cpu1["chromium"] - cpu0["chromium"]) / dt, 2),
            "server_cores": round((cpu1["server"] - cpu0["server"]) / dt, 2)}
     if versus:
-        vae, gan = caption_numbers(captions, EN["versus.vae_caption"]), caption_numbers(captions, EN["versus.gan_caption"])
+        gan_name = EN[registry.get(registry.DEFAULT_MODEL).locale_key]  # the page's default model races
+        vae, gan = (caption_numbers(captions, EN["versus.vae_caption"]),
+                    caption_numbers(captions, EN["versus.gan_caption"], gan_name))
         if vae is None or gan is None:
             raise SystemExit(f"the race's captions were not found: {captions}")
         run.update(vae_steps=vae[1], vae_train_s=vae[0], gan_train_s=gan[0])
