@@ -243,12 +243,12 @@ class ThreadTrial:
     def begin(self) -> tuple:
         """At the start of the measured work, on the thread that does it."""
         import torch
-        return torch.get_num_threads(), time.perf_counter(), run_delay_s()
+        return torch.get_num_threads(), self._clock(), run_delay_s()
 
     def end(self, begun: tuple, units: int) -> None:
         """After `units` units of work begun at `begun`; work under 50 ms says too little to judge by."""
         threads, wall0, delay0 = begun
-        wall, delay = time.perf_counter() - wall0, run_delay_s()
+        wall, delay = self._clock() - wall0, run_delay_s()
         if units > 0 and wall >= 0.05 and delay0 is not None and delay is not None:
             self.observe(threads, wall / units, (delay - delay0) / wall)
 

@@ -361,31 +361,33 @@ def test_a_trial_that_is_never_starved_keeps_all_threads():
 
 def test_a_trial_measures_its_work_by_the_run_queue_clock(monkeypatch):
     """begin/end: the threads the work ran on, its seconds per unit, and its thread's run-queue share;
-    work under 50 ms, or where the kernel keeps no such clock, is not judged."""
+    work under 50 ms, or where the kernel keeps no such clock, is not judged. The trial's clock is
+    a fake one: a sleep on a busy CI machine oversleeps and would change the share."""
     import torch
-    delay = [7.0]  # the thread's clock since it started
+    delay = [7.0]  # the thread's run-queue clock since it started
     monkeypatch.setattr(compute, "run_delay_s", lambda: delay[0])
+    clock = _Clock()
     seen = []
-    trial = compute.ThreadTrial()
+    trial = compute.ThreadTrial(clock=clock)
     monkeypatch.setattr(trial, "observe", lambda *a: seen.append(a))
-    begun = trial.begin()
-    time.sleep(0.1)
-    delay[0] += 0.05
-    trial.end(begun, 4)
-    threads, per_unit, share = seen[-1]
-    assert threads == torch.get_num_threads() and 0.025 <= per_unit < 0.1 and 0.2 < share <= 0.5
-    begun = trial.begin()
-    trial.end(begun, 4)
+
+    def work(seconds, waited, units):
+        begun = trial.begin()
+        clock.now += seconds
+        delay[0] += waited
+        trial.end(begun, units)
+
+    work(0.2, 0.05, 4)
+    assert seen == [(torch.get_num_threads(), pytest.approx(0.05), pytest.approx(0.25))]
+    work(0.04, 0.0, 4)
     assert len(seen) == 1, "too short to judge"
-    begun = trial.begin()
-    time.sleep(0.06)
-    trial.end(begun, 0)
-    assert len(seen) == 1, "no work done"
+    work(0.06, 0.048, 6)
+    assert seen[-1] == (torch.get_num_threads(), pytest.approx(0.01), pytest.approx(0.8))
+    work(0.1, 0.0, 0)
+    assert len(seen) == 2, "no work done"
     monkeypatch.setattr(compute, "run_delay_s", lambda: None)
-    begun = trial.begin()
-    time.sleep(0.06)
-    trial.end(begun, 1)
-    assert len(seen) == 1, "no run-queue clock"
+    work(0.1, 0.0, 1)
+    assert len(seen) == 2, "no run-queue clock"
 
 
 @pytest.mark.skipif(compute.run_delay_s() is None, reason="no per-thread schedstat (Linux only)")
@@ -414,7 +416,8 @@ def test_run_delay_counts_time_runnable_off_a_cpu_not_time_asleep():
         for hog in hogs:
             hog.kill()
             hog.wait()
-    assert asleep < 0.05 and alone < 0.1 and crowded > 0.15, (asleep, alone, crowded)
+    # alone is judged against crowded, not a fixed bound: a CI machine's neighbours may crowd it a little
+    assert asleep < 0.05 and crowded > 0.15 and alone < crowded / 3, (asleep, alone, crowded)
 
 
 def test_default_workers(monkeypatch):
@@ -472,17 +475,21 @@ print(compute._jemalloc_mallctl() is not None, compute.give_back_memory(), round
 
 def test_give_back_memory_purges_jemalloc_where_the_process_runs_on_it():
     """The Space preloads jemalloc (Dockerfile): there malloc_trim would trim glibc's unused heap and
-    return nothing; the purge hands back what the freed tensors left in jemalloc's arenas."""
+    return nothing; the purge hands back what the freed tensors left in jemalloc's arenas.
+
+    Decay is off here (dirty_decay_ms:-1): jemalloc's own decay returns part of the freed pages on its
+    clock, so what was left for the purge depended on the machine's load (measured: 49 MB idle, 7 MB
+    in a busy CI run). With it off, the purge is the only thing that can return them (~200 MB)."""
     import os
     import subprocess
     import sys
     from gan_devkit.space import loadable
     if not loadable("libjemalloc.so.2"):
         pytest.skip("libjemalloc2 not installed (scripts/setup.sh installs it as root)")
-    env = {**os.environ, "LD_PRELOAD": "libjemalloc.so.2", "MALLOC_CONF": "background_thread:true"}
+    env = {**os.environ, "LD_PRELOAD": "libjemalloc.so.2", "MALLOC_CONF": "background_thread:true,dirty_decay_ms:-1,muzzy_decay_ms:-1"}
     out = subprocess.run([sys.executable, "-c", JEMALLOC_PROBE], env=env, capture_output=True, text=True, check=True)
     on_jemalloc, purged, freed_mb = out.stdout.split()
-    assert on_jemalloc == "True" and purged == "True" and int(freed_mb) >= 20, out.stdout
+    assert on_jemalloc == "True" and purged == "True" and int(freed_mb) >= 150, out.stdout
 
 
 def test_a_sweep_is_due_only_while_the_threads_rest_after_use():
