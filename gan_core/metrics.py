@@ -5,7 +5,13 @@
   meter; a collapsed GAN draws one or two digits only.
 - frechet: the Frechet distance between Gaussians fitted to the classifier's 128-d features of the
   samples and of MNIST test (FID's formula, with a digit network instead of Inception).
+
+The MNIST-test statistics and the meter's yardstick ship beside the classifier (REFERENCE_FILE, written
+by write_reference) and are used only while the classifier and MNIST files they were computed from are
+the ones here: computing them took a fresh server's first visitor ~5 s on 2 cores.
 """
+import hashlib
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +25,8 @@ from .models import HUB_KW, register
 from huggingface_hub import PyTorchModelHubMixin
 
 CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "digit-classifier"
+REFERENCE_FILE = CLASSIFIER_DIR / "mnist_reference.safetensors"
+YARDSTICKS = ((500, 4),)  # the (n, picks) of real_frechet_mean stored: the training page's readings
 
 
 @register
@@ -88,31 +96,90 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict
     return {"precision": float(precision), "recall": float(recall)}
 
 
-@lru_cache(maxsize=1)
-def mnist_test_stats():
+def computed_test_stats():
+    """(mu, sigma) of the classifier's features over the 10k MNIST test digits, computed now."""
     from .data import mnist_tensor
     feats, _ = load_classifier().features_and_probs(mnist_tensor("test"))
     return gaussian_stats(feats)
 
 
-def real_frechet(n: int, picks: int = 8, seed: int = 0) -> list[float]:
+@lru_cache(maxsize=1)
+def mnist_test_stats():
+    """computed_test_stats(), read from REFERENCE_FILE where it holds them for these files."""
+    stored = stored_reference()
+    return (stored["test_mu"], stored["test_sigma"]) if stored else computed_test_stats()
+
+
+def real_frechet(n: int, picks: int = 8, seed: int = 0, test_stats=None) -> list[float]:
     """What a perfect generator reads on this scale: the Frechet distance of `n` random MNIST training
     digits to the test set, for each of `picks` random picks. It depends on n (fewer samples, a noisier
     covariance, a larger distance), so compare a generator with the real digits at its own sample count."""
     from .data import mnist_tensor
     train, rng = mnist_tensor("train"), torch.Generator().manual_seed(seed)
-    return [score_digits(train[torch.randperm(len(train), generator=rng)[:n]])["frechet"] for _ in range(picks)]
+    return [score_digits(train[torch.randperm(len(train), generator=rng)[:n]], test_stats=test_stats)["frechet"]
+            for _ in range(picks)]
 
 
 def real_frechet_mean(n: int, picks: int = 4) -> float:
-    """real_frechet's mean: the meter's "real digits read ~X" (the app keeps it, ui.train_resources)."""
+    """real_frechet's mean: the meter's "real digits read ~X" (the app keeps it, ui.train_resources);
+    read from REFERENCE_FILE where it holds this (n, picks) for these files."""
+    stored = stored_reference()
+    if stored and f"{n}x{picks}" in stored["real_frechet_mean"]:
+        return stored["real_frechet_mean"][f"{n}x{picks}"]
     values = real_frechet(n, picks)
     return sum(values) / len(values)
 
 
-def score_digits(images: torch.Tensor, confidence: float = 0.9, coverage_min: float = 0.05) -> dict:
+def reference_sources() -> dict:
+    """What the stored reference is computed from: the SHA-256 of the classifier's weights and of each
+    MNIST file (train digits for the yardstick, test digits for both)."""
+    from .data import MNIST_DIR
+
+    def sha256(path):
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    files = [CLASSIFIER_DIR / "model.safetensors", *sorted(MNIST_DIR.glob("*.npz"))]
+    return {f.name: sha256(f) for f in files}
+
+
+@lru_cache(maxsize=1)
+def stored_reference(path: Path = REFERENCE_FILE) -> dict | None:
+    """The file's test statistics and yardsticks if they were computed from the files here now, else
+    None (a missing, corrupt or stale file is ignored: the figures are then computed)."""
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
+            mu, sigma = f.get_tensor("test_mu"), f.get_tensor("test_sigma")
+        if json.loads(meta["made_from"]) != reference_sources():
+            return None
+        yardsticks = {str(k): float(v) for k, v in json.loads(meta["real_frechet_mean"]).items()}
+    except (OSError, KeyError, ValueError, TypeError, AttributeError, SafetensorError):
+        return None
+    d = mu.shape[0] if mu.ndim == 1 else -1
+    if (mu.dtype, sigma.dtype) != (torch.float64,) * 2 or sigma.shape != (d, d) \
+            or not (mu.isfinite().all() and sigma.isfinite().all()):
+        return None
+    return {"test_mu": mu, "test_sigma": sigma, "real_frechet_mean": yardsticks}
+
+
+def write_reference(path: Path = REFERENCE_FILE, yardsticks=YARDSTICKS) -> dict:
+    """Compute the test statistics and the yardsticks from the files here and store them at `path`
+    (scripts/train_digit_classifier.py does after training). Returns the yardsticks."""
+    from safetensors.torch import save_file
+    mu, sigma = computed_test_stats()
+    means = {}
+    for n, picks in yardsticks:
+        values = real_frechet(n, picks, test_stats=(mu, sigma))
+        means[f"{n}x{picks}"] = sum(values) / len(values)
+    save_file({"test_mu": mu.contiguous(), "test_sigma": sigma.contiguous()}, str(path),
+              metadata={"made_from": json.dumps(reference_sources()), "real_frechet_mean": json.dumps(means)})
+    return means
+
+
+def score_digits(images: torch.Tensor, confidence: float = 0.9, coverage_min: float = 0.05,
+                 test_stats=None) -> dict:
     """Scores for (N,1,28,28) images in [-1, 1]. See the module docstring."""
-    return scores_from_features(*score_features(images), confidence, coverage_min)
+    return scores_from_features(*score_features(images), confidence, coverage_min, test_stats)
 
 
 def score_features(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -125,7 +192,8 @@ def score_features(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def scores_from_features(feats: torch.Tensor, probs: torch.Tensor, confidence: float = 0.9,
-                         coverage_min: float = 0.05) -> dict:
+                         coverage_min: float = 0.05, test_stats=None) -> dict:
+    """test_stats: the (mu, sigma) the Frechet distance is taken to; MNIST test's by default."""
     pmax, pred = probs.max(1)
     counts = torch.bincount(pred, minlength=10)
     share = (counts.float() / len(probs)).tolist()
@@ -139,7 +207,7 @@ def scores_from_features(feats: torch.Tensor, probs: torch.Tensor, confidence: f
     }
     if len(probs) >= 2:
         mu, s = gaussian_stats(feats)
-        out["frechet"] = frechet_distance(mu, s, *mnist_test_stats())
+        out["frechet"] = frechet_distance(mu, s, *(test_stats or mnist_test_stats()))
     return out
 
 

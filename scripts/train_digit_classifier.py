@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from gan_core.data import load_mnist, mnist_tensor
 from gan_core.device import describe, get_device
 from gan_core.hub import save_model
-from gan_core.metrics import CLASSIFIER_DIR, DigitClassifier
+from gan_core.metrics import CLASSIFIER_DIR, REFERENCE_FILE, DigitClassifier, write_reference
 
 
 def jitter(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -63,6 +63,9 @@ def main():
         acc=acc * 100, epochs=args.epochs, wall=wall, hw=str(describe(device)))
     save_model(model.cpu(), args.out, card)
     print(f"saved to {args.out}")
+    if Path(args.out).resolve() == CLASSIFIER_DIR:  # the stored MNIST statistics belong to these weights
+        write_reference()
+        print(f"wrote {REFERENCE_FILE.name}")
 
 
 if __name__ == "__main__":

@@ -84,3 +84,74 @@ def test_precision_recall_separates_fidelity_from_coverage():
     assert pr["precision"] > 0.95 and pr["recall"] < 0.05
     with pytest.raises(ValueError, match="more than 3"):
         metrics.precision_recall(real[:3], real)
+
+
+def test_the_shipped_reference_is_what_the_files_here_compute():
+    """The MNIST-test statistics and the meter's yardstick stored beside the classifier are current
+    (made from these weights and MNIST files) and equal what computing them gives now. Fails after a
+    retrained classifier or new MNIST files until scripts/write_mnist_reference.py is run."""
+    stored = metrics.stored_reference()
+    assert stored is not None, "stale or missing: run scripts/write_mnist_reference.py"
+    mu, sigma = metrics.computed_test_stats()
+    assert torch.allclose(stored["test_mu"], mu, rtol=1e-4, atol=1e-6)
+    assert torch.allclose(stored["test_sigma"], sigma, rtol=1e-4, atol=1e-6)
+    for n, picks in metrics.YARDSTICKS:
+        fresh = metrics.real_frechet(n, picks, test_stats=(mu, sigma))
+        assert stored["real_frechet_mean"][f"{n}x{picks}"] == pytest.approx(sum(fresh) / picks, rel=1e-3)
+        assert metrics.real_frechet_mean(n, picks) == stored["real_frechet_mean"][f"{n}x{picks}"]
+
+
+def test_a_stale_broken_or_hostile_reference_is_ignored(tmp_path, monkeypatch):
+    """Only a file made from the files here is used; anything else reads as no file (the figures are
+    then computed), never an exception."""
+    import json
+    from safetensors.torch import save_file
+    good = metrics.stored_reference()
+    made_from = json.dumps(metrics.reference_sources())
+    yard = json.dumps({"500x4": 15.0})
+
+    def read(tensors=None, **meta):
+        path = tmp_path / "ref.safetensors"
+        tensors = tensors if tensors is not None else {"test_mu": good["test_mu"], "test_sigma": good["test_sigma"]}
+        save_file(tensors, str(path), metadata={"made_from": made_from, "real_frechet_mean": yard, **meta})
+        metrics.stored_reference.cache_clear()
+        try:
+            return metrics.stored_reference(path)
+        finally:
+            metrics.stored_reference.cache_clear()
+
+    assert read()["real_frechet_mean"] == {"500x4": 15.0}, "a faithful copy is read"
+    sources = metrics.reference_sources()
+    sources["model.safetensors"] = "0" * 64
+    assert read(made_from=json.dumps(sources)) is None, "other classifier weights"
+    assert read(made_from="[1, 2]") is None and read(made_from="{") is None
+    assert read(real_frechet_mean='{"500x4": "many"}') is None
+    assert read({"test_mu": good["test_mu"]}) is None, "no covariance"
+    assert read({"test_mu": good["test_mu"], "test_sigma": good["test_sigma"][:10]}) is None, "wrong shape"
+    assert read({"test_mu": good["test_mu"], "test_sigma": good["test_sigma"].float()}) is None, "wrong dtype"
+    nan = good["test_sigma"].clone()
+    nan[3, 3] = float("nan")
+    assert read({"test_mu": good["test_mu"], "test_sigma": nan}) is None, "not finite"
+    for name, data in (("garbage", b"\x00" * 64), ("huge_header", (2 ** 40).to_bytes(8, "little") + b"{}")):
+        (tmp_path / name).write_bytes(data)
+        assert metrics.stored_reference(tmp_path / name) is None, name
+    assert metrics.stored_reference(tmp_path / "missing") is None
+
+
+def test_without_a_reference_the_figures_are_computed(monkeypatch):
+    """The fallback (a stale file reads as None): the statistics come from the classifier over MNIST
+    test, and the yardstick from real digits; a current file's figures are used as they are."""
+    shipped = metrics.stored_reference()
+    monkeypatch.setattr(metrics, "stored_reference", lambda: None)
+    metrics.mnist_test_stats.cache_clear()
+    try:
+        mu, sigma = metrics.mnist_test_stats()
+        assert torch.allclose(mu, shipped["test_mu"], rtol=1e-4, atol=1e-6) and mu is not shipped["test_mu"]
+        mu, sigma = torch.zeros(4, dtype=torch.float64), torch.eye(4, dtype=torch.float64)
+        stored = {"test_mu": mu, "test_sigma": sigma, "real_frechet_mean": {"200x2": 123.0}}
+        monkeypatch.setattr(metrics, "stored_reference", lambda: stored)
+        assert metrics.real_frechet_mean(200, 2) == 123.0 and metrics.real_frechet_mean(200, 3) != 123.0
+        metrics.mnist_test_stats.cache_clear()
+        assert metrics.mnist_test_stats() == (mu, sigma), "a current file's statistics are read, not computed"
+    finally:
+        metrics.mnist_test_stats.cache_clear()
