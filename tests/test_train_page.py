@@ -425,6 +425,35 @@ def test_the_first_visit_readies_the_meters_yardstick_before_a_start(monkeypatch
     assert not at.exception and asked == [64], "the first reading finds it ready"
 
 
+def test_the_first_visit_warms_training_up_in_the_background(monkeypatch):
+    """The server's one-time warm-up (a throwaway run: torch's first optimizer imports, oneDNN's first
+    kernels) starts at the first visit and the page does not wait for it: drawn, Start pressed and a
+    step trained while it still runs; it runs once per server, on the compute runtime."""
+    import threading
+    from gan_core import training
+    from ui import train_resources
+    release, calls = threading.Event(), []
+
+    def slow_warm_up(data, labels=None):
+        calls.append((len(data), threading.current_thread().name))
+        assert release.wait(60), "never released"
+    monkeypatch.setattr(training, "warm_up", slow_warm_up)
+    train_resources.training_warm_up.clear()
+    try:
+        at = open_page()
+        assert not at.exception and at.button(key="train.start")
+        at.button(key="train.step").click().run()
+        warming = train_resources.training_warm_up()
+        assert warming.is_alive() and steps(at) > 0, "the page and a step did not wait for the warm-up"
+        open_page()
+        assert len(calls) == 1 and calls[0][0] == 256 and calls[0][1].startswith("gan-compute")
+    finally:
+        release.set()
+    warming.join(30)
+    assert not warming.is_alive()
+    train_resources.training_warm_up.clear()
+
+
 def test_a_full_server_queues_a_start_and_the_run_begins_by_itself(monkeypatch):
     """Two browser sessions, one seat: the second Start waits in a visible line with its wait, and
     starts on its next tick once the first pauses, without a click."""

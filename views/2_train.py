@@ -14,7 +14,7 @@ from ui.runtime import admission, compute_runtime
 from ui.train_data import data_panel
 from ui.train_halfstep import half_step_panel
 from ui.train_panels import controls, downloads_panel, history_panel, live_panel, memorization_panel, real_fake_panel
-from ui.train_resources import digit_scorer_ready, mnist_train, mnist_train_labels, training_warmed
+from ui.train_resources import digit_scorer_ready, mnist_train, mnist_train_labels, training_warm_up
 from ui.train_session import TrainSession
 from ui.train_settings import settings_panel
 from ui.train_versus import versus_panel
@@ -25,7 +25,7 @@ st.caption(t("train.intro"))
 with st.spinner(t("train.loading")):
     data = mnist_train()
     digit_scorer_ready(TrainSession.score_n)
-    training_warmed()
+training_warm_up()  # once per server, in the background
 if (code := watched_code()) is not None:  # a student following the teacher's class run: read-only
     watch_view(code)
     st.stop()
