@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.i18n import languages, pick_language, t
-from ui.layout import apply_direction, device_badge
+from ui.layout import apply_direction, device_badge, preload_compute
 
 st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
 
@@ -21,5 +21,9 @@ pages = [
 ]
 page = st.navigation(pages)
 apply_direction()
-device_badge()
-page.run()
+badge = st.sidebar.empty()  # filled after the page: the page need not wait for torch to load
+try:
+    page.run()
+finally:  # also after a page's st.stop()
+    preload_compute()  # torch loads after the first page, which needs none, while its reader reads
+    device_badge(badge)

@@ -1,13 +1,11 @@
-"""Architecture diagrams, layer tables and source listings, all read off the real gan_core classes."""
-import inspect
+"""Architecture diagrams, layer tables and source listings, all read off the real gan_core classes.
 
+Importing this module does not import torch (the networks' modules are imported where a design is
+drawn): the architectures page's first tab needs none, and a fresh server draws it before torch loads."""
 import streamlit as st
 
-from gan_core import losses
 from gan_core import registry
-from gan_core.architecture import design as build_design
-from gan_core.architecture import WORDS, class_sources, dummy_input, layer_table, output_shape, to_dot
-from gan_core.models import count_params
+from gan_core.source_text import function_sources
 
 from .i18n import t
 
@@ -19,6 +17,8 @@ def design_data(key: str, img_size: int, words: tuple, resolution: int | None = 
     Cached per model and size: a dummy forward pass is cheap, but the page offers several. Built in
     the script thread, not the compute thread: a few ms of tiny eval-mode passes, once per server.
     """
+    from gan_core.architecture import class_sources, design as build_design, dummy_input, layer_table, output_shape, to_dot
+    from gan_core.models import count_params
     out = []
     channels = registry.get(key).sizes[img_size]
     for model in build_design(key, img_size, resolution):
@@ -61,6 +61,7 @@ def network_panel(info: dict, role_key: str) -> None:
 def design(key: str, img_size: int, resolution: int | None = None) -> None:
     """The two networks of a registry model side by side: generator and discriminator (a critic, for the
     WGANs), or the VAE's decoder and encoder; a progressive model at one `resolution` of its growth."""
+    from gan_core.architecture import WORDS
     words = tuple((w, t(f"arch.diagram.{w}")) for w in WORDS)  # the diagram in this language
     nets = design_data(key, img_size, words, resolution)
     for col, info, role in zip(st.columns(2, gap="medium"), nets, registry.get(key).roles):
@@ -68,7 +69,7 @@ def design(key: str, img_size: int, resolution: int | None = None) -> None:
             network_panel(info, f"arch.{role}")
 
 
-def loss_source(*names: str, module=losses) -> None:
-    """The loss functions the trainers really call, as code."""
+def loss_source(*names: str, module: str = "gan_core.losses") -> None:
+    """The loss functions the trainers really call, as code (read from the module's file)."""
     with st.expander(t("arch.loss_code")):
-        st.code("\n\n".join(inspect.getsource(getattr(module, n)) for n in names), language="python")
+        st.code("\n\n".join(function_sources(module, names)), language="python")

@@ -4,13 +4,15 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_core import progressive, registry, vae
+from gan_core import registry
 from gan_core.config import TrainConfig
 from ui.arch_widgets import design, loss_source
 from ui.i18n import t
 from ui.layout import bidi
 from ui.quiz import check_yourself
-from ui.toy_widgets import toy_gan
+
+# No torch at the top: the first tab needs none, so a fresh server draws it while torch still loads
+# (ui.layout.preload_compute); the tabs that train or build networks import what they use.
 
 # Formulas are the same in every language, so they live here and not in the locale files.
 MINIMAX = r"\min_G \max_D \; V(D,G) = \mathbb{E}_{x\sim p_\text{data}}\big[\log D(x)\big] + \mathbb{E}_{z\sim p_z}\big[\log\big(1 - D(G(z))\big)\big]"
@@ -89,6 +91,7 @@ def models() -> None:
         st.latex(ELBO)
         st.code(TRY_CLI.format(model=pick), language="bash")
     elif spec.family == "progressive":
+        from gan_core import progressive
         preset = TrainConfig.preset(spec.name)  # the registry's settings over TrainConfig's defaults
         st.markdown(t("arch.progressive.body", steps=preset.phase_steps, r1=f"{preset.r1:g}", r1_every=preset.r1_every))
         st.latex(FADE)
@@ -114,10 +117,11 @@ def models() -> None:
     elif spec.loss == "bce-sigmoid":
         loss_source("slides_d_loss", "slides_g_loss")
     elif not spec.adversarial:
-        loss_source("elbo_terms", module=vae)
+        loss_source("elbo_terms", module="gan_core.vae")
 
 
 def toy() -> None:
+    from ui.toy_widgets import toy_gan
     st.markdown(t("arch.toy.intro"))
     toy_gan()
     st.markdown(t("arch.toy.read"))
