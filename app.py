@@ -21,9 +21,9 @@ pages = [
 ]
 page = st.navigation(pages)
 apply_direction()
-badge = st.sidebar.empty()  # filled after the page: the page need not wait for torch to load
-try:
-    page.run()
-finally:  # also after a page's st.stop()
-    preload_compute()  # torch loads after the first page, which needs none, while its reader reads
+badge = st.sidebar.empty()
+shown = device_badge(badge)  # before the page once torch has loaded (a page may st.stop())
+page.run()
+if not shown:  # the first run: torch loads after the page, which may need none, while its reader reads
+    preload_compute()
     device_badge(badge)

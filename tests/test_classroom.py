@@ -88,6 +88,22 @@ def teacher_page() -> AppTest:
     return at
 
 
+def test_a_student_watching_through_the_app_sees_the_device_badge():
+    """The watch view ends its page with st.stop(): the sidebar's device badge, drawn after the page
+    on a first run (torch may still be loading), is drawn before the page once torch has loaded."""
+    from ui.layout import preload_compute
+    teacher = teacher_page()
+    teacher.button(key="class.share").click().run()
+    code = teacher.session_state["train.shared"][0]
+    preload_compute().join(120)  # torch is loaded: the state of any run after a server's first
+    student = AppTest.from_file("../app.py", default_timeout=180)
+    student.session_state["lang"] = "en"
+    student.query_params["class"] = code
+    student.switch_page("views/2_train.py").run()
+    assert not student.exception and {b.key for b in student.button} == {"class.leave"}, "the watch view"
+    assert [c.value for c in student.sidebar.caption if c.value.startswith("Device:")], "the badge"
+
+
 def test_students_watch_the_teachers_run_live_and_cannot_touch_it():
     teacher = teacher_page()
     teacher.button(key="class.share").click().run()

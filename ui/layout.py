@@ -73,13 +73,15 @@ def _device_line() -> Message:
     return describe(get_device())
 
 
-def device_badge(slot) -> None:
-    """The device line in `slot`, once torch is loaded: while preload_compute() still runs, this run
-    shows none rather than wait for it (the next run does); rendered per run: the language may change.
-    A tenth of a second's wait covers a preload with nothing left to import (a page imported torch)."""
-    if _preload is not None:
-        _preload.join(0.1)
-        if _preload.is_alive():
-            return
+def device_badge(slot) -> bool:
+    """The device line in `slot` once preload_compute() has loaded torch; True if drawn. Not started
+    or still running: False at once, rather than wait (the next run draws it). A tenth of a second's
+    wait covers a preload with nothing left to import (a page imported torch). Rendered per run: the
+    language may change."""
+    if _preload is None:
+        return False
+    _preload.join(0.1)
+    if _preload.is_alive():
+        return False
     slot.caption(t("app.device", device=msg(_device_line())))
-
+    return True
