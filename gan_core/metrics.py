@@ -126,7 +126,12 @@ def real_frechet_mean(n: int, picks: int = 4) -> float:
     stored = stored_reference()
     if stored and f"{n}x{picks}" in stored["real_frechet_mean"]:
         return stored["real_frechet_mean"][f"{n}x{picks}"]
-    values = real_frechet(n, picks)
+    return computed_frechet_mean(n, picks)
+
+
+def computed_frechet_mean(n: int, picks: int, test_stats=None) -> float:
+    """real_frechet's mean, computed now (to `test_stats`, MNIST test's by default)."""
+    values = real_frechet(n, picks, test_stats=test_stats)
     return sum(values) / len(values)
 
 
@@ -167,10 +172,7 @@ def write_reference(path: Path = REFERENCE_FILE, yardsticks=YARDSTICKS) -> dict:
     (scripts/train_digit_classifier.py does after training). Returns the yardsticks."""
     from safetensors.torch import save_file
     mu, sigma = computed_test_stats()
-    means = {}
-    for n, picks in yardsticks:
-        values = real_frechet(n, picks, test_stats=(mu, sigma))
-        means[f"{n}x{picks}"] = sum(values) / len(values)
+    means = {f"{n}x{picks}": computed_frechet_mean(n, picks, (mu, sigma)) for n, picks in yardsticks}
     save_file({"test_mu": mu.contiguous(), "test_sigma": sigma.contiguous()}, str(path),
               metadata={"made_from": json.dumps(reference_sources()), "real_frechet_mean": json.dumps(means)})
     return means
