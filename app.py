@@ -2,7 +2,7 @@
 import streamlit as st
 
 from ui.i18n import languages, pick_language, t
-from ui.layout import apply_direction, device_badge, preload_compute
+from ui.layout import apply_direction, device_badge, device_badge_after_page
 
 st.set_page_config(page_title="GAN Playground", page_icon="🎨", layout="wide")
 
@@ -25,5 +25,4 @@ badge = st.sidebar.empty()
 shown = device_badge(badge)  # before the page once torch has loaded (a page may st.stop())
 page.run()
 if not shown:  # the first run: torch loads after the page, which may need none, while its reader reads
-    preload_compute()
-    device_badge(badge)
+    device_badge_after_page(badge)

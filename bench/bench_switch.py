@@ -1,6 +1,6 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d,narrow_norm] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d,narrow_norm,one_channel] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
@@ -15,6 +15,9 @@ Switches (each the Trainer's choice now, the baseline what it was before):
   nn.Conv2d, which gives a one-channel image's map NCHW to a channels_last net (progressive growing's "from pixels").
 - joint_d: where no layer of D mixes a batch's samples (no batch norm), D's turn judges the real batch and the fake one
   in one forward of both together, against two forwards (one for each).
+- one_channel: on a CPU, the convolutions into one channel (a digit's: G's last transposed convolution, and the
+  input gradient of D's first convolution, G's turn) as a matmul and a scatter (gan_core.one_channel), against
+  oneDNN's, ~3 GFLOP/s there on 2 AVX2 cores.
 - narrow_norm: a channels_last net's batch norms of fewer than 16 channels computed through NCHW (gan_core.layout),
   against PyTorch's channels_last kernel, which is 1.7-3x slower there (progressive growing's G at 28x28).
 For each model, two trainers with its preset, one of them the baseline, train in alternating rounds
@@ -32,7 +35,7 @@ import types
 import torch
 from torch import nn
 
-from gan_core import layout, models, registry
+from gan_core import layout, models, one_channel, registry
 from gan_core.data import load_mnist, mnist_tensor
 from gan_core.device import describe, get_device
 from gan_core.training import TrainConfig, Trainer
@@ -148,6 +151,18 @@ def _narrow_norm_models() -> list[str]:
     return _channels_last_presets_with(layout.narrow_norm)
 
 
+def _onednn_one_channel(t: Trainer) -> None:
+    """The convolutions into one channel before: nn.Conv2d and nn.ConvTranspose2d (the same weight and bias)."""
+    _swap_back(t, one_channel.OneChannelConv2d, lambda c: one_channel.as_class(c, nn.Conv2d))
+    _swap_back(t, one_channel.OneChannelConvTranspose2d, lambda c: one_channel.as_class(c, nn.ConvTranspose2d))
+
+
+def _one_channel_models() -> list[str]:
+    """The MNIST models with a convolution into or out of one channel that the Trainer swaps."""
+    return [m for m in registry.offered("train", "digits")
+            if any(one_channel.into_one(x) for net in registry.get(m).build(TrainConfig.preset(m)) for x in net.modules())]
+
+
 # name: (the config's change for the baseline, a change of the built baseline, what the switch is on, models)
 SWITCHES = {
     "fused_adam": ({}, _default_adam, lambda t: bool(t.opt_g.defaults["fused"]), _adam_models),
@@ -162,6 +177,9 @@ SWITCHES = {
     "joint_d": ({}, _apart, lambda t: t._joint, _joint_models),
     "narrow_norm": ({}, _native_norms, lambda t: any(isinstance(m, layout.NarrowBatchNorm) for m in t.G.modules()),
                     _narrow_norm_models),
+    "one_channel": ({}, _onednn_one_channel,
+                    lambda t: any(type(m).__module__ == one_channel.__name__ for net in (t.G, t.D) for m in net.modules()),
+                    _one_channel_models),
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from . import grid, losses, models, registry
+from . import grid, losses, models, one_channel, registry
 from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype, tensors_of
@@ -203,6 +203,12 @@ _RATE_CUT = """\
 
 _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs convolve fastest\n"
 
+_ONE_CHANNEL = "G, D = swap_in(G), swap_in(D)  # on a CPU: the app's faster convolutions into one channel\n"
+
+# gan_core.one_channel, copied whole (its layers fall back to nn's off the CPU)
+_ONE_CHANNEL_SOURCE = ("_places", "_scatter", "_ToOneChannel", "_FromOneChannel", "_compute_dtype", "_cast",
+                       "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_class", "swap_in")
+
 _BATCHES = {
     "random": """\
 def next_batch():
@@ -275,6 +281,15 @@ print("device:", device)
 CONFIG = {config}""")
     yield new_markdown_cell("## The networks\nCopied from the app's source (`gan_core/models.py`).")
     yield new_code_cell("\n\n".join(class_sources(type(G), type(D), transform=_strip_hub)))
+    swaps = any(one_channel.into_one(m) for net in (G, D) for m in net.modules())
+    if swaps:
+        yield new_markdown_cell("""## Convolutions into one channel
+A digit has one channel. On a CPU, PyTorch's convolutions from many channels into one (G's last layer, and the
+gradient G's turn passes back through D's first) run at a few GFLOP/s; the app's trainer computes the same sums as
+a matmul and a scatter, in another order. Copied from `gan_core/one_channel.py`, so that this loop repeats the
+app's numbers; on a GPU the layers are PyTorch's own.""")
+        yield new_code_cell("from functools import lru_cache\n\n\n" + "\n\n\n".join(
+            _source(getattr(one_channel, name)) for name in _ONE_CHANNEL_SOURCE))
     yield new_markdown_cell("## The losses\nCopied from `gan_core/losses.py`.")
     yield new_code_cell("\n\n".join(_source(getattr(losses, n)) for n in _loss_names(cfg)))
     yield new_markdown_cell(f"""## The data
@@ -315,7 +330,7 @@ SEED, B, Z_DIM, NUM_CLASSES = CONFIG["seed"], CONFIG["batch_size"], CONFIG["z_di
 torch.manual_seed(SEED)                      # the initial weights
 {_LAYOUT if cfg.channels_last else ""}G = {type(G).__name__}(**{G._hub_mixin_config!r}).to(device{layout})
 D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device{layout})
-{_optimizers(cfg)}
+{_ONE_CHANNEL if swaps else ""}{_optimizers(cfg)}
 G_ema = copy.deepcopy(G).eval().requires_grad_(False) if CONFIG["ema"] else None  # smoothed G, for samples
 rng = torch.Generator().manual_seed(SEED)    # batches and noise, in the app's order
 fixed_z = torch.randn(CONFIG["n_fixed"], Z_DIM, generator=torch.Generator().manual_seed(SEED + 1)).to(device)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import distributed, equalized, layout, losses, models, progressive, registry, vae
+from . import distributed, equalized, layout, losses, models, one_channel, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import adam, fast_dtype, get_device, tensors_of
@@ -32,6 +32,18 @@ _GLOBAL_RNG = threading.Lock()
 def build_models(cfg: TrainConfig, channels: int, img_size: int):
     """(generator, discriminator/critic) for the config and the data's shape, as the registry builds them."""
     return registry.get(cfg.model).build(cfg, channels, img_size)
+
+
+def as_trained(net: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.nn.Module:
+    """`net` in the layout and layers the Trainer computes it in (in place; returns `net`): channels_last where the
+    config asks, with the layers that keep it so (gan_core.layout), and on a CPU the convolutions into one channel
+    as a matmul (gan_core.one_channel). The same weights; a saved network made so computes as the run did, bit
+    for bit."""
+    if cfg.channels_last:
+        net = layout.channels_last(net)
+    if torch.device(device).type == "cpu":
+        net = one_channel.swap_in(net)
+    return net
 
 
 def _join(parts: list[torch.Tensor]) -> torch.Tensor:
@@ -112,8 +124,7 @@ class Trainer:
         self.D.to(self.device)
         # cfg.bf16 asks for bfloat16 autocast; it runs where the hardware has it (device.fast_dtype)
         self.bf16 = cfg.bf16 and fast_dtype(self.device) is not None
-        if cfg.channels_last:  # and the layers that keep it so on the way back (gan_core.layout)
-            self.G, self.D = layout.channels_last(self.G), layout.channels_last(self.D)
+        self.G, self.D = as_trained(self.G, cfg, self.device), as_trained(self.D, cfg, self.device)
         if sync_bn and distributed.active():
             self.G, self.D = distributed.sync_batchnorm(self.G), distributed.sync_batchnorm(self.D)
         sgd = cfg.optimizer == "sgd"

@@ -117,6 +117,22 @@ def test_the_narrow_norm_baseline_normalises_with_the_same_tensors():
         assert all(id(p) in params for p in narrow[0].parameters())  # the optimizer still trains them
 
 
+def test_the_one_channel_baseline_convolves_with_nn_and_the_same_tensors():
+    data, labels = small()
+    assert set(bench._one_channel_models()) == {"cdcgan", "dcgan", "wgan-gp", "wgan", "vae"}  # not progressive: 1x1
+    base, ours = (bench.trainer("one_channel", "cdcgan", on, data, labels, warm_up=2) for on in (False, True))
+    assert base.cfg == ours.cfg
+    for t, kinds in ((base, (torch.nn.ConvTranspose2d, torch.nn.Conv2d)),
+                     (ours, (bench.one_channel.OneChannelConvTranspose2d, bench.one_channel.OneChannelConv2d))):
+        last, first = t.G.main[-2], t.D.main[0]  # G's layer into the digit, D's out of it
+        assert (type(last), type(first)) == kinds
+        g_params = {id(p) for g in t.opt_g.param_groups for p in g["params"]}
+        d_params = {id(p) for g in t.opt_d.param_groups for p in g["params"]}
+        assert {id(p) for p in last.parameters()} <= g_params and {id(p) for p in first.parameters()} <= d_params
+    x = torch.randn(4, 1, 28, 28)
+    torch.testing.assert_close(ours.D.main[0](x), base.D.main[0](x))
+
+
 @pytest.mark.parametrize("switch", list(bench.SWITCHES))
 def test_compare_reports_every_round(switch):
     data, labels = small()

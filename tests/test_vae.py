@@ -7,12 +7,12 @@ import torch
 import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
-from gan_core import layout, registry, versus
+from gan_core import registry, versus
 from gan_core.config import TrainConfig
 from gan_core.data import mnist_tensor
 from gan_core.metrics import sharpness
 from gan_core.pipelines import load_generator
-from gan_core.training import Trainer
+from gan_core.training import Trainer, as_trained
 from gan_core.vae import VAEDecoder, VAEEncoder, elbo_terms
 from gan_devkit.cli_run import cli
 from ui.train_session import TrainSession
@@ -81,7 +81,8 @@ def test_save_load_and_resume(digits, tmp_path):
     assert (tmp_path / "run" / "encoder" / "model.safetensors").exists()
     assert not (tmp_path / "run" / "discriminator").exists()
     G = load_generator(tmp_path / "run")
-    assert isinstance(G, VAEDecoder) and torch.equal(G.generate(5, seed=2), a.generator.generate(5, seed=2))
+    assert isinstance(G, VAEDecoder)
+    assert torch.equal(as_trained(G, cfg, "cpu").generate(5, seed=2), a.generator.generate(5, seed=2))  # the run's layers
     b = Trainer.resume(tmp_path / "run", digits, device="cpu")
     assert json.dumps(a.step(3)) == json.dumps(b.step(3))
 
@@ -289,8 +290,7 @@ def test_page_download_loads_back_and_samples(model, media, fast_ticks, tmp_path
         z.extractall(tmp_path)
     G = load_generator(tmp_path / f"mnist-{model}")
     tr = at.session_state["train.session"].trainer
-    if tr.cfg.channels_last:  # bit for bit in the run's layout and layers (1x1 convolutions as matmuls: gan_core.layout)
-        layout.channels_last(G)
+    as_trained(G, tr.cfg, tr.device)  # bit for bit in the run's layout and layers (gan_core.layout, gan_core.one_channel)
     assert type(G) is type(tr.generator) and torch.equal(G.generate(4, seed=1), tr.generator.generate(4, seed=1))
     from gan_core.pipelines import sample_images
     assert sample_images(G, 3, seed=2).shape == (3, 28, 28)

@@ -85,3 +85,22 @@ def device_badge(slot) -> bool:
         return False
     slot.caption(t("app.device", device=msg(_device_line())))
     return True
+
+
+@st.fragment(run_every=0.5)
+def _rerun_once_loaded() -> None:
+    """Polls the preload twice a second and reruns the app when it is done. A full rerun draws the badge
+    before the page and registers no poller, and Streamlit's browser side drops a fragment's timer on a full
+    run that does not register it again: it polls only while torch loads, not for the rest of the visit."""
+    if _preload is not None and not _preload.is_alive():
+        st.rerun()
+
+
+def device_badge_after_page(slot) -> None:
+    """The device badge on a run whose page drew before torch had loaded (a fresh server's first visitors):
+    start the preload, draw the badge if it is done, else rerun the app by itself once it is. Without the
+    rerun a reader who clicks nothing would never see the badge."""
+    preload_compute()
+    if not device_badge(slot):
+        with st.sidebar:
+            _rerun_once_loaded()
