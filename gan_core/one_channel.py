@@ -2,17 +2,17 @@
 
 A digit is a one-channel image. G's last transposed convolution draws it from C maps, and G's turn hands
 D's gradient back through D's first convolution, whose input gradient is the same sum: C maps down to one.
-On 2 AVX2 cores oneDNN took 2.4 ms for (64, 16, 14, 14) -> (64, 1, 28, 28) (kernel 4, stride 2), about 3
-GFLOP/s, and 2.5 ms for that input gradient: a tenth of the default model's step for 0.1% of its sums. Here
-each pixel's C channels times the weight, one matmul (N*H*W, C) @ (C, k*k), are added into place by one
-index_add_ (~0.6 ms): the same sums in another order (equal to float rounding).
+On 2 AVX2 cores (a first-generation Zen, fp32) oneDNN took 2.4 ms for (64, 16, 14, 14) -> (64, 1, 28, 28)
+(kernel 4, stride 2), about 3 GFLOP/s, and 2.5 ms for that input gradient: a tenth of the default model's step
+for 0.1% of its sums. Here each pixel's C channels times the weight, one matmul (N*H*W, C) @ (C, k*k), are
+added into place by one index_add_ (~0.6 ms): the same sums in another order (equal to float rounding).
 
 The trainer swaps such layers in on the CPU (elsewhere, and for an unbatched map, they are the nn layers
 they were): a transposed convolution to one channel becomes OneChannelConvTranspose2d, and a convolution of
 a one-channel image OneChannelConv2d, whose forward and weight gradient stay oneDNN's (fast there) and whose
-input gradient, where one is asked for (G's turn, R1), is the scatter above. Both hold the layer's own weight and bias tensors, so what is saved is
-unchanged. Their backward passes are torch ops, so a gradient penalty (WGAN-GP, R1) differentiates through
-them again.
+input gradient, where one is asked for (G's turn, R1), is the scatter above. Both hold the layer's own
+weight and bias tensors, so what is saved is unchanged. Their backward passes are torch ops, so a gradient
+penalty (WGAN-GP, R1) differentiates through them again. docs/benchmarks.md has the measurements.
 """
 from functools import lru_cache
 
