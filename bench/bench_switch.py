@@ -122,7 +122,7 @@ def _class_norm_models() -> list[str]:
 
 def _conv_pointwise(t: Trainer) -> None:
     """The 1x1 convolutions before: nn.Conv2d (the same weight and bias tensors)."""
-    _swap_back(t, layout.Pointwise, lambda c: layout.as_1x1(c, nn.Conv2d))
+    _swap_back(t, layout.Pointwise, lambda c: layout.as_conv(c, nn.Conv2d))
 
 
 def _pointwise_models() -> list[str]:
@@ -153,8 +153,8 @@ def _narrow_norm_models() -> list[str]:
 
 def _onednn_one_channel(t: Trainer) -> None:
     """The convolutions into one channel before: nn.Conv2d and nn.ConvTranspose2d (the same weight and bias)."""
-    _swap_back(t, one_channel.OneChannelConv2d, lambda c: one_channel.as_class(c, nn.Conv2d))
-    _swap_back(t, one_channel.OneChannelConvTranspose2d, lambda c: one_channel.as_class(c, nn.ConvTranspose2d))
+    _swap_back(t, one_channel.OneChannelConv2d, lambda c: layout.as_conv(c, nn.Conv2d))
+    _swap_back(t, one_channel.OneChannelConvTranspose2d, lambda c: layout.as_conv(c, nn.ConvTranspose2d))
 
 
 def _one_channel_models() -> list[str]:

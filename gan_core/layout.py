@@ -69,12 +69,16 @@ def plain_1x1(conv: nn.Module) -> bool:
             and conv.dilation == (1, 1) and conv.padding in ((0, 0), "valid"))
 
 
-def as_1x1(conv: nn.Conv2d, cls=Pointwise) -> nn.Conv2d:
-    """A 1x1 `cls` (Pointwise, or back to nn.Conv2d) holding `conv`'s own weight and bias tensors: an optimizer
-    or EMA made before or after sees the same ones."""
-    p = cls(conv.in_channels, conv.out_channels, 1, bias=conv.bias is not None, device="meta")
-    p.weight, p.bias = conv.weight, conv.bias
-    return p.train(conv.training)
+def as_conv(conv: nn.Module, cls: type) -> nn.Module:
+    """A `cls` of `conv`'s shape and settings (a swapped-in layer, or the nn layer back) holding `conv`'s own
+    weight and bias tensors: an optimizer or EMA made before or after sees the same ones."""
+    kw = dict(stride=conv.stride, padding=conv.padding, groups=conv.groups, bias=conv.bias is not None,
+              dilation=conv.dilation, padding_mode=conv.padding_mode, device="meta")
+    if issubclass(cls, nn.ConvTranspose2d):
+        kw["output_padding"] = conv.output_padding
+    new = cls(conv.in_channels, conv.out_channels, conv.kernel_size, **kw)
+    new.weight, new.bias = conv.weight, conv.bias
+    return new.train(conv.training)
 
 
 NARROW_CHANNELS = 16  # under this many channels a channels_last batch norm runs faster through NCHW
@@ -113,7 +117,7 @@ def keep_channels_last(net: nn.Module) -> nn.Module:
             if type(child) is nn.Flatten:
                 setattr(parent, name, Flatten(child.start_dim, child.end_dim))
             elif plain_1x1(child):
-                setattr(parent, name, as_1x1(child))
+                setattr(parent, name, as_conv(child, Pointwise))
             elif narrow_norm(child):
                 setattr(parent, name, as_norm(child))
     return net

@@ -206,8 +206,8 @@ _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs conv
 _ONE_CHANNEL = "G, D = swap_in(G), swap_in(D)  # on a CPU: the app's faster convolutions into one channel\n"
 
 # gan_core.one_channel, copied whole (its layers fall back to nn's off the CPU)
-_ONE_CHANNEL_SOURCE = ("_places", "_scatter", "_ToOneChannel", "_FromOneChannel", "_compute_dtype", "_cast",
-                       "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_class", "swap_in")
+_ONE_CHANNEL_SOURCE = ("_places", "_scatter", "_ToOneChannel", "_FromOneChannel", "_compute_dtype",
+                       "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_conv", "swap_in")
 
 _BATCHES = {
     "random": """\

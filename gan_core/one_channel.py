@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layout import as_conv
+
 
 @lru_cache(maxsize=32)
 def _places(h: int, w: int, k: tuple, stride: tuple, padded_w: int) -> torch.Tensor:
@@ -96,10 +98,6 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype
 
 
-def _cast(t: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-    return None if t is None else t.to(dtype)
-
-
 class OneChannelConv2d(nn.Conv2d):
     """nn.Conv2d of a one-channel image whose input gradient is computed by matmul and scatter (module docstring).
     An image that asks for no gradient (D's turn: real digits, detached fakes) is nn.Conv2d's, a Function less."""
@@ -109,8 +107,8 @@ class OneChannelConv2d(nn.Conv2d):
             return super().forward(x)
         dtype = _compute_dtype(x)
         with torch.autocast(x.device.type, enabled=False):
-            return _FromOneChannel.apply(x.to(dtype), self.weight.to(dtype), _cast(self.bias, dtype), self.stride,
-                                         self.padding)
+            bias = None if self.bias is None else self.bias.to(dtype)
+            return _FromOneChannel.apply(x.to(dtype), self.weight.to(dtype), bias, self.stride, self.padding)
 
 
 class OneChannelConvTranspose2d(nn.ConvTranspose2d):
@@ -140,22 +138,11 @@ def into_one(conv: nn.Module) -> bool:
             or (type(conv) is nn.Conv2d and conv.in_channels == 1 and _plain(conv)))
 
 
-def as_class(conv: nn.Module, cls: type) -> nn.Module:
-    """A `cls` (one of this module's layers, or the nn layer back) holding `conv`'s own weight and bias tensors."""
-    kw = dict(stride=conv.stride, padding=conv.padding, groups=conv.groups, bias=conv.bias is not None,
-              dilation=conv.dilation, padding_mode=conv.padding_mode, device="meta")
-    if issubclass(cls, nn.ConvTranspose2d):
-        kw["output_padding"] = conv.output_padding
-    new = cls(conv.in_channels, conv.out_channels, conv.kernel_size, **kw)
-    new.weight, new.bias = conv.weight, conv.bias
-    return new.train(conv.training)
-
-
 def swap_in(net: nn.Module) -> nn.Module:
     """Swap every layer into_one() picks for its OneChannel twin, in place; returns `net`."""
     for parent in net.modules():
         for name, child in parent.named_children():
             if into_one(child):
                 cls = OneChannelConvTranspose2d if isinstance(child, nn.ConvTranspose2d) else OneChannelConv2d
-                setattr(parent, name, as_class(child, cls))
+                setattr(parent, name, as_conv(child, cls))
     return net

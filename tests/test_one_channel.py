@@ -8,7 +8,8 @@ from torch import nn
 from torch.autograd import gradcheck, gradgradcheck
 
 from gan_core import one_channel, registry
-from gan_core.one_channel import OneChannelConv2d, OneChannelConvTranspose2d, as_class, into_one, swap_in
+from gan_core.layout import as_conv
+from gan_core.one_channel import OneChannelConv2d, OneChannelConvTranspose2d, into_one, swap_in
 from gan_core.training import TrainConfig, Trainer
 
 # (in, kernel, stride, padding, output padding, map size): the digits' layers and odd ones
@@ -119,7 +120,7 @@ def test_the_swap_picks_only_one_channel_convolutions_and_keeps_their_tensors():
     assert [type(m).__name__ for m in net[:3]] == ["OneChannelConvTranspose2d", "OneChannelConv2d", "OneChannelConv2d"]
     assert [type(m) for m in net[3:]] == [type(m) for m in left]
     assert [id(p) for p in net.parameters()] == tensors and list(net.state_dict()) == keys
-    back = as_class(net[0], nn.ConvTranspose2d)
+    back = as_conv(net[0], nn.ConvTranspose2d)
     assert type(back) is nn.ConvTranspose2d and back.weight is net[0].weight and back.output_padding == (0, 0)
 
 
