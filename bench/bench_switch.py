@@ -1,6 +1,6 @@
 """An engine switch of the Trainer against its baseline, per model, in the same process.
 
-    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d,narrow_norm,one_channel] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
+    python bench/bench_switch.py [--switch fused_adam,channels_last,one_g_pass,layout_flatten,class_norm_select,pointwise,joint_d,halves,narrow_norm,one_channel] [--models mlp,cdcgan] [--rounds 14] [--seconds 1.5] [--warm-up 20]
 
 Switches (each the Trainer's choice now, the baseline what it was before):
 - fused_adam: Adam's fused kernel where the device has one (gan_core.device.adam), against PyTorch's default Adam;
@@ -15,6 +15,8 @@ Switches (each the Trainer's choice now, the baseline what it was before):
   nn.Conv2d, which gives a one-channel image's map NCHW to a channels_last net (progressive growing's "from pixels").
 - joint_d: where no layer of D mixes a batch's samples (no batch norm), D's turn judges the real batch and the fake one
   in one forward of both together, against two forwards (one for each).
+- halves: where D has batch norm, D's turn judges the real batch and the fake one in one forward, each half normalised
+  by its own statistics (gan_core.halves), against two forwards (one for each), as such a D judged before.
 - one_channel: on a CPU, the convolutions into one channel (a digit's: G's last transposed convolution, and the
   input gradient of D's first convolution, G's turn) as a matmul and a scatter (gan_core.one_channel), against
   oneDNN's, ~3 GFLOP/s there on 2 AVX2 cores.
@@ -141,6 +143,12 @@ def _joint_models() -> list[str]:
             and not models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
 
 
+def _halves_models() -> list[str]:
+    """The GANs whose D has batch norm: D's turn is one forward there only with each half normalised alone."""
+    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial
+            and models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
+
+
 def _native_norms(t: Trainer) -> None:
     """The batch norms before: nn.BatchNorm2d on the channels_last maps (the same scale, shift and statistics)."""
     _swap_back(t, layout.NarrowBatchNorm, lambda n: layout.as_norm(n, nn.BatchNorm2d))
@@ -175,6 +183,7 @@ SWITCHES = {
     "pointwise": ({}, _conv_pointwise, lambda t: any(isinstance(m, layout.Pointwise) for m in t.D.modules()),
                   _pointwise_models),
     "joint_d": ({}, _apart, lambda t: t._joint, _joint_models),
+    "halves": ({}, _apart, lambda t: t._joint and bool(t._halves), _halves_models),
     "narrow_norm": ({}, _native_norms, lambda t: any(isinstance(m, layout.NarrowBatchNorm) for m in t.G.modules()),
                     _narrow_norm_models),
     "one_channel": ({}, _onednn_one_channel,

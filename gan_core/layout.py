@@ -99,8 +99,9 @@ def narrow_norm(m: nn.Module) -> bool:
     return type(m) is nn.BatchNorm2d and m.num_features < NARROW_CHANNELS
 
 
-def as_norm(norm: nn.BatchNorm2d, cls=NarrowBatchNorm) -> nn.BatchNorm2d:
-    """A `cls` (NarrowBatchNorm, or back to nn.BatchNorm2d) holding `norm`'s own scale, shift and statistics."""
+def as_norm(norm: nn.BatchNorm2d, cls: type) -> nn.BatchNorm2d:
+    """A `cls` (NarrowBatchNorm, HalvesBatchNorm2d, or back to nn.BatchNorm2d) holding `norm`'s own scale, shift and
+    statistics."""
     n = cls(norm.num_features, norm.eps, norm.momentum, norm.affine, norm.track_running_stats, device="meta")
     for name, p in norm.named_parameters(recurse=False):
         setattr(n, name, p)
@@ -119,7 +120,7 @@ def keep_channels_last(net: nn.Module) -> nn.Module:
             elif plain_1x1(child):
                 setattr(parent, name, as_conv(child, Pointwise))
             elif narrow_norm(child):
-                setattr(parent, name, as_norm(child))
+                setattr(parent, name, as_norm(child, NarrowBatchNorm))
     return net
 
 

@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from . import grid, losses, models, one_channel, registry
+from . import grid, halves, losses, one_channel, registry
 from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype, tensors_of
 from .messages import GanError
-from .training import BN_STATISTICS
+from .training import BN_STATISTICS, as_trained
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
 _HUB = re.compile(r",\s*PyTorchModelHubMixin,\s*\*\*HUB_KW")  # the Hub mixin: not needed to train
@@ -93,12 +93,21 @@ def _r1(cfg: TrainConfig) -> str:
 """
 
 
-# D's turn, where no layer of D mixes a batch's samples (the Trainer's _judge_both): both batches in one forward
+# D's turn, where no layer of D mixes a batch's samples but its halved batch norms (the Trainer's _judge_both):
+# both batches in one forward
 _BOTH = "torch.cat([x, fake.detach().to(x.dtype)])"
 _ONE_FORWARD = "# one forward of both batches: D has no batch norm, so each sample's score is what it would be alone\n"
+_HALVES = "with split(D_norms):  # one forward of both batches, its batch norm each half's own: as two forwards\n"
 
 
-def _bce_body(cfg: TrainConfig, both: bool) -> str:
+def _both(lines: str, indent: str, halved: bool) -> str:
+    """D's forward of both batches (`lines`, at `indent`), under split() where D's batch norms are halved."""
+    if not halved:
+        return indent + _ONE_FORWARD + "".join(indent + line + "\n" for line in lines.splitlines())
+    return indent + _HALVES + "".join(indent + "    " + line + "\n" for line in lines.splitlines())
+
+
+def _bce_body(cfg: TrainConfig, both: bool, halved: bool) -> str:
     family = losses.BCE_FAMILIES[cfg.loss]
     cond = cfg.num_classes > 0
     d_loss, g_loss = family.d_loss.__name__, family.g_loss.__name__
@@ -109,9 +118,9 @@ def _bce_body(cfg: TrainConfig, both: bool) -> str:
     if cond:  # AC-GAN; with d_twin TAC-GAN: D's twin head learns the fakes' digits, G keeps it unsure
         tac = cfg.d_twin
         if both:
-            judged = ("        out, cls, twin = " if tac else "        out, cls = ") + \
-                f"(o.float() for o in D.forward_with_classes({_BOTH}{', twin=True' if tac else ''}))\n"
-            d_judge = ("        " + _ONE_FORWARD + judged + "        (real_out, fake_out), real_cls = out.chunk(2), cls[:B]  # + D's digit guess\n"
+            judged = ("out, cls, twin = " if tac else "out, cls = ") + \
+                f"(o.float() for o in D.forward_with_classes({_BOTH}{', twin=True' if tac else ''}))"
+            d_judge = (_both(judged, "        ", halved) + "        (real_out, fake_out), real_cls = out.chunk(2), cls[:B]  # + D's digit guess\n"
                        + ("        fake_twin = twin[B:]\n" if tac else ""))
         else:
             d_judge = ("        real_out, real_cls = (o.float() for o in D.forward_with_classes(x))  # + D's digit guess\n"
@@ -127,8 +136,8 @@ def _bce_body(cfg: TrainConfig, both: bool) -> str:
                    + (f"        g_loss = g_loss - {weight}class_loss(g_twin, y_fake)  # in every way: keep the twin head unsure\n"
                       if tac else ""))
     else:
-        d_judge = (("        " + _ONE_FORWARD + f"        real_out, fake_out = D({_BOTH}).float().chunk(2)\n" if both
-                    else "        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n")
+        d_judge = ((_both(f"real_out, fake_out = D({_BOTH}).float().chunk(2)", "        ", halved) if both
+                     else "        real_out, fake_out = D(x).float(), D(fake.detach()).float()\n")
                    + f"        d_loss = {d_loss}(real_out, fake_out{smooth})\n")
         g_judge = f"        g_loss = {g_loss}(D(fake).float())\n"
     fresh = f"        fake = G(noise(B){', y_fake' if cond else ''})  # fresh noise for G's turn, as the slides\n" \
@@ -152,12 +161,12 @@ def _bce_body(cfg: TrainConfig, both: bool) -> str:
 {_r1(cfg) if cfg.uses_r1 else ""}"""
 
 
-def _wgan_body(cfg: TrainConfig, both: bool) -> str:
+def _wgan_body(cfg: TrainConfig, both: bool, halved: bool) -> str:
     lipschitz = ("        if (step * CONFIG[\"n_critic\"] + i) % CONFIG[\"gp_every\"] == 0:  # lazy: every gp_every-th update\n"
                  "            d_loss = d_loss + gradient_penalty(D, x, fake.detach().to(x.dtype), CONFIG[\"gp_weight\"] * CONFIG[\"gp_every\"])\n"
                  if cfg.loss == "wgan-gp" else "")
     clip = "        clip_weights(D, CONFIG[\"clip\"])  # keep the critic (roughly) 1-Lipschitz\n" if cfg.loss == "wgan-clip" else ""
-    judge = ("            " + _ONE_FORWARD + f"            real_s, fake_s = D({_BOTH}).float().chunk(2)\n" if both
+    judge = (_both(f"real_s, fake_s = D({_BOTH}).float().chunk(2)", "            ", halved) if both
              else "            real_s, fake_s = D(x).float(), D(fake.detach()).float()\n")
     return f"""\
     # ---- (1) Update the critic n_critic times: real scores up, fake scores down
@@ -205,6 +214,9 @@ _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs conv
 
 _ONE_CHANNEL = "G, D = swap_in(G), swap_in(D)  # on a CPU: the app's faster convolutions into one channel\n"
 
+_HALVED = "D_norms = halve_norms(D)  # D's batch norms, each half of a batch its own in D's turn (split)\n"
+_HALVES_SOURCE = (halves.as_norm, halves.HalvesBatchNorm2d, halves.halve_norms, halves.split)  # what the loop calls
+
 # gan_core.one_channel, copied whole (its layers fall back to nn's off the CPU)
 _ONE_CHANNEL_SOURCE = ("_places", "_scatter", "_ToOneChannel", "_FromOneChannel", "_compute_dtype",
                        "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_conv", "swap_in")
@@ -234,8 +246,11 @@ def next_batch():
 def _cells(cfg: TrainConfig, steps: int, notes: list[str], title: str):
     spec = registry.get(cfg.model)
     G, D = spec.build(cfg, 1, 28)
-    both = not models.mixes_samples(D)  # D's turn as one forward of both batches, as the Trainer's
-    body = (_bce_body if cfg.loss in losses.BCE_FAMILIES else _wgan_body)(cfg, both)
+    trained = spec.build(cfg, 1, 28)[1]   # D as the Trainer computes it on a CPU: its layers swapped in
+    halved = bool(halves.halve_norms(as_trained(trained, cfg, "cpu")))
+    both = halves.joinable(trained)       # D's turn as one forward of both batches, as the Trainer's
+    halved = halved and both              # ... its batch norms each half's own there
+    body = (_bce_body if cfg.loss in losses.BCE_FAMILIES else _wgan_body)(cfg, both, halved)
     config = pprint.pformat(asdict(cfg), sort_dicts=False, width=100)
     yield new_markdown_cell(f"""# {title}
 
@@ -290,6 +305,13 @@ a matmul and a scatter, in another order. Copied from `gan_core/one_channel.py`,
 app's numbers; on a GPU the layers are PyTorch's own.""")
         yield new_code_cell("from functools import lru_cache\n\n\n" + "\n\n\n".join(
             _source(getattr(one_channel, name)) for name in _ONE_CHANNEL_SOURCE))
+    if halved:
+        yield new_markdown_cell("""## Real and fake in one forward
+D's turn judges a batch of real digits and one of fakes. D's batch norm would mix the two if they went through
+it together, so the app's trainer sends both through one forward with each half normalised by its own statistics:
+what two forwards compute, with each convolution run once on both. Copied from `gan_core/halves.py`.""")
+        yield new_code_cell("from contextlib import contextmanager\n\n\n" + "\n\n\n".join(
+            _source(obj) for obj in _HALVES_SOURCE))
     yield new_markdown_cell("## The losses\nCopied from `gan_core/losses.py`.")
     yield new_code_cell("\n\n".join(_source(getattr(losses, n)) for n in _loss_names(cfg)))
     yield new_markdown_cell(f"""## The data
@@ -330,7 +352,7 @@ SEED, B, Z_DIM, NUM_CLASSES = CONFIG["seed"], CONFIG["batch_size"], CONFIG["z_di
 torch.manual_seed(SEED)                      # the initial weights
 {_LAYOUT if cfg.channels_last else ""}G = {type(G).__name__}(**{G._hub_mixin_config!r}).to(device{layout})
 D = {type(D).__name__}(**{D._hub_mixin_config!r}).to(device{layout})
-{_ONE_CHANNEL if swaps else ""}{_optimizers(cfg)}
+{_ONE_CHANNEL if swaps else ""}{_HALVED if halved else ""}{_optimizers(cfg)}
 G_ema = copy.deepcopy(G).eval().requires_grad_(False) if CONFIG["ema"] else None  # smoothed G, for samples
 rng = torch.Generator().manual_seed(SEED)    # batches and noise, in the app's order
 fixed_z = torch.randn(CONFIG["n_fixed"], Z_DIM, generator=torch.Generator().manual_seed(SEED + 1)).to(device)

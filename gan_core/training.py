@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import distributed, equalized, layout, losses, models, one_channel, progressive, registry, vae
+from . import distributed, equalized, halves, layout, losses, one_channel, progressive, registry, vae
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import adam, fast_dtype, get_device, tensors_of
@@ -145,7 +145,9 @@ class Trainer:
         # What the training passes call: G and D (D's heads as one forward), under torchrun in DDP.
         # self.G and self.D stay the plain modules: what is saved, sampled and averaged into the EMA.
         self._heads = distributed.Heads(self.D)
-        self._joint = not models.mixes_samples(self.D)  # D judges real and fake in one forward (_judge_both)
+        # D judges real and fake in one forward (_judge_both), its batch norms each half's own (gan_core.halves)
+        self._halves = halves.halve_norms(self.D)
+        self._joint = halves.joinable(self.D)
         self._g, self._d = self.G, self._heads
         if distributed.active():
             self._g, self._d = distributed.wrap(self.G, self.device), distributed.wrap(self._heads, self.device)
@@ -508,12 +510,14 @@ class Trainer:
 
     def _judge_both(self, x: torch.Tensor, fake: torch.Tensor, classes: bool = False, twin: bool = False):
         """D's turn: _judge of a real batch (its digit logits with `classes`) and of a fake one (its twin head's
-        with `twin`). Where no layer of D mixes the samples of a batch, both go through one forward of the two
-        batches together: the same sums per sample, one pass (fewer, larger kernels) where there were two."""
+        with `twin`). Where no layer of D mixes the samples of a batch but its batch norms, which normalise each
+        half alone (gan_core.halves), both go through one forward of the two batches together: the same sums per
+        sample, one pass (fewer, larger kernels) where there were two."""
         if not self._joint:
             return self._judge(x, classes=classes), self._judge(fake, classes=twin, twin=twin)
         n = len(x)
-        logit, cls, tw = self._judge(torch.cat([x, fake.to(x.dtype)]), classes=classes or twin, twin=twin)
+        with halves.split(self._halves):
+            logit, cls, tw = self._judge(torch.cat([x, fake.to(x.dtype)]), classes=classes or twin, twin=twin)
         return ((logit[:n], cls[:n] if classes else None, None),
                 (logit[n:], cls[n:] if twin else None, tw[n:] if twin else None))
 

@@ -37,13 +37,14 @@ def execute(nb, folder, root, steps: int | None = None) -> list[dict]:
 
 
 def tiny(model, **kw) -> TrainConfig:
-    return TrainConfig.preset(model, batch_size=16, width=32 if model == "mlp" else 16, **kw)
+    return TrainConfig.preset(model, **{"batch_size": 16, "width": 32 if model == "mlp" else 16, **kw})
 
 
 # dcgan and cdcgan with R1 on every 2nd step: iteration 0's R1 step moves D (and ages Adam's moments of the weights
 # with no say in it), so step 2's losses differ unless the loop replays it
-# mlp, slides, wgan-gp, and cdcgan without batch norm in D: D's turn as one forward of both batches, as the Trainer's
-@pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}),
+# D's turn as one forward of both batches, as the Trainer's: mlp, slides, wgan-gp, and cdcgan without batch norm in D;
+# cdcgan, dcgan and wgan with D's batch norm split in halves (gan_core.halves)
+@pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}), ("wgan", {}),
                                           ("dcgan", {"r1": 2.0, "r1_every": 2}), ("cdcgan", {"r1": 2.0, "r1_every": 2}),
                                           ("cdcgan", {"d_norm": "none"}), ("mlp", {"lr_cut_at": 1, "lr_cut": 0.1})])
 def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_path, root):
@@ -61,7 +62,9 @@ def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_pa
     for net in registry.get(model).build(cfg, 1, 28):  # below the class line (whose Hub mixin goes), verbatim
         assert inspect.getsource(type(net)).split("\n", 1)[1] in source, type(net).__name__
 
-    assert ("torch.cat([x, fake" in source) is (model in ("mlp", "slides", "wgan-gp") or "d_norm" in extra)  # one forward
+    halved = model in ("cdcgan", "dcgan", "wgan") and "d_norm" not in extra
+    assert "torch.cat([x, fake" in source  # one forward
+    assert ("with split(D_norms):" in source) is ("D_norms = halve_norms(D)" in source) is halved
     got = execute(nb, tmp_path, root, steps=3)
     data = load_training_data("mnist")
     want = Trainer(cfg, data.images, device="cpu", labels=data.labels if cfg.num_classes else None).step(3)
@@ -71,6 +74,14 @@ def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_pa
         assert g["d_loss"] == pytest.approx(w["d_loss"], rel=1e-5) and g["g_loss"] == pytest.approx(w["g_loss"], rel=1e-5)
     picture = np.asarray(Image.open(tmp_path / "samples.png"))
     assert picture.shape == (2 + 8 * 30, 2 + 8 * 30) and picture.std() > 0  # 64 tiles of 28 px, not blank
+
+
+def test_a_d_whose_batch_norm_is_not_halved_judges_in_two_forwards():
+    """As the Trainer: a critic whose norm of 8 channels is a NarrowBatchNorm there (width 4) is not split in halves,
+    so the notebook's D's turn sends real and fake through it apart."""
+    source = notebook.code(notebook.build(tiny("wgan", width=4), steps=10))
+    assert "real_s, fake_s = D(x).float(), D(fake.detach()).float()" in source
+    assert "torch.cat([x, fake" not in source and "halve_norms" not in source
 
 
 def test_cli_notebook_of_a_saved_run_repeats_its_metrics(tmp_path, root):

@@ -418,11 +418,12 @@ def test_the_twin_head_learns_the_fakes_digits_and_g_is_paid_to_keep_it_unsure(d
 
 # ------------------------------------------------------------------ D's turn: one forward of both batches
 @pytest.mark.parametrize("model, extra", [("progressive", {}), ("wgan-gp", {}), ("mlp", {}),
-                                          ("cdcgan", dict(d_norm="none"))])
+                                          ("cdcgan", dict(d_norm="none")), ("cdcgan", {}), ("dcgan", {}), ("wgan", {})])
 def test_one_forward_of_both_batches_judges_each_as_two_would(model, data, extra):
-    """Where no layer of D mixes a batch's samples, D's turn sends the real batch and the fake one through one
-    forward: each sample's logit (and a conditional D's digit and twin logits) as two forwards give them, on
-    the right side of the split (real first), and the same gradients for D."""
+    """Where no layer of D mixes a batch's samples, or its batch norms normalise each half alone (gan_core.halves),
+    D's turn sends the real batch and the fake one through one forward: each sample's logit (and a conditional
+    D's digit and twin logits) as two forwards give them, on the right side of the split (real first), the
+    same gradients for D and the same running statistics after."""
     from gan_core.data import load_mnist
     labels = torch.tensor(load_mnist("test")[1][:256]).long()
     t = Trainer(TrainConfig.preset(model, batch_size=16, width=8, bf16=False, ema=0.0, **extra), data, device="cpu",
@@ -431,13 +432,19 @@ def test_one_forward_of_both_batches_judges_each_as_two_would(model, data, extra
     x, _ = t._batch()
     fake = t.G(*((t._z(), t._y_fake()) if t.cfg.num_classes else (t._z(),))).detach()
     cond = t.cfg.num_classes > 0
-    outs, grads = {}, {}
+    outs, grads, stats = {}, {}, {}
+    before = [b.clone() for b in t.D.buffers()]
     for joint in (True, False):
         t._joint = joint
         t.D.zero_grad()
+        for b, saved in zip(t.D.buffers(), before):
+            b.copy_(saved)
         outs[joint] = t._judge_both(x, fake, cond, cond)
         sum(o.square().sum() * (i + 1) for i, o in enumerate(o for pair in outs[joint] for o in pair if o is not None)).backward()
         grads[joint] = [p.grad.clone() for p in t.D.parameters() if p.grad is not None]
+        stats[joint] = [b.clone() for b in t.D.buffers()]
+    for a, b in zip(stats[True], stats[False], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     for one, two in zip(outs[True], outs[False]):
         assert [o is None for o in one] == [o is None for o in two]
         for a, b in zip(one, two):
@@ -449,13 +456,27 @@ def test_one_forward_of_both_batches_judges_each_as_two_would(model, data, extra
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_a_d_with_batch_norm_judges_real_and_fake_apart(data):
-    """Batch norm's statistics would mix the two batches (and tell them apart by their means): two forwards."""
+def test_a_d_with_batch_norm_judges_both_in_one_forward_of_halves(data):
+    """The presets whose D has batch norm judge real and fake in one forward of both, their norms split in halves
+    there only; G's turn is one batch through plain batch norm."""
     from gan_core.data import load_mnist
     labels = torch.tensor(load_mnist("test")[1][:256]).long()
     for model in ("cdcgan", "dcgan", "wgan"):
         t = Trainer(TrainConfig.preset(model, batch_size=16, width=8, ema=0.0), data, device="cpu", labels=labels)
-        assert not t._joint, model
+        assert t._joint and t._halves, model
+    calls, norms = [], []
+    t.D.register_forward_hook(lambda m, inp, out: calls.append(len(inp[0])))
+    t._halves[0].register_forward_hook(lambda m, inp, out: norms.append(m.halves))
+    t.step(1)
+    assert calls == [32, 16]  # real and fake, then G's turn
+    assert norms == [2, 1] and t._halves[0].halves == 1
+
+
+def test_a_d_whose_batch_norm_cannot_be_halved_judges_real_and_fake_apart(data):
+    """A batch norm of few channels (NarrowBatchNorm, width 4) is not halved: its statistics would mix the two
+    batches (and tell them apart by their means), so D's turn stays two forwards."""
+    t = Trainer(TrainConfig.preset("wgan", batch_size=16, width=4, ema=0.0), data, device="cpu")
+    assert not t._joint and not t._halves
     calls = []
     t.D.register_forward_hook(lambda m, inp, out: calls.append(len(inp[0])))
     t.step(1)
