@@ -83,10 +83,7 @@ def _two_g_passes(t: Trainer) -> None:
 def _swap_back(t: Trainer, swapped: type, back) -> None:
     """Every `swapped` layer of G and D (a gan_core.layout layer) back to what it was: back(layer), the same tensors."""
     for net in (t.G, t.D):
-        for parent in net.modules():
-            for name, child in parent.named_children():
-                if isinstance(child, swapped):
-                    setattr(parent, name, back(child))
+        layout.swap_layers(net, lambda m: back(m) if isinstance(m, swapped) else None)
 
 
 def _channels_last_presets_with(layer) -> list[str]:
@@ -137,16 +134,19 @@ def _apart(t: Trainer) -> None:
     t._joint = False
 
 
+def _gans_whose_d_mixes_samples(mixes: bool) -> list[str]:
+    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial
+            and models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1]) == mixes]
+
+
 def _joint_models() -> list[str]:
     """The GANs whose D has no batch norm: the others judge the two batches apart either way."""
-    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial
-            and not models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
+    return _gans_whose_d_mixes_samples(False)
 
 
 def _halves_models() -> list[str]:
     """The GANs whose D has batch norm: D's turn is one forward there only with each half normalised alone."""
-    return [m for m in registry.offered("train", "digits") if registry.get(m).adversarial
-            and models.mixes_samples(registry.get(m).build(TrainConfig.preset(m))[1])]
+    return _gans_whose_d_mixes_samples(True)
 
 
 def _native_norms(t: Trainer) -> None:

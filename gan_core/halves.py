@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .layout import as_norm
+from .layout import as_norm, swap_layers
 
 
 class HalvesBatchNorm2d(nn.BatchNorm2d):
@@ -34,10 +34,7 @@ class HalvesBatchNorm2d(nn.BatchNorm2d):
 def halve_norms(net: nn.Module) -> list[HalvesBatchNorm2d]:
     """Swap every plain nn.BatchNorm2d of `net` for HalvesBatchNorm2d holding its tensors, in place; returns them
     all (an empty list where `net` has no batch norm)."""
-    for parent in net.modules():
-        for name, child in parent.named_children():
-            if type(child) is nn.BatchNorm2d:
-                setattr(parent, name, as_norm(child, HalvesBatchNorm2d))
+    swap_layers(net, lambda m: as_norm(m, HalvesBatchNorm2d) if type(m) is nn.BatchNorm2d else None)
     return [m for m in net.modules() if isinstance(m, HalvesBatchNorm2d)]
 
 

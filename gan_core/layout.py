@@ -110,18 +110,31 @@ def as_norm(norm: nn.BatchNorm2d, cls: type) -> nn.BatchNorm2d:
     return n.train(norm.training)
 
 
+def swap_layers(net: nn.Module, swap) -> nn.Module:
+    """Replace every layer of `net` for which swap(layer) gives a module by that module, in place; returns `net`.
+    The one walk behind every swap of the trainer's layers (here, gan_core.one_channel, gan_core.halves)."""
+    for parent in net.modules():
+        for name, child in parent.named_children():
+            new = swap(child)
+            if new is not None:
+                setattr(parent, name, new)
+    return net
+
+
+def _keeping_channels_last(m: nn.Module) -> nn.Module | None:
+    if type(m) is nn.Flatten:
+        return Flatten(m.start_dim, m.end_dim)
+    if plain_1x1(m):
+        return as_conv(m, Pointwise)
+    if narrow_norm(m):
+        return as_norm(m, NarrowBatchNorm)
+    return None
+
+
 def keep_channels_last(net: nn.Module) -> nn.Module:
     """Swap every nn.Flatten in `net` for Flatten, every 1x1 nn.Conv2d for Pointwise and every batch norm of
     fewer than 16 channels for NarrowBatchNorm, in place; returns `net`."""
-    for parent in net.modules():
-        for name, child in parent.named_children():
-            if type(child) is nn.Flatten:
-                setattr(parent, name, Flatten(child.start_dim, child.end_dim))
-            elif plain_1x1(child):
-                setattr(parent, name, as_conv(child, Pointwise))
-            elif narrow_norm(child):
-                setattr(parent, name, as_norm(child, NarrowBatchNorm))
-    return net
+    return swap_layers(net, _keeping_channels_last)
 
 
 def channels_last(net: nn.Module) -> nn.Module:

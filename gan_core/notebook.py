@@ -219,7 +219,8 @@ _HALVES_SOURCE = (halves.as_norm, halves.HalvesBatchNorm2d, halves.halve_norms, 
 
 # gan_core.one_channel, copied whole (its layers fall back to nn's off the CPU)
 _ONE_CHANNEL_SOURCE = ("_places", "_scatter", "_ToOneChannel", "_FromOneChannel", "_compute_dtype",
-                       "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_conv", "swap_in")
+                       "OneChannelConv2d", "OneChannelConvTranspose2d", "_plain", "into_one", "as_conv", "swap_layers",
+                       "swap_in")
 
 _BATCHES = {
     "random": """\
@@ -246,10 +247,10 @@ def next_batch():
 def _cells(cfg: TrainConfig, steps: int, notes: list[str], title: str):
     spec = registry.get(cfg.model)
     G, D = spec.build(cfg, 1, 28)
-    trained = spec.build(cfg, 1, 28)[1]   # D as the Trainer computes it on a CPU: its layers swapped in
-    halved = bool(halves.halve_norms(as_trained(trained, cfg, "cpu")))
+    trained = as_trained(spec.build(cfg, 1, 28)[1], cfg, "cpu")  # D with the layers the Trainer swaps in
+    has_norms = bool(halves.halve_norms(trained))
     both = halves.joinable(trained)       # D's turn as one forward of both batches, as the Trainer's
-    halved = halved and both              # ... its batch norms each half's own there
+    halved = has_norms and both           # ... its batch norms each half's own there
     body = (_bce_body if cfg.loss in losses.BCE_FAMILIES else _wgan_body)(cfg, both, halved)
     config = pprint.pformat(asdict(cfg), sort_dicts=False, width=100)
     yield new_markdown_cell(f"""# {title}
@@ -310,8 +311,9 @@ app's numbers; on a GPU the layers are PyTorch's own.""")
 D's turn judges a batch of real digits and one of fakes. D's batch norm would mix the two if they went through
 it together, so the app's trainer sends both through one forward with each half normalised by its own statistics:
 what two forwards compute, with each convolution run once on both. Copied from `gan_core/halves.py`.""")
+        walk = () if swaps else (halves.swap_layers,)  # the one-channel cell above has it
         yield new_code_cell("from contextlib import contextmanager\n\n\n" + "\n\n\n".join(
-            _source(obj) for obj in _HALVES_SOURCE))
+            _source(obj) for obj in (*walk, *_HALVES_SOURCE)))
     yield new_markdown_cell("## The losses\nCopied from `gan_core/losses.py`.")
     yield new_code_cell("\n\n".join(_source(getattr(losses, n)) for n in _loss_names(cfg)))
     yield new_markdown_cell(f"""## The data

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layout import as_conv
+from .layout import as_conv, swap_layers
 
 
 @lru_cache(maxsize=32)
@@ -140,9 +140,8 @@ def into_one(conv: nn.Module) -> bool:
 
 def swap_in(net: nn.Module) -> nn.Module:
     """Swap every layer into_one() picks for its OneChannel twin, in place; returns `net`."""
-    for parent in net.modules():
-        for name, child in parent.named_children():
-            if into_one(child):
-                cls = OneChannelConvTranspose2d if isinstance(child, nn.ConvTranspose2d) else OneChannelConv2d
-                setattr(parent, name, as_conv(child, cls))
-    return net
+    def twin(m: nn.Module) -> nn.Module | None:
+        if not into_one(m):
+            return None
+        return as_conv(m, OneChannelConvTranspose2d if isinstance(m, nn.ConvTranspose2d) else OneChannelConv2d)
+    return swap_layers(net, twin)
