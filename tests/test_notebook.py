@@ -56,7 +56,7 @@ def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_pa
     assert not re.search(r"^\s*(from|import)\s+(gan_core|ui|gan_devkit)\b", source, re.MULTILINE)
     assert "PyTorchModelHubMixin" not in source and "STEPS = int(os.environ.get(\"GAN_NB_STEPS\", 500))" in source
     assert ("def r1_penalty" in source) is ("r1" in extra)
-    assert ('CONFIG["lr_cut"]' in source) is ("lr_cut_at" in extra)
+    assert ('CONFIG["lr_cut"]' in source) is (cfg.lr_cut_at > 0)  # the default's preset has a cut, mlp's not
     # the trainer's convolutions into one channel (gan_core.one_channel), copied and swapped in as the Trainer does
     assert ("G, D = swap_in(G), swap_in(D)" in source) is (model not in ("mlp", "slides"))
     for net in registry.get(model).build(cfg, 1, 28):  # below the class line (whose Hub mixin goes), verbatim

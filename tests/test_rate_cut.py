@@ -102,3 +102,17 @@ def test_the_cli_trains_with_the_cut_and_saves_it(root, tmp_path):
     assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-4]
     r = cli("train", "--model", "mlp", "--steps", 1, "--lr-cut", 2, "--out", tmp_path / "bad", cwd=root, check=False)
     assert r.returncode != 0 and "lr-cut" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_default_preset_cuts_and_an_explicit_0_turns_it_off(root, tmp_path):
+    """The default's preset has a cut (registry); a run config or the CLI's `--lr-cut-at 0` trains it without one
+    (0 is a value, not a missing flag), and a flag not given keeps the preset's."""
+    cut_at = TrainConfig.preset("cdcgan").lr_cut_at
+    assert cut_at > 0 and TrainConfig.preset("dcgan").lr_cut_at == 0
+    assert TrainConfig.preset("cdcgan", lr_cut_at=None).lr_cut_at == cut_at
+    assert TrainConfig.preset("cdcgan", lr_cut_at=0).lr_cut_at == 0
+    for flags, want in (((), cut_at), (("--lr-cut-at", 0), 0)):
+        out = tmp_path / f"run{want}"
+        cli("train", "--model", "cdcgan", "--steps", 1, "--batch-size", 16, "--width", 8, *flags, "--no-score",
+            "--out", out, cwd=root)
+        assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["lr_cut_at"] == want

@@ -117,6 +117,24 @@ def test_an_equalized_preset_says_why_its_rates_are_high():
     assert registry.get("progressive").preset["equalized_lr"] == "d"
 
 
+def test_a_preset_with_a_rate_cut_says_when_its_rates_drop():
+    """The default's preset cuts both rates after 1,000 steps (lr_cut_at): the rates in the sidebar are the ones
+    before it, so the sidebar says from which step and by what factor, quoting the preset's own numbers, for the
+    models with a cut only, in the page's language."""
+    from gan_core import registry
+    from ui.i18n import translate
+    preset = registry.get("cdcgan").preset
+    assert preset["lr_cut_at"] > 0
+    for model in ("cdcgan", "dcgan"):
+        at = open_page(model)
+        cfg = registry.get(model).preset
+        note = translate("train.lr_cut_note", "en", at=cfg.get("lr_cut_at", 0), cut="0.3")
+        assert (note in [c.value for c in at.sidebar.caption]) is bool(cfg.get("lr_cut_at")), model
+        assert sess(at).template.lr_cut_at == cfg.get("lr_cut_at", 0)
+    note = translate("train.lr_cut_note", "en", at=1000, cut="0.3")
+    assert note.startswith("From step 1000 on, both learning rates are multiplied by 0.3")
+
+
 def test_a_learning_rate_reads_as_the_papers_write_it():
     from ui.train_settings import rate_text
     assert [rate_text(r) for r in (4e-3, 5e-4, 2.5e-4, 1e-2)] == ["4e-3", "5e-4", "2.5e-4", "1e-2"]
