@@ -135,6 +135,28 @@ def test_a_preset_with_a_rate_cut_says_when_its_rates_drop():
     assert note.startswith("From step 1000 on, both learning rates are multiplied by 0.3")
 
 
+@pytest.mark.parametrize("cut_at", [2, 10**6])
+def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at):
+    """Once a run is past its rate cut (lr_cut_at), the loss and accuracy curves carry a dotted line at that step,
+    named with the factor; before it (here: a cut the run never reaches), no line."""
+    import json
+    from dataclasses import replace
+    at = open_page("dcgan", batch=8)
+    s = sess(at)
+    s.template = replace(s.template, lr_cut_at=cut_at, lr_cut=0.25, width=8)
+    at.run()
+    while s.trainer is None or s.trainer.iteration < 4:
+        at.button(key="train.step").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    for chart in at.get("plotly_chart")[:2]:  # the losses, then D's and G's accuracy
+        layout = json.loads(chart.proto.spec)["layout"]
+        dotted = [sh["x0"] for sh in layout.get("shapes", [])  # vertical lines only (the 0.5 line is horizontal)
+                  if sh["line"].get("dash") == "dot" and sh.get("x0") == sh.get("x1")]
+        names = [a["text"] for a in layout.get("annotations", [])]
+        assert dotted == ([2] if cut_at == 2 else []), layout.get("title")
+        assert ("rates ×0.25" in names) is (cut_at == 2)
+
+
 def test_a_learning_rate_reads_as_the_papers_write_it():
     from ui.train_settings import rate_text
     assert [rate_text(r) for r in (4e-3, 5e-4, 2.5e-4, 1e-2)] == ["4e-3", "5e-4", "2.5e-4", "1e-2"]

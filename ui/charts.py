@@ -110,6 +110,15 @@ def elbo_figure(cols: dict) -> go.Figure:
     return fig
 
 
+def mark_rate_cut(fig: go.Figure, step: int, cut: float) -> go.Figure:
+    """The run's rate cut (lr_cut_at): a dotted vertical line where both learning rates dropped, so a class
+    watching the curves sees when the steps got smaller. step 0: no cut (yet): the figure as it was."""
+    if step:
+        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dot"),
+                      annotation_text=_t("train.chart.rate_cut", cut=f"{cut:g}"), annotation_position="top right")
+    return fig
+
+
 def mark_phases(fig: go.Figure, marks) -> go.Figure:
     """Progressive growing: a vertical line where each phase begins, (step, resolution, fading) from
     gan_core.progressive.phase_changes; dashed while the new resolution fades in."""

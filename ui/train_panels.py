@@ -237,9 +237,13 @@ def _shared_jpeg(sess: TrainSession, slot: str, frame: tuple, grids) -> list[byt
 def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
     """The GAN's curves, built once per (step, language)."""
     def build():
-        marks = progressive.phase_changes(sess.trainer.cfg.phase_steps, sess.trainer.iteration)  # growing's phases
-        return (charts.mark_phases(charts.loss_figure(cols), marks),
-                charts.mark_phases(charts.accuracy_figure(cols), marks), charts.wasserstein_figure(cols))
+        cfg, done = sess.trainer.cfg, sess.trainer.iteration
+        marks = progressive.phase_changes(cfg.phase_steps, done)  # growing's phases
+        cut_at = cfg.lr_cut_at if 0 < cfg.lr_cut_at <= done else 0  # the rate cut, once the run is past it
+
+        def marked(fig):
+            return charts.mark_rate_cut(charts.mark_phases(fig, marks), cut_at, cfg.lr_cut)
+        return marked(charts.loss_figure(cols)), marked(charts.accuracy_figure(cols)), charts.wasserstein_figure(cols)
     return _shared(sess, "figure_cache", (len(cols["step"]), sess.trainer.iteration, current_lang()), build)
 
 
