@@ -326,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--lr-cut-at", type=_bounded("lr_cut_at", int),
                    help="after this many iterations both learning rates are times --lr-cut: a calmer end for a long "
-                        "run (default: its preset, 0 = never but for cdcgan's 1000; saved with the run, so --resume keeps it)")
+                        "run (default: its preset: 0 = never, {}; saved with the run, so --resume keeps it)".format(
+                       ", ".join(f"{m}'s {s.preset['lr_cut_at']}" for m, s in registry.SPECS.items()
+                                 if s.preset.get("lr_cut_at"))))
     t.add_argument("--lr-cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default {})".format(*BOUNDS["lr_cut"], TrainConfig.lr_cut))
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")

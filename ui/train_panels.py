@@ -237,9 +237,10 @@ def _shared_jpeg(sess: TrainSession, slot: str, frame: tuple, grids) -> list[byt
 def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
     """The GAN's curves, built once per (step, language)."""
     def build():
-        cfg, done = sess.trainer.cfg, sess.trainer.iteration
-        marks = progressive.phase_changes(cfg.phase_steps, done)  # growing's phases
-        cut_at = cfg.lr_cut_at if 0 < cfg.lr_cut_at <= done else 0  # the rate cut, once the run is past it
+        tr = sess.trainer
+        cfg = tr.cfg
+        marks = progressive.phase_changes(cfg.phase_steps, tr.iteration)  # growing's phases
+        cut_at = cfg.lr_cut_at if tr.rates_cut else 0  # the rate cut, once the run is past it
 
         def marked(fig):
             return charts.mark_rate_cut(charts.mark_phases(fig, marks), cut_at, cfg.lr_cut)
