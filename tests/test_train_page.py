@@ -128,11 +128,11 @@ def test_a_preset_with_a_rate_cut_says_when_its_rates_drop():
     for model in ("cdcgan", "dcgan"):
         at = open_page(model)
         cfg = registry.get(model).preset
-        note = translate("train.lr_cut_note", "en", at=cfg.get("lr_cut_at", 0), cut="0.3")
+        note = translate("train.lr_cut_note", "en", at=f"{cfg.get('lr_cut_at', 0):,}", cut="0.3")
         assert (note in [c.value for c in at.sidebar.caption]) is bool(cfg.get("lr_cut_at")), model
         assert sess(at).template.lr_cut_at == cfg.get("lr_cut_at", 0)
-    note = translate("train.lr_cut_note", "en", at=1000, cut="0.3")
-    assert note.startswith("From step 1000 on, both learning rates are multiplied by 0.3")
+    note = translate("train.lr_cut_note", "en", at=f"{preset['lr_cut_at']:,}", cut="0.3")
+    assert note.startswith("From step 1,000 on, both learning rates are multiplied by 0.3")  # grouped as the step meter
 
 
 @pytest.mark.parametrize("cut_at", [2, 10**6])

@@ -117,7 +117,7 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     if sess.template.equalized_lr != "none":  # a rate higher than the other models': say why, beside it
         sb.caption(t("train.equalized_lr_note"))
     if sess.template.lr_cut_at:  # the rates shown are not the ones a long run ends on: say when they change
-        sb.caption(t("train.lr_cut_note", at=sess.template.lr_cut_at, cut=f"{sess.template.lr_cut:g}"))
+        sb.caption(t("train.lr_cut_note", at=f"{sess.template.lr_cut_at:,}", cut=f"{sess.template.lr_cut:g}"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
