@@ -6,6 +6,10 @@
 
 TRIAL is `name:key=value,key=value`: TrainConfig settings on top of MODEL's preset (values read as JSON,
 else as words: `d_norm=batch`), refused as an uploaded run config is (unknown keys, wrong types, out of bounds).
+`name@STEP:key=value` trains the preset until iteration STEP and switches the settings on there (those a running
+trainer reads at every iteration: bench_minute.LATE_KEYS), as the rate cut comes:
+
+    python bench/bench_tune.py cdcgan --at 10,30 "r1late@1000:r1=1" "ema@1000:ema=0.995"
 For each seed the preset trains first, then each trial, each for the same training time, scored at each
 time of `--at` as bench_minute.py scores (2000 samples, the bundled digit classifier, `--draws` draws of them
 averaged; the process warmed up first, as there): seeds interleaved, so
@@ -24,7 +28,7 @@ import json
 from gan_core import registry
 from gan_core.config import ConfigError, TrainConfig
 
-from bench_minute import DEFAULT_AT, DRAWS_HELP, mean_rows, mnist_warmed, show, this_machine, train_and_score
+from bench_minute import DEFAULT_AT, DRAWS_HELP, LATE_KEYS, mean_rows, mnist_warmed, show, this_machine, train_and_score
 
 
 def parse_trial(spec: str) -> tuple[str, dict]:
@@ -43,6 +47,16 @@ def parse_trial(spec: str) -> tuple[str, dict]:
         except json.JSONDecodeError:
             overrides[key] = value
     return name, overrides
+
+
+def late_start(name: str) -> int | None:
+    """The iteration a trial named `name@STEP` switches its settings on at; None for a trial from the start."""
+    _, at, step = name.partition("@")
+    if not at:
+        return None
+    if not step.isdigit() or int(step) < 1:
+        raise ValueError(f"trial {name!r}: name@STEP wants a step >= 1")
+    return int(step)
 
 
 def compare(base: list[list[dict]], trial: list[list[dict]]) -> list[dict]:
@@ -98,19 +112,27 @@ def main():
     queue = [("preset", {})] + trials
     try:  # refused here, before any training, in the sentence an uploaded config gets
         configs = {(name, seed): TrainConfig.preset(args.model, seed=seed, **over) for name, over in queue for seed in seeds}
-    except ConfigError as e:
+        starts = {name: late_start(name) for name, _ in queue}
+    except (ConfigError, ValueError) as e:
         ap.error(str(e))
+    late = {}  # a late trial trains the preset's config and switches its checked settings on at its step
+    for name, over in trials:
+        if starts[name] is not None:
+            if set(over) - set(LATE_KEYS):
+                ap.error(f"trial {name!r}: only {', '.join(LATE_KEYS)} can be switched on late")
+            late[name] = (starts[name], {key: getattr(configs[name, seeds[0]], key) for key in over})
+            configs.update({(name, seed): configs["preset", seed] for seed in seeds})
     data, labels, _ = mnist_warmed()
     machine = this_machine()
     runs = {name: [] for name, _ in queue}
     for seed in seeds:
         for name, _ in queue:
-            rows = train_and_score(configs[name, seed], data, labels, at, seed, args.draws)
+            rows = train_and_score(configs[name, seed], data, labels, at, seed, args.draws, late.get(name))
             runs[name].append(rows)
             for r in rows:
                 show(args.model, f"{name} {seed}", r)
     out = {**machine, "model": args.model, "at_s": list(at), "seeds": seeds, "draws": args.draws,
-           "trials": {name: {"overrides": over, "runs": runs[name], "mean": mean_rows(runs[name])} for name, over in queue}}
+           "trials": {name: {"overrides": over, "from_step": starts[name], "runs": runs[name], "mean": mean_rows(runs[name])} for name, over in queue}}
     print()
     for name, _ in queue:
         for r in out["trials"][name]["mean"]:
