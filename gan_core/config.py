@@ -55,8 +55,9 @@ class TrainConfig:
     batching: str = "random"   # "random": each batch drawn at random; "epochs": shuffled epochs, as a DataLoader
     phase_steps: int = 0       # progressive growing: steps of each phase (7x7, fade-in 14, 14x14, fade-in 28); 0 = none
     equalized_lr: str = "none" # ProGAN's equalized learning rate (He init, each layer's rate times its He constant) in "d" or "both" nets
-    lr_cut_at: int = 0         # after this many iterations both rates are times lr_cut: a calmer end for a long run (0 = never)
+    lr_cut_at: int = 0         # after this many iterations the rates are times lr_cut: a calmer end for a long run (0 = never)
     lr_cut: float = 0.3        # ... the factor (1 = no cut)
+    lr_cut_d: float = 0.0      # ... D's own factor, where it differs from G's (0 = lr_cut for both; 1 = D keeps its rate)
 
     def __post_init__(self):
         from .registry import MODELS
@@ -112,6 +113,11 @@ class TrainConfig:
         return get(self.model).loss
 
     @property
+    def rate_cuts(self) -> tuple[float, float]:
+        """G's and D's factors once the rates are cut (lr_cut_at): lr_cut for both, or D's own (lr_cut_d)."""
+        return self.lr_cut, self.lr_cut_d or self.lr_cut
+
+    @property
     def uses_r1(self) -> bool:
         """Whether a run with these settings takes R1's lazy D step (gamma > 0 on a model that takes it)."""
         from .registry import get
@@ -158,6 +164,7 @@ BOUNDS = {
     "phase_steps": (0, 1_000_000),
     "lr_cut_at": (0, 100_000_000),
     "lr_cut": (0.01, 1.0),         # a factor on the rates: 1 = no cut; over 1 would be a boost, not a calmer end
+    "lr_cut_d": (0.0, 1.0),        # 0 = as lr_cut (runs saved before it existed cut both rates alike)
 }
 # The allowed values of every setting that is a word, checked like BOUNDS.
 CHOICES = {

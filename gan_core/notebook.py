@@ -204,10 +204,10 @@ _EMA = f"""\
 """
 
 _RATE_CUT = """\
-    if step + 1 == CONFIG["lr_cut_at"]:  # the run's rate cut: a calmer end, both rates times lr_cut from here on
-        for opt in (opt_g, opt_d):
+    if step + 1 == CONFIG["lr_cut_at"]:  # the run's rate cut: a calmer end, the rates times lr_cut from here on
+        for opt, cut in ((opt_g, CONFIG["lr_cut"]), (opt_d, CONFIG["lr_cut_d"] or CONFIG["lr_cut"])):  # D's own, if set
             for group in opt.param_groups:
-                group["lr"] *= CONFIG["lr_cut"]
+                group["lr"] *= cut
 """
 
 _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs convolve fastest\n"

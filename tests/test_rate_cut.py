@@ -1,5 +1,6 @@
-"""The run's one-step rate schedule (`lr_cut_at`, `lr_cut`): both rates drop by the factor after exactly that
-many iterations, never with 0, through set_lr, equalized groups, a save and resume, and the CLI."""
+"""The run's one-step rate schedule (`lr_cut_at`, `lr_cut`, `lr_cut_d`): both rates drop by the factor (D's by its
+own where lr_cut_d is set) after exactly that many iterations, never with 0, through set_lr, equalized groups, a save
+and resume, and the CLI."""
 import json
 
 import pytest
@@ -27,11 +28,11 @@ def rates(t):
 
 def test_both_rates_drop_by_the_factor_after_exactly_that_many_iterations(data):
     t = trainer(data, lr_cut_at=3, lr_cut=0.25)
-    assert t.rate_factor == 1.0
+    assert t.rate_factors == (1.0, 1.0)
     t.step(2)
     assert rates(t) == ([4e-3], [2e-3])
     t.step(1)
-    assert t.rate_factor == 0.25
+    assert t.rate_factors == (0.25, 0.25)
     assert rates(t) == pytest.approx(([1e-3], [5e-4]))
     t.step(2)  # and it stays cut
     assert rates(t) == pytest.approx(([1e-3], [5e-4]))
@@ -40,7 +41,21 @@ def test_both_rates_drop_by_the_factor_after_exactly_that_many_iterations(data):
 def test_zero_never_cuts(data):
     t = trainer(data, lr_cut_at=0, lr_cut=0.25)
     t.step(3)
-    assert t.rate_factor == 1.0 and rates(t) == ([4e-3], [2e-3])
+    assert t.rate_factors == (1.0, 1.0) and rates(t) == ([4e-3], [2e-3])
+
+
+@pytest.mark.parametrize("cut_d, want_d", [(1.0, 2e-3), (0.5, 1e-3), (0.0, 5e-4)])
+def test_d_may_have_a_factor_of_its_own(data, cut_d, want_d):
+    """lr_cut_d: D's factor (1 = D keeps its rate, the default's preset); 0 = lr_cut's, as every run saved before
+    the setting existed cut both rates."""
+    t = trainer(data, lr_cut_at=2, lr_cut=0.25, lr_cut_d=cut_d)
+    t.step(1)
+    assert rates(t) == ([4e-3], [2e-3])
+    t.step(1)
+    assert rates(t) == pytest.approx(([1e-3], [want_d]))
+    older = json.loads(t.cfg.to_json())
+    del older["lr_cut_d"]  # a run config from before lr_cut_d
+    assert TrainConfig.from_dict(older).rate_cuts == (0.25, 0.25)
 
 
 def test_the_cut_moves_the_weights_less(data):
@@ -81,12 +96,13 @@ def test_a_resumed_run_follows_the_same_schedule(tmp_path, data, saved_at):
     ref.save(tmp_path / "run")
     ref_next = ref.step(2)
     resumed = Trainer.resume(tmp_path / "run", data, device="cpu")
-    assert resumed.rate_factor == (1.0 if saved_at < 3 else 0.25)
+    assert resumed.rate_factors == ((1.0, 1.0) if saved_at < 3 else (0.25, 0.25))
     assert json.dumps(resumed.step(2)) == json.dumps(ref_next)
     assert rates(resumed) == rates(ref)
 
 
-@pytest.mark.parametrize("key, value", [("lr_cut", 0.0), ("lr_cut", 1.5), ("lr_cut_at", -1)])
+@pytest.mark.parametrize("key, value", [("lr_cut", 0.0), ("lr_cut", 1.5), ("lr_cut_at", -1), ("lr_cut_d", 1.5),
+                                        ("lr_cut_d", -0.1)])
 def test_bounds(key, value):
     with pytest.raises(ConfigError) as e:
         TrainConfig.preset("dcgan", **{key: value})
@@ -96,10 +112,11 @@ def test_bounds(key, value):
 def test_the_cli_trains_with_the_cut_and_saves_it(root, tmp_path):
     out = tmp_path / "run"
     cli("train", "--model", "mlp", "--steps", 5, "--batch-size", 16, "--width", 32, "--lr-g", 1e-3, "--lr-d", 1e-3,
-        "--lr-cut-at", 3, "--lr-cut", 0.5, "--no-score", "--out", out, cwd=root)
+        "--lr-cut-at", 3, "--lr-cut", 0.5, "--lr-cut-d", 0.25, "--no-score", "--out", out, cwd=root)
     state = torch.load(out / "trainer_state.pt", weights_only=True)
-    assert (state["config"]["lr_cut_at"], state["config"]["lr_cut"]) == (3, 0.5)
+    assert (state["config"]["lr_cut_at"], state["config"]["lr_cut"], state["config"]["lr_cut_d"]) == (3, 0.5, 0.25)
     assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-4]
+    assert [g["lr"] for g in state["opt_d"]["param_groups"]] == [2.5e-4]
     r = cli("train", "--model", "mlp", "--steps", 1, "--lr-cut", 2, "--out", tmp_path / "bad", cwd=root, check=False)
     assert r.returncode != 0 and "lr-cut" in r.stderr and "Traceback" not in r.stderr
 
@@ -109,6 +126,7 @@ def test_the_default_preset_cuts_and_an_explicit_0_turns_it_off(root, tmp_path):
     (0 is a value, not a missing flag), and a flag not given keeps the preset's."""
     cut_at = TrainConfig.preset("cdcgan").lr_cut_at
     assert cut_at > 0 and TrainConfig.preset("dcgan").lr_cut_at == 0
+    assert TrainConfig.preset("cdcgan").rate_cuts == (0.3, 1.0)  # G's steps cut, D kept quick (docs/benchmarks.md)
     assert TrainConfig.preset("cdcgan", lr_cut_at=None).lr_cut_at == cut_at
     assert TrainConfig.preset("cdcgan", lr_cut_at=0).lr_cut_at == 0
     for flags, want in (((), cut_at), (("--lr-cut-at", 0), 0)):

@@ -118,33 +118,36 @@ def test_an_equalized_preset_says_why_its_rates_are_high():
 
 
 def test_a_preset_with_a_rate_cut_says_when_its_rates_drop():
-    """The default's preset cuts both rates after 1,000 steps (lr_cut_at): the rates in the sidebar are the ones
-    before it, so the sidebar says from which step and by what factor, quoting the preset's own numbers, for the
-    models with a cut only, in the page's language."""
+    """The default's preset cuts G's rate after 1,000 steps (lr_cut_at, lr_cut; D keeps its own, lr_cut_d=1): the
+    rates in the sidebar are the ones before it, so the sidebar says from which step and by what factors, quoting
+    the preset's own numbers (the step grouped as the step meter's), for the models with a cut only."""
     from gan_core import registry
-    from ui.i18n import translate
-    preset = registry.get("cdcgan").preset
-    assert preset["lr_cut_at"] > 0
+    notes = {}
     for model in ("cdcgan", "dcgan"):
         at = open_page(model)
-        cfg = registry.get(model).preset
-        note = translate("train.lr_cut_note", "en", at=f"{cfg.get('lr_cut_at', 0):,}", cut="0.3")
-        assert (note in [c.value for c in at.sidebar.caption]) is bool(cfg.get("lr_cut_at")), model
-        assert sess(at).template.lr_cut_at == cfg.get("lr_cut_at", 0)
-    note = translate("train.lr_cut_note", "en", at=f"{preset['lr_cut_at']:,}", cut="0.3")
-    assert note.startswith("From step 1,000 on, both learning rates are multiplied by 0.3")  # grouped as the step meter
+        notes[model] = [c.value for c in at.sidebar.caption if c.value.startswith("From step")]
+        assert sess(at).template.lr_cut_at == registry.get(model).preset.get("lr_cut_at", 0)
+    assert notes["dcgan"] == []
+    assert len(notes["cdcgan"]) == 1
+    assert notes["cdcgan"][0].startswith("From step 1,000 on, G's learning rate is multiplied by 0.3 and D's by 1:")
 
 
-@pytest.mark.parametrize("cut_at", [2, 10**6])
-def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at):
+@pytest.mark.parametrize("cut_at, cut_d, label", [(2, 0.0, "rates ×0.25"), (2, 1.0, "G ×0.25, D ×1"),
+                                                  (10**6, 0.0, None)])
+def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at, cut_d, label):
     """Once a run is past its rate cut (lr_cut_at), the loss and accuracy curves carry a dotted line at that step,
-    named with the factor; before it (here: a cut the run never reaches), no line."""
+    named with the factor (G's and D's where D has its own, lr_cut_d), as the sidebar's note names them; before it
+    (here: a cut the run never reaches), no line."""
     import json
     from dataclasses import replace
     at = open_page("dcgan", batch=8)
     s = sess(at)
-    s.template = replace(s.template, lr_cut_at=cut_at, lr_cut=0.25, width=8)
+    s.template = replace(s.template, lr_cut_at=cut_at, lr_cut=0.25, lr_cut_d=cut_d, width=8)
     at.run()
+    note = [c.value for c in at.sidebar.caption if c.value.startswith("From step")]
+    both = "both learning rates are multiplied by 0.25:"
+    assert len(note) == 1 and (both in note[0]) is (cut_d == 0.0)
+    assert ("G's learning rate is multiplied by 0.25 and D's by 1:" in note[0]) is (cut_d == 1.0)
     while s.trainer is None or s.trainer.iteration < 4:
         at.button(key="train.step").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -154,7 +157,7 @@ def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at):
                   if sh["line"].get("dash") == "dot" and sh.get("x0") == sh.get("x1")]
         names = [a["text"] for a in layout.get("annotations", [])]
         assert dotted == ([2] if cut_at == 2 else []), layout.get("title")
-        assert ("rates ×0.25" in names) is (cut_at == 2)
+        assert [n for n in names if "×" in n] == ([label] if label else [])
 
 
 def test_a_learning_rate_reads_as_the_papers_write_it():

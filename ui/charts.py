@@ -110,12 +110,19 @@ def elbo_figure(cols: dict) -> go.Figure:
     return fig
 
 
-def mark_rate_cut(fig: go.Figure, step: int, cut: float) -> go.Figure:
-    """The run's rate cut (lr_cut_at): a dotted vertical line where both learning rates dropped, so a class
-    watching the curves sees when the steps got smaller. step 0: no cut (yet): the figure as it was."""
+def rate_cut_key(base: str, cuts: tuple[float, float]) -> str:
+    """The text saying the rate cut: `base` where G's and D's factors are one, `base`_apart where D has its own."""
+    return base if cuts[0] == cuts[1] else f"{base}_apart"
+
+
+def mark_rate_cut(fig: go.Figure, step: int, cuts: tuple[float, float]) -> go.Figure:
+    """The run's rate cut (lr_cut_at): a dotted vertical line where the learning rates dropped (G's and D's
+    factors, TrainConfig.rate_cuts), so a class watching the curves sees when the steps got smaller. step 0: no cut
+    (yet): the figure as it was."""
     if step:
-        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dot"),
-                      annotation_text=_t("train.chart.rate_cut", cut=f"{cut:g}"), annotation_position="top right")
+        text = _t(rate_cut_key("train.chart.rate_cut", cuts), cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}")
+        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dot"), annotation_text=text,
+                      annotation_position="top right")
     return fig
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from gan_core import registry
 from gan_core.config import BOUNDS, ConfigError, TrainConfig
 
+from . import charts
 from .i18n import msg, t
 from .train_session import LIVE_FIELDS, TrainSession
 
@@ -117,7 +118,9 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     if sess.template.equalized_lr != "none":  # a rate higher than the other models': say why, beside it
         sb.caption(t("train.equalized_lr_note"))
     if sess.template.lr_cut_at:  # the rates shown are not the ones a long run ends on: say when they change
-        sb.caption(t("train.lr_cut_note", at=f"{sess.template.lr_cut_at:,}", cut=f"{sess.template.lr_cut:g}"))
+        cuts = sess.template.rate_cuts
+        sb.caption(t(charts.rate_cut_key("train.lr_cut_note", cuts), at=f"{sess.template.lr_cut_at:,}",
+                     cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}"))
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
