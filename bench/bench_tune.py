@@ -10,6 +10,7 @@ else as words: `d_norm=batch`), refused as an uploaded run config is (unknown ke
 trainer reads at every iteration: bench_minute.LATE_KEYS), as the rate cut comes:
 
     python bench/bench_tune.py cdcgan --at 10,30 "r1late@1000:r1=1" "ema@1000:ema=0.995"
+
 For each seed the preset trains first, then each trial, each for the same training time, scored at each
 time of `--at` as bench_minute.py scores (2000 samples, the bundled digit classifier, `--draws` draws of them
 averaged; the process warmed up first, as there): seeds interleaved, so
