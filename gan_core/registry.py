@@ -164,7 +164,7 @@ SPECS = {s.name: s for s in (
     # G's rate only (lr_cut_d=1: D keeps its rate): a D that stays quick keeps judging the settling G sharply.
     # On the same AMX machine, Frechet at 30 s 9.1 against 10.4 (seeds 0-2), 9.8 against 11.8 (seeds 3-5) and 10.2
     # against 11.2 (seeds 6-8), lower in nine seeds of nine, 98.0% confident against 98.2-98.7%; D cut harder instead
-    # (x0.15) 14.3 against 10.2.
+    # (x0.15) 14.3 against 10.2. Tuned for the page's 30 s: trained two minutes, both cut read lower (8.3 against 10.1).
     ModelSpec("cdcgan", "dcgan", "bce", sizes={28: 1}, about="conditional DCGAN with an AC-GAN head: pick the digit",
               preset=dict(z_dim=100, width=16, g_hidden=256, d_hidden=256, lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.99,
                           batch_size=64, n_critic=1, num_classes=10, g_class_weight=0.2, g_class_norm=True, d_twin=True,
