@@ -25,7 +25,6 @@ run keeps the first seed. One draw of 2000 samples of one generator moves its Fr
 images' figure is a mean of picks.
 """
 import argparse
-import dataclasses
 import json
 
 import torch
@@ -96,29 +95,13 @@ def score(t: Trainer, seed: int, draws: int = 1) -> dict:
             "error": t.error.code if t.error else None}
 
 
-# The settings a running trainer reads from its config at every iteration, so a trial may switch them on late
-LATE_KEYS = ("lr_g", "lr_d", "ema", "r1", "r1_every", "g_class_weight", "real_label", "n_critic", "clip",
-             "gp_weight", "gp_every")
-
-
-def switch_settings(t: Trainer, settings: dict) -> None:
-    """Change `settings` (LATE_KEYS, values already checked as a config's) of a running trainer: the rates
-    through its optimizers, an EMA that was off made from G as it is now."""
-    if set(settings) - set(LATE_KEYS):
-        raise ValueError(f"only {', '.join(LATE_KEYS)} can change during a run, not {sorted(set(settings) - set(LATE_KEYS))}")
-    t.cfg = dataclasses.replace(t.cfg, **settings)  # a copy: the config the run began with may be another run's
-    if settings.get("ema"):
-        t.enable_ema(settings["ema"])
-    t.set_lr(t.cfg.lr_g, t.cfg.lr_d)
-
-
 def train_to(t: Trainer, seconds: float, late: tuple[int, dict] | None = None) -> None:
     """Train t until its training time reaches `seconds`; `late` = (step, settings): those settings from that
     iteration on (as the rate cut comes), if the run gets there."""
     if late is not None and t.iteration < late[0]:
         t.run(steps=late[0], seconds=seconds - t.elapsed, chunk=5)
         if t.iteration >= late[0]:
-            switch_settings(t, late[1])
+            t.change_settings(**late[1])  # in a copy: the config the run began with may be another run's
     t.run(seconds=seconds - t.elapsed, chunk=5)
 
 

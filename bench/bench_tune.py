@@ -7,7 +7,7 @@
 TRIAL is `name:key=value,key=value`: TrainConfig settings on top of MODEL's preset (values read as JSON,
 else as words: `d_norm=batch`), refused as an uploaded run config is (unknown keys, wrong types, out of bounds).
 `name@STEP:key=value` trains the preset until iteration STEP and switches the settings on there (those a running
-trainer reads at every iteration: bench_minute.LATE_KEYS), as the rate cut comes:
+trainer reads at every iteration: gan_core.training.LIVE_SETTINGS), as the rate cut comes:
 
     python bench/bench_tune.py cdcgan --at 10,30 "r1late@1000:r1=1" "ema@1000:ema=0.995"
 
@@ -28,8 +28,9 @@ import json
 
 from gan_core import registry
 from gan_core.config import ConfigError, TrainConfig
+from gan_core.training import LIVE_SETTINGS
 
-from bench_minute import DEFAULT_AT, DRAWS_HELP, LATE_KEYS, mean_rows, mnist_warmed, show, this_machine, train_and_score
+from bench_minute import DEFAULT_AT, DRAWS_HELP, mean_rows, mnist_warmed, show, this_machine, train_and_score
 
 
 def parse_trial(spec: str) -> tuple[str, dict]:
@@ -119,8 +120,8 @@ def main():
     late = {}  # a late trial trains the preset's config and switches its checked settings on at its step
     for name, over in trials:
         if starts[name] is not None:
-            if set(over) - set(LATE_KEYS):
-                ap.error(f"trial {name!r}: only {', '.join(LATE_KEYS)} can be switched on late")
+            if set(over) - set(LIVE_SETTINGS):
+                ap.error(f"trial {name!r}: only {', '.join(LIVE_SETTINGS)} can be switched on late")
             late[name] = (starts[name], {key: getattr(configs[name, seeds[0]], key) for key in over})
             configs.update({(name, seed): configs["preset", seed] for seed in seeds})
     data, labels, _ = mnist_warmed()

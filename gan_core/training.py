@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,10 @@ def lazy_turn(update: int, every: int) -> bool:
 
 LOSS_KEYS = ("d_loss", "g_loss", "loss")  # a GAN's two losses, or the VAE's -ELBO: NaN/inf in any stops a run
 TURNS = ("d", "g")  # a half-step: D's turn alone, or G's
+# The settings the trainer reads from its config at every iteration, so they may change during a run (the page's
+# live widgets, bench_tune's late trials); the rest build the networks, optimizers or streams at the start.
+LIVE_SETTINGS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max", "ema", "r1",
+                 "r1_every", "g_class_weight", "real_label", "clip", "gp_weight", "gp_every")
 BN_STATISTICS = ("running_mean", "running_var")  # the buffers the EMA generator averages (the rest it copies)
 
 
@@ -155,7 +159,6 @@ class Trainer:
         self.data = data.to(self.device)
         self.rng = torch.Generator().manual_seed(cfg.seed + self.rank)
         self._streams = self._make_streams(as_ranks)
-        self.local_batch = cfg.batch_size // (self.world * len(self._streams))  # per stream
         self._epochs = [torch.empty(0, dtype=torch.long) for _ in self._streams]  # batching="epochs": what is left
         self.fixed_labels: torch.Tensor | None = None  # digits a conditional G draws in the snapshots (None: in turn)
         self.fixed_z = self.G.sample_z(cfg.n_fixed, torch.Generator().manual_seed(cfg.seed + 1), self.device)
@@ -294,6 +297,21 @@ class Trainer:
         if extra <= 0:
             return self.fixed_z[:n]
         return torch.cat([self.fixed_z, self.G.sample_z(extra, torch.Generator().manual_seed(self.cfg.seed + 2), self.device)])
+
+    @property
+    def local_batch(self) -> int:
+        """Each stream's share of the batch, from the config now: the page changes batch_size during a run."""
+        return self.cfg.batch_size // (self.world * len(self._streams))
+
+    def change_settings(self, **settings) -> None:
+        """Change LIVE_SETTINGS of a running trainer (checked as a config's), in a copy of its config: the rates
+        through the optimizers, an EMA that was off made from G as it is now."""
+        if set(settings) - set(LIVE_SETTINGS):
+            raise ValueError(f"not changeable during a run: {sorted(set(settings) - set(LIVE_SETTINGS))}")
+        self.cfg = replace(self.cfg, **settings)
+        if settings.get("ema"):
+            self.enable_ema(settings["ema"])
+        self.set_lr(self.cfg.lr_g, self.cfg.lr_d)
 
     def enable_ema(self, decay: float) -> None:
         """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one."""

@@ -47,8 +47,8 @@ def test_a_late_trial_switches_its_settings_on_at_its_step_and_not_before(step, 
     config: the preset's own runs share it), nothing if the run never gets there."""
     t = small_trainer()
     began = t.cfg
-    switched_at, switch = [], minute.switch_settings
-    monkeypatch.setattr(minute, "switch_settings", lambda t, s: (switched_at.append(t.iteration), switch(t, s)))
+    switched_at, switch = [], Trainer.change_settings
+    monkeypatch.setattr(Trainer, "change_settings", lambda t, **s: (switched_at.append(t.iteration), switch(t, **s)))
     minute.train_to(t, seconds=3.0, late=(step, {"g_class_weight": 0.05, "lr_g": 1e-3, "r1": 1.0}))
     assert t.iteration > 4 and began.g_class_weight == 0.2 and began.r1 == 0 and began.lr_g == 4e-3
     if step == 4:
@@ -58,7 +58,7 @@ def test_a_late_trial_switches_its_settings_on_at_its_step_and_not_before(step, 
     else:
         assert switched_at == [] and t.cfg is began and t.opt_g.param_groups[0]["lr"] == 4e-3
     with pytest.raises(ValueError, match="width"):  # one the trainer built its networks from cannot change late
-        minute.switch_settings(t, {"width": 24})
+        t.change_settings(width=24)
 
 
 def test_a_trial_is_judged_against_the_preset_of_its_own_seed():

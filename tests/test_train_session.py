@@ -350,3 +350,17 @@ def test_a_forgotten_server_session_gives_its_memory_back(data, monkeypatch):
         assert calls == [1], "a forgotten server session trims once"
     finally:
         rt.shutdown()
+
+
+def test_a_batch_size_changed_during_a_run_is_the_batch_the_trainer_draws(data):
+    """The page changes batch_size live (LIVE_FIELDS, a choice among the settings the trainer reads at every
+    iteration): the next batches are that size, not the one the run began with."""
+    from gan_core.training import LIVE_SETTINGS
+    from ui.train_session import LIVE_FIELDS
+    assert set(LIVE_FIELDS) <= set(LIVE_SETTINGS)
+    s = session(data)
+    s.start()
+    s.tick()
+    assert s.update_config(replace(s.cfg, batch_size=4)) == []
+    x, _ = s.trainer._batch()
+    assert x.shape[0] == 4 and s.trainer.local_batch == 4

@@ -26,7 +26,8 @@ from gan_core.training import HalfStep, Probe, TrainConfig, Trainer
 PAGE_MODELS = registry.offered("train", data="digits")
 # Settings a running trainer can take on the fly; every other field builds different networks or
 # a different random stream, so changing it needs a fresh run (the page asks before resetting).
-LIVE_FIELDS = ("lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
+LIVE_FIELDS = (  # the page's live widgets, a choice among training.LIVE_SETTINGS
+    "lr_g", "lr_d", "batch_size", "n_critic", "balance", "d_acc_max", "g_success_max")
 METRIC_KEYS = ("step", "d_loss", "g_loss", "d_real_acc", "d_fake_acc", "g_success", "wasserstein",
                "skipped_d", "skipped_g", "loss", "rec", "kl", "res", "alpha")  # VAE: -ELBO, rec, KL; progressive: res, alpha
 
