@@ -254,14 +254,11 @@ class TrainSession:
                    and getattr(desired, f) != getattr(tr.cfg, f)]
         if pending:  # the widgets describe another run (e.g. another model's preset): leave this one alone
             return pending
-        for name in LIVE_FIELDS:
-            old, new = getattr(tr.cfg, name), getattr(desired, name)
-            if old != new:
-                self.changes.append((tr.iteration, name, old, new))
-                if name not in ("lr_g", "lr_d"):
-                    setattr(tr.cfg, name, new)  # read by the trainer at every iteration
-        if (tr.cfg.lr_g, tr.cfg.lr_d) != (desired.lr_g, desired.lr_d):
-            tr.set_lr(desired.lr_g, desired.lr_d)
+        changed = {name: getattr(desired, name) for name in LIVE_FIELDS if getattr(desired, name) != getattr(tr.cfg, name)}
+        for name, new in changed.items():
+            self.changes.append((tr.iteration, name, getattr(tr.cfg, name), new))
+        if changed:
+            tr.change_settings(**changed)  # the one way a running trainer takes new settings (its config, its optimizers)
         return []
 
     # ------------------------------------------------------------------ one tick
