@@ -28,8 +28,10 @@ class, rss_growth_per_class_mb),
 active_tick_p95_s (a training session's fragment request -> answer, what its student waits for
 the next picture), watch_tick_p95_s, max_queue_wait_s, queued_got_a_run, aggregate_steps_per_s (and
 each class's: aggregate_steps_per_s_each_class),
-single_session_steps_per_s (before the classes; single_session_after_steps_per_s after them), ratio (the first
-class against the mean of the two lone runs; ratio_vs_before against the first alone; ratio_each_class), pass.
+single_session_steps_per_s (before the classes; single_session_after_steps_per_s after them), the same in digits
+(aggregate_digits_per_s, single_session_digits_per_s, ...), ratio (the first class's digits/s against the mean of the
+two lone runs'; ratio_vs_before against the first alone; ratio_each_class), pass. Digits, not steps, since the
+default's batch doubles at its cut (2026-12-06): a lone run's steps after it are twice the work of a class's before it.
 
     python bench/bench_classroom.py [--sessions 30] [--trainers 5] [--seconds 90] [--turn 20]
 """
@@ -40,6 +42,8 @@ import statistics
 import time
 from pathlib import Path
 
+from gan_core import registry
+from gan_core.config import TrainConfig
 from gan_devkit import browser as harness
 from gan_devkit.space import dockerfile_env
 from gan_devkit.st_client import StreamlitTab
@@ -49,6 +53,9 @@ EN = json.loads((ROOT / "locales" / "en.json").read_text(encoding="utf-8"))
 STATUS, STEPS = EN["train.status"], EN["train.steps"]
 RUNNING, PAUSED = EN["train.status.running"], EN["train.status.paused"]
 TARGETS = {"rss_peak_mb": 2048, "active_tick_p95_s": 2.0, "ratio": 0.8, "rss_back_mb": 64}
+# What Start trains: the default's preset, whose batch doubles at its cut (lr_cut_batch). A lone run passes the cut
+# within its 30 s on a fast CPU while a class's runs share the cores and may not: their steps are not the same work.
+RUN = TrainConfig.preset(registry.DEFAULT_MODEL)
 
 
 def steps(tab: StreamlitTab) -> int:
@@ -67,20 +74,26 @@ async def open_tab(url: str, query: str = "") -> StreamlitTab:
     return tab
 
 
-async def baseline(url: str, seconds: float) -> float:
+def digits(from_step: int, to_step: int) -> int:
+    """The digits a run trained on between two step counts (RUN's batch, grown at its cut)."""
+    return RUN.samples_in(to_step) - RUN.samples_in(from_step)
+
+
+async def baseline(url: str, seconds: float) -> tuple[float, float]:
+    """One session alone: its steps/s and digits/s."""
     tab = await open_tab(url)
     await tab.click("train.start")
     await tab.until(lambda t: steps(t) > 0)
     s0, t0 = steps(tab), time.monotonic()
     await asyncio.sleep(seconds)
-    rate = (steps(tab) - s0) / (time.monotonic() - t0)
+    s1, elapsed = steps(tab), time.monotonic() - t0
     await tab.click("train.pause")
     await tab.close()
-    return rate
+    return (s1 - s0) / elapsed, digits(s0, s1) / elapsed
 
 
 def throughput_ratios(class_rates: list[float], before: float, after: float) -> dict:
-    """Each class's aggregate steps/s against one session alone: against the mean of the lone runs before and after
+    """Each class's aggregate throughput (digits/s since 2026-12-06, steps/s before) against one session alone: against the mean of the lone runs before and after
     the classes (the target's reference), and against the one before only (every figure until 2026-12-05)."""
     def against(lone: float) -> list[float]:
         return [round(r / lone, 3) if lone else 0.0 for r in class_rates]  # a lone run that trained nothing fails
@@ -144,10 +157,12 @@ async def the_class(url: str, n: int, trainers: int, seconds: float) -> dict:
     await asyncio.gather(*(s.follow(follow_end) for s in [teacher, *students]))
     elapsed = time.monotonic() - t0
     trained = sum(s.high - start_high[id(s)] for s in [teacher, *students])
+    trained_digits = sum(digits(start_high[id(s)], s.high) for s in [teacher, *students])
     tabs = [teacher_tab, *(s.tab for s in students), *watchers]
     out = {
         "tabs": tabs,
         "aggregate_steps_per_s": trained / elapsed,
+        "aggregate_digits_per_s": trained_digits / elapsed,
         "teacher_steps_per_s": (teacher.high - start_high[id(teacher)]) / elapsed,
         "active_ticks": [d for s in [teacher, *students] for fid, d in s.tab.latencies if fid],
         "watch_ticks": [d for w in watchers for fid, d in w.latencies if fid],
@@ -167,17 +182,18 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
     warm = await open_tab(url)  # the shared models load once (st.cache_resource): part of idle
     await warm.close()
     rss_idle = await forgotten(url, args.ttl, rss.pid)  # measured as every later figure: no session left
-    single = await baseline(url, args.baseline_seconds)
+    single, single_digits = await baseline(url, args.baseline_seconds)
     rss_warm = await forgotten(url, args.ttl, rss.pid)  # idle again, after one run: what trained once stays imported
     rss_after = []  # after each class has closed: the first holds the server's warm-up, a later one any leak
-    rates = []      # each class's aggregate steps/s: the spread between classes on the same server
+    rates, digit_rates = [], []  # each class's aggregate steps/s and digits/s: the spread between classes
     for lesson in range(args.classes):
         run = await the_class(url, args.sessions, args.trainers, args.seconds)
         rates.append(round(run["aggregate_steps_per_s"], 2))
+        digit_rates.append(round(run["aggregate_digits_per_s"], 1))
         result = run if lesson == 0 else result  # the figures are the first class's; errors count every class
         tabs = [*(tabs if lesson else []), *run["tabs"]]
         rss_after.append(round(await forgotten(url, args.ttl, rss.pid), 1))
-    single_after = await baseline(url, args.baseline_seconds)
+    single_after, single_after_digits = await baseline(url, args.baseline_seconds)
     result.pop("tabs")
     errors = {
         "exceptions": sum(len(t.exceptions) for t in tabs),
@@ -205,9 +221,13 @@ async def main_async(args, url: str, rss: harness.RssSampler) -> dict:
         "teacher_steps_per_s": round(result.pop("teacher_steps_per_s"), 2),
         "single_session_steps_per_s": round(single, 2),
         "single_session_after_steps_per_s": round(single_after, 2),
+        "aggregate_digits_per_s": round(result.pop("aggregate_digits_per_s"), 1),
+        "aggregate_digits_per_s_each_class": digit_rates,
+        "single_session_digits_per_s": round(single_digits, 1),
+        "single_session_after_digits_per_s": round(single_after_digits, 1),
         "students": result.pop("students"),
     }
-    out.update(throughput_ratios(rates, single, single_after))
+    out.update(throughput_ratios(digit_rates, single_digits, single_after_digits))
     out["pass"] = bool(out["errors"] == 0 and out["queued_got_a_run"]
                        and out["rss_peak_mb"] <= TARGETS["rss_peak_mb"]
                        and out["active_tick_p95_s"] <= TARGETS["active_tick_p95_s"]

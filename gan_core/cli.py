@@ -26,6 +26,11 @@ SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (Clas
                 "channels_last": "NHWC tensors: the same sums, faster convolutions on CPU"}
 
 
+def _presets_setting(key: str, unset=0) -> str:
+    """The presets that set `key` to something other than `unset`, and to what, for a flag's help."""
+    return ", ".join(f"{m}'s {s.preset[key]:g}" for m, s in registry.SPECS.items() if s.preset.get(key, unset) != unset)
+
+
 def _progress(total, desc, unit="step", disable=False):
     from tqdm.auto import tqdm
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.5, disable=disable)
@@ -75,7 +80,7 @@ def cmd_train(args):
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
         flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "equalized_lr", "phase_steps",
-                 "lr_cut_at", "lr_cut", "lr_cut_d")
+                 "lr_cut_at", "lr_cut", "lr_cut_d", "lr_cut_batch")
         overrides = {k: getattr(args, k) for k in flags}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
@@ -326,14 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
     t.add_argument("--lr-cut-at", type=_bounded("lr_cut_at", int),
                    help="after this many iterations the learning rates are times --lr-cut: a calmer end for a long "
-                        "run (default: its preset: 0 = never, {}; saved with the run, so --resume keeps it)".format(
-                       ", ".join(f"{m}'s {s.preset['lr_cut_at']}" for m, s in registry.SPECS.items()
-                                 if s.preset.get("lr_cut_at"))))
+                        f"run (default: its preset: 0 = never, {_presets_setting('lr_cut_at')}; saved with the run, so "
+                        "--resume keeps it)")
     t.add_argument("--lr-cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default {})".format(*BOUNDS["lr_cut"], TrainConfig.lr_cut))
     t.add_argument("--lr-cut-d", type=_bounded("lr_cut_d", float),
                    help="D's own factor at --lr-cut-at, in [{}, {}] (0 = --lr-cut for both; 1 = D keeps its rate; "
-                        "default: its preset: {})".format(*BOUNDS["lr_cut_d"], ", ".join(
-                            f"{m}'s {s.preset['lr_cut_d']:g}" for m, s in registry.SPECS.items() if s.preset.get("lr_cut_d"))))
+                        "default: its preset: {})".format(*BOUNDS["lr_cut_d"], _presets_setting("lr_cut_d")))
+    t.add_argument("--lr-cut-batch", type=_bounded("lr_cut_batch", int),
+                   help="the batch's factor from --lr-cut-at on, in [{}, {}] (1 = the same batch; a larger batch "
+                        "calms the steps as a smaller rate does; default: its preset: {})".format(
+                            *BOUNDS["lr_cut_batch"], _presets_setting("lr_cut_batch", unset=1)))
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (off unless given: exact maths by default)")

@@ -58,6 +58,7 @@ class TrainConfig:
     lr_cut_at: int = 0         # after this many iterations the rates are times lr_cut: a calmer end for a long run (0 = never)
     lr_cut: float = 0.3        # ... the factor (1 = no cut)
     lr_cut_d: float = 0.0      # ... D's own factor, where it differs from G's (0 = lr_cut for both; 1 = D keeps its rate)
+    lr_cut_batch: int = 1      # ... and the batch's: batch_size times this from the cut on (larger batches calm steps too)
 
     def __post_init__(self):
         from .registry import MODELS
@@ -70,6 +71,9 @@ class TrainConfig:
         for name, choices in CHOICES.items():
             if getattr(self, name) not in choices:
                 raise ConfigError("config.bad_choice", key=name, value=getattr(self, name), choices=", ".join(choices))
+        most = max(1, BOUNDS["batch_size"][1] // self.batch_size)  # the batch after the cut stays within the bound too
+        if self.lr_cut_batch > most:
+            raise ConfigError("config.out_of_range", key="lr_cut_batch", value=self.lr_cut_batch, low=1, high=most)
 
     @classmethod
     def preset(cls, model: str, **overrides) -> "TrainConfig":
@@ -116,6 +120,20 @@ class TrainConfig:
     def rate_cuts(self) -> tuple[float, float]:
         """G's and D's factors once the rates are cut (lr_cut_at): lr_cut for both, or D's own (lr_cut_d)."""
         return self.lr_cut, self.lr_cut_d or self.lr_cut
+
+    def cut_has_come(self, iteration: int) -> bool:
+        """Whether a run that has made this many iterations is past its cut (lr_cut_at; 0 = none)."""
+        return bool(self.lr_cut_at) and iteration >= self.lr_cut_at
+
+    def samples_in(self, iterations: int) -> int:
+        """How many examples a run draws in its first `iterations` iterations (batch_at, summed): a throughput that
+        stays comparable across the cut, where steps per second do not once the batch grows."""
+        before = min(iterations, self.lr_cut_at) if self.lr_cut_at else iterations
+        return self.batch_size * before + self.batch_at(iterations) * (iterations - before)
+
+    def batch_at(self, iteration: int) -> int:
+        """The batch a run draws once it has made this many iterations: batch_size, times lr_cut_batch after the cut."""
+        return self.batch_size * (self.lr_cut_batch if self.cut_has_come(iteration) else 1)
 
     @property
     def uses_r1(self) -> bool:
@@ -165,6 +183,7 @@ BOUNDS = {
     "lr_cut_at": (0, 100_000_000),
     "lr_cut": (0.01, 1.0),         # a factor on the rates: 1 = no cut; over 1 would be a boost, not a calmer end
     "lr_cut_d": (0.0, 1.0),        # 0 = as lr_cut (runs saved before it existed cut both rates alike)
+    "lr_cut_batch": (1, 4),        # and batch_size x lr_cut_batch within batch_size's own bound (__post_init__)
 }
 # The allowed values of every setting that is a word, checked like BOUNDS.
 CHOICES = {

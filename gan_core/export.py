@@ -16,6 +16,12 @@ from .hub import save_model
 MNIST_NOTE = "MNIST 60k training images (Y. LeCun and C. Cortes, CC BY-SA 3.0), in [-1, 1]"
 
 
+def batch_text(cfg: TrainConfig) -> str:
+    """The run's batch in a card's words: "batch 64", or "batch 64 (128 from step 1,000)" where it grows at the cut."""
+    grown = cfg.batch_at(cfg.lr_cut_at)
+    return f"batch {cfg.batch_size}" + (f" ({grown} from step {cfg.lr_cut_at:,})" if grown != cfg.batch_size else "")
+
+
 def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, data: str = "mnist",
                   scores: dict | None = None, wall: float | None = None, where: str = "gan_core",
                   processes: int = 1) -> str:
@@ -27,7 +33,7 @@ def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, dat
     lines += [f"license: {bundled.licence}", f"datasets: [{'fashion_mnist' if data == 'fashion' else data}]"] if bundled else []
     lines += ["---", f"# {cfg.model} generator trained with {where}", "",
               f"- Data: {(MNIST_NOTE if data == 'mnist' else bundled.card) if bundled else data}.",
-              f"- Training: {steps} steps, batch {cfg.batch_size}, {seconds:.1f} s of training"
+              f"- Training: {steps} steps, {batch_text(cfg)}, {seconds:.1f} s of training"
               + (f" ({wall:.1f} s wall)" if wall is not None else "") + f" on {device}"
               + (f" x {processes} processes (torchrun, DistributedDataParallel; world_size {processes}, "
                  f"{cfg.batch_size // processes} samples per process)" if processes > 1 else "") + ".",

@@ -26,6 +26,7 @@ from . import grid, halves, losses, one_channel, registry
 from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype, tensors_of
+from .export import batch_text
 from .messages import GanError
 from .training import BN_STATISTICS, as_trained
 
@@ -208,6 +209,7 @@ _RATE_CUT = """\
         for opt, cut in ((opt_g, CONFIG["lr_cut"]), (opt_d, CONFIG["lr_cut_d"] or CONFIG["lr_cut"])):  # D's own, if set
             for group in opt.param_groups:
                 group["lr"] *= cut
+        B *= CONFIG["lr_cut_batch"]  # and the batch grows by its factor (1 = the same): larger batches calm steps too
 """
 
 _LAYOUT = "# channels_last (NHWC): the same sums, in the memory layout CPUs convolve fastest\n"
@@ -255,7 +257,7 @@ def _cells(cfg: TrainConfig, steps: int, notes: list[str], title: str):
     config = pprint.pformat(asdict(cfg), sort_dicts=False, width=100)
     yield new_markdown_cell(f"""# {title}
 
-Model `{cfg.model}`: {spec.about}. {steps:,} training steps, batch {cfg.batch_size}, on MNIST.
+Model `{cfg.model}`: {spec.about}. {steps:,} training steps, {batch_text(cfg)}, on MNIST.
 
 This notebook trains it again from scratch with plain PyTorch: the settings, the two networks'
 source, the MNIST loader, the training loop and the plots are all below; nothing imports the GAN

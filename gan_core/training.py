@@ -300,8 +300,9 @@ class Trainer:
 
     @property
     def local_batch(self) -> int:
-        """Each stream's share of the batch, from the config now: the page changes batch_size during a run."""
-        return self.cfg.batch_size // (self.world * len(self._streams))
+        """Each stream's share of the batch, from the config now (the page changes batch_size during a run), larger
+        after the cut where the run's lr_cut_batch says so."""
+        return self.cfg.batch_at(self.iteration) // (self.world * len(self._streams))
 
     def change_settings(self, **settings) -> None:
         """Change LIVE_SETTINGS of a running trainer (checked as a config's), in a copy of its config: the rates
@@ -388,7 +389,7 @@ class Trainer:
     @property
     def rates_cut(self) -> bool:
         """Whether the run's rate cut has come: it has one (cfg.lr_cut_at) and has made that many iterations."""
-        return bool(self.cfg.lr_cut_at) and self.iteration >= self.cfg.lr_cut_at
+        return self.cfg.cut_has_come(self.iteration)
 
     @property
     def rate_factors(self) -> tuple[float, float]:

@@ -47,7 +47,8 @@ def tiny(model, **kw) -> TrainConfig:
 @pytest.mark.parametrize("model, extra", [("mlp", {}), ("slides", {}), ("cdcgan", {}), ("wgan-gp", {}), ("wgan", {}),
                                           ("dcgan", {"r1": 2.0, "r1_every": 2}), ("cdcgan", {"r1": 2.0, "r1_every": 2}),
                                           ("cdcgan", {"d_norm": "none"}), ("mlp", {"lr_cut_at": 1, "lr_cut": 0.1}),
-                                          ("mlp", {"lr_cut_at": 1, "lr_cut": 0.1, "lr_cut_d": 1.0})])
+                                          ("mlp", {"lr_cut_at": 1, "lr_cut": 0.1, "lr_cut_d": 1.0}),
+                                          ("cdcgan", {"lr_cut_at": 1, "lr_cut_batch": 2})])
 def test_notebook_is_valid_and_its_code_repeats_the_trainer(model, extra, tmp_path, root):
     cfg = tiny(model, **extra)
     nb = nbformat.reads(notebook.dumps(notebook.build(cfg, steps=500)), as_version=4)

@@ -1,6 +1,6 @@
-"""The run's one-step rate schedule (`lr_cut_at`, `lr_cut`, `lr_cut_d`): both rates drop by the factor (D's by its
-own where lr_cut_d is set) after exactly that many iterations, never with 0, through set_lr, equalized groups, a save
-and resume, and the CLI."""
+"""The run's one-step rate schedule (`lr_cut_at`, `lr_cut`, `lr_cut_d`, `lr_cut_batch`): both rates drop by the factor
+(D's by its own where lr_cut_d is set) and the batch grows by its own after exactly that many iterations, never with 0,
+through set_lr, equalized groups, a save and resume, and the CLI."""
 import json
 
 import pytest
@@ -58,6 +58,43 @@ def test_d_may_have_a_factor_of_its_own(data, cut_d, want_d):
     assert TrainConfig.from_dict(older).rate_cuts == (0.25, 0.25)
 
 
+@pytest.mark.parametrize("cut_at, grow, want", [(2, 2, 32), (2, 1, 16), (0, 2, 16)])
+def test_the_batch_grows_by_its_factor_after_exactly_that_many_iterations(data, cut_at, grow, want):
+    """lr_cut_batch: batch_size times the factor from the cut on (never without a cut); the rates are cut as before.
+    The batch the trainer draws, and the one its iteration trains on (G draws that many fakes)."""
+    t = trainer(data, lr_cut_at=cut_at, lr_cut_batch=grow)
+    seen = []
+    t.G.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[0]))
+    t.step(2)
+    assert t.local_batch == want and t._batch()[0].shape[0] == want
+    assert set(seen) == {16}, "the first two iterations draw the batch set"
+    seen.clear()
+    t.step(1)
+    assert set(seen) == {want}
+    assert rates(t) == pytest.approx(([1.2e-3], [6e-4]) if cut_at else ([4e-3], [2e-3]))
+    t.set_lr(4e-3, 2e-3)  # the page's batch field changes during a run: the factor stays on the new batch
+    t.change_settings(batch_size=8)
+    assert t.local_batch == want // 2
+
+
+def test_a_batch_grown_at_the_cut_stays_within_the_batch_bound():
+    """The batch after the cut is a batch too: batch_size x lr_cut_batch may not pass batch_size's own bound, so a
+    run config cannot ask for 4 x 1,024 samples a step."""
+    assert TrainConfig.preset("dcgan", batch_size=512, lr_cut_at=5, lr_cut_batch=2).batch_at(5) == 1024
+    with pytest.raises(ConfigError) as e:
+        TrainConfig.preset("dcgan", batch_size=1024, lr_cut_batch=2)
+    assert (e.value.code, e.value.params["key"], e.value.params["high"]) == ("config.out_of_range", "lr_cut_batch", 1)
+
+
+@pytest.mark.parametrize("cut_at, grow", [(0, 3), (4, 1), (4, 3)])
+def test_the_digits_a_run_draws_add_up_its_batches(cut_at, grow):
+    """samples_in: the batches of a run's first n iterations, summed (the classroom bench's throughput)."""
+    cfg = TrainConfig.preset("dcgan", batch_size=16, lr_cut_at=cut_at, lr_cut_batch=grow)
+    for n in (0, 3, 4, 5, 9):
+        assert cfg.samples_in(n) == sum(cfg.batch_at(i) for i in range(n))
+    assert cfg.samples_in(9) == (16 * 9 if grow == 1 or not cut_at else 16 * 4 + 48 * 5)
+
+
 def test_the_cut_moves_the_weights_less(data):
     """The optimizers read the rates the schedule wrote: the same run, one with the cut from step 1, moves G's
     weights by about the factor less in its next step (Adam's steps scale with the rate)."""
@@ -102,7 +139,7 @@ def test_a_resumed_run_follows_the_same_schedule(tmp_path, data, saved_at):
 
 
 @pytest.mark.parametrize("key, value", [("lr_cut", 0.0), ("lr_cut", 1.5), ("lr_cut_at", -1), ("lr_cut_d", 1.5),
-                                        ("lr_cut_d", -0.1)])
+                                        ("lr_cut_d", -0.1), ("lr_cut_batch", 0), ("lr_cut_batch", 5)])
 def test_bounds(key, value):
     with pytest.raises(ConfigError) as e:
         TrainConfig.preset("dcgan", **{key: value})
@@ -112,9 +149,10 @@ def test_bounds(key, value):
 def test_the_cli_trains_with_the_cut_and_saves_it(root, tmp_path):
     out = tmp_path / "run"
     cli("train", "--model", "mlp", "--steps", 5, "--batch-size", 16, "--width", 32, "--lr-g", 1e-3, "--lr-d", 1e-3,
-        "--lr-cut-at", 3, "--lr-cut", 0.5, "--lr-cut-d", 0.25, "--no-score", "--out", out, cwd=root)
+        "--lr-cut-at", 3, "--lr-cut", 0.5, "--lr-cut-d", 0.25, "--lr-cut-batch", 3, "--no-score", "--out", out, cwd=root)
     state = torch.load(out / "trainer_state.pt", weights_only=True)
-    assert (state["config"]["lr_cut_at"], state["config"]["lr_cut"], state["config"]["lr_cut_d"]) == (3, 0.5, 0.25)
+    assert [state["config"][k] for k in ("lr_cut_at", "lr_cut", "lr_cut_d", "lr_cut_batch")] == [3, 0.5, 0.25, 3]
+    assert "batch 16 (48 from step 3)" in (out / "README.md").read_text()  # the model card says the batch grew
     assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-4]
     assert [g["lr"] for g in state["opt_d"]["param_groups"]] == [2.5e-4]
     r = cli("train", "--model", "mlp", "--steps", 1, "--lr-cut", 2, "--out", tmp_path / "bad", cwd=root, check=False)
@@ -127,6 +165,7 @@ def test_the_default_preset_cuts_and_an_explicit_0_turns_it_off(root, tmp_path):
     cut_at = TrainConfig.preset("cdcgan").lr_cut_at
     assert cut_at > 0 and TrainConfig.preset("dcgan").lr_cut_at == 0
     assert TrainConfig.preset("cdcgan").rate_cuts == (0.3, 1.0)  # G's steps cut, D kept quick (docs/benchmarks.md)
+    assert TrainConfig.preset("cdcgan").batch_at(cut_at) == 2 * TrainConfig.preset("cdcgan").batch_size  # and batches doubled
     assert TrainConfig.preset("cdcgan", lr_cut_at=None).lr_cut_at == cut_at
     assert TrainConfig.preset("cdcgan", lr_cut_at=0).lr_cut_at == 0
     for flags, want in (((), cut_at), (("--lr-cut-at", 0), 0)):

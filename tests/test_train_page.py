@@ -130,24 +130,27 @@ def test_a_preset_with_a_rate_cut_says_when_its_rates_drop():
     assert notes["dcgan"] == []
     assert len(notes["cdcgan"]) == 1
     assert notes["cdcgan"][0].startswith("From step 1,000 on, G's learning rate is multiplied by 0.3 and D's by 1:")
+    assert "each batch is also 2 times as large (32 digits)" in notes["cdcgan"][0]  # lr_cut_batch, on the batch set (16)
 
 
-@pytest.mark.parametrize("cut_at, cut_d, label", [(2, 0.0, "rates ×0.25"), (2, 1.0, "G ×0.25, D ×1"),
-                                                  (10**6, 0.0, None)])
-def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at, cut_d, label):
+@pytest.mark.parametrize("cut_at, cut_d, grow, label", [(2, 0.0, 1, "rates ×0.25"), (2, 1.0, 1, "G ×0.25, D ×1"),
+                                                        (2, 1.0, 2, "G ×0.25, D ×1, batch ×2"), (10**6, 0.0, 1, None)])
+def test_the_curves_mark_the_step_where_the_rates_were_cut(cut_at, cut_d, grow, label):
     """Once a run is past its rate cut (lr_cut_at), the loss and accuracy curves carry a dotted line at that step,
-    named with the factor (G's and D's where D has its own, lr_cut_d), as the sidebar's note names them; before it
-    (here: a cut the run never reaches), no line."""
+    named with the factor (G's and D's where D has its own, lr_cut_d, and the batch's, lr_cut_batch), as the sidebar's
+    note names them; before it (here: a cut the run never reaches), no line."""
     import json
     from dataclasses import replace
     at = open_page("dcgan", batch=8)
     s = sess(at)
-    s.template = replace(s.template, lr_cut_at=cut_at, lr_cut=0.25, lr_cut_d=cut_d, width=8)
+    s.template = replace(s.template, lr_cut_at=cut_at, lr_cut=0.25, lr_cut_d=cut_d, lr_cut_batch=grow, width=8)
     at.run()
     note = [c.value for c in at.sidebar.caption if c.value.startswith("From step")]
     both = "both learning rates are multiplied by 0.25:"
     assert len(note) == 1 and (both in note[0]) is (cut_d == 0.0)
     assert ("G's learning rate is multiplied by 0.25 and D's by 1:" in note[0]) is (cut_d == 1.0)
+    assert ("each batch is also 2 times as large (16 digits)" in note[0]) is (grow == 2)
+    assert at.number_input(key="train.w.batch_size").max == 1024 // grow  # the grown batch stays within its bound
     while s.trainer is None or s.trainer.iteration < 4:
         at.button(key="train.step").click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -115,14 +115,17 @@ def rate_cut_key(base: str, cuts: tuple[float, float]) -> str:
     return base if cuts[0] == cuts[1] else f"{base}_apart"
 
 
-def mark_rate_cut(fig: go.Figure, step: int, cuts: tuple[float, float]) -> go.Figure:
+def mark_rate_cut(fig: go.Figure, step: int, cuts: tuple[float, float], grow: int = 1) -> go.Figure:
     """The run's rate cut (lr_cut_at): a dotted vertical line where the learning rates dropped (G's and D's
-    factors, TrainConfig.rate_cuts), so a class watching the curves sees when the steps got smaller. step 0: no cut
-    (yet): the figure as it was."""
+    factors, TrainConfig.rate_cuts) and the batch grew by `grow` (lr_cut_batch), so a class watching the curves sees
+    when the steps got smaller. step 0: no cut (yet): the figure as it was."""
     if step:
-        text = _t(rate_cut_key("train.chart.rate_cut", cuts), cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}")
-        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dot"), annotation_text=text,
-                      annotation_position="top right")
+        text = t(rate_cut_key("train.chart.rate_cut", cuts), cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}")
+        text += t("train.chart.batch_cut", factor=grow) if grow > 1 else ""
+        # one isolate for the whole label (two would each read right to left, side by side); on the line's left,
+        # over the run before the cut: on its right a run just past the cut has no room for it
+        fig.add_vline(x=step, line=dict(color="grey", width=1, dash="dot"), annotation_text=bidi(text),
+                      annotation_position="top left")
     return fig
 
 

@@ -243,7 +243,7 @@ def _shared_figures(sess: TrainSession, cols: dict) -> tuple:
         cut_at = cfg.lr_cut_at if tr.rates_cut else 0  # the rate cut, once the run is past it
 
         def marked(fig):
-            return charts.mark_rate_cut(charts.mark_phases(fig, marks), cut_at, cfg.rate_cuts)
+            return charts.mark_rate_cut(charts.mark_phases(fig, marks), cut_at, cfg.rate_cuts, cfg.lr_cut_batch)
         return marked(charts.loss_figure(cols)), marked(charts.accuracy_figure(cols)), charts.wasserstein_figure(cols)
     return _shared(sess, "figure_cache", (len(cols["step"]), sess.trainer.iteration, current_lang()), build)
 

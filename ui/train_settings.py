@@ -102,15 +102,15 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     sb.selectbox(t("train.model"), models, key=_key("model"), format_func=names.get,
                  on_change=_on_model_change, args=(sess,))
     c1, c2 = sb.columns(2)
-    def num(col, name, step, label=None, **kw):
+    def num(col, name, step, label=None, most=None, **kw):
         lo, hi = BOUNDS[name]
-        col.number_input(label or t(f"train.{name}"), min_value=lo, max_value=hi, step=step, key=_key(name), **kw)
+        col.number_input(label or t(f"train.{name}"), min_value=lo, max_value=most or hi, step=step, key=_key(name), **kw)
 
     spec = registry.get(st.session_state[_key("model")])  # the model picked above, in this run
     vae = not spec.adversarial  # a decoder and an encoder, no D
     num(c1, "lr_g", 1e-5, t("train.lr_decoder") if vae else None, format="%.1e")
     num(c2, "lr_d", 1e-5, t("train.lr_encoder") if vae else None, format="%.1e")
-    num(c1, "batch_size", 16)
+    num(c1, "batch_size", 16, most=BOUNDS["batch_size"][1] // sess.template.lr_cut_batch)  # grown at the cut: in bounds
     is_wgan = spec.wgan
     num(c2, "n_critic", 1, disabled=not is_wgan, help=t("train.n_critic_help"))
     if is_wgan:  # the presets are not the papers' recipes: say so where n_critic shows 1
@@ -118,9 +118,13 @@ def settings_panel(sess: TrainSession) -> TrainConfig:
     if sess.template.equalized_lr != "none":  # a rate higher than the other models': say why, beside it
         sb.caption(t("train.equalized_lr_note"))
     if sess.template.lr_cut_at:  # the rates shown are not the ones a long run ends on: say when they change
-        cuts = sess.template.rate_cuts
-        sb.caption(t(charts.rate_cut_key("train.lr_cut_note", cuts), at=f"{sess.template.lr_cut_at:,}",
-                     cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}"))
+        cuts, grow = sess.template.rate_cuts, sess.template.lr_cut_batch
+        note = t(charts.rate_cut_key("train.lr_cut_note", cuts), at=f"{sess.template.lr_cut_at:,}",
+                 cut=f"{cuts[0]:g}", cut_d=f"{cuts[1]:g}")
+        if grow > 1:  # the batch shown is not the one a long run ends on either
+            grown = grow * st.session_state[_key("batch_size")]
+            note += " " + t("train.lr_cut_batch_note", factor=grow, batch=f"{grown:,}")
+        sb.caption(note)
     num(c1, "z_dim", 8)
     num(c2, "width", 8, help=t("train.width_help"))
     num(c1, "seed", 1)
