@@ -93,8 +93,9 @@ async def baseline(url: str, seconds: float) -> tuple[float, float]:
 
 
 def throughput_ratios(class_rates: list[float], before: float, after: float) -> dict:
-    """Each class's aggregate throughput (digits/s since 2026-12-06, steps/s before) against one session alone: against the mean of the lone runs before and after
-    the classes (the target's reference), and against the one before only (every figure until 2026-12-05)."""
+    """Each class's aggregate throughput (digits/s since 2026-12-06, steps/s before) against one session alone:
+    against the mean of the lone runs before and after the classes (the target's reference), and against the one
+    before only (every figure until 2026-12-05)."""
     def against(lone: float) -> list[float]:
         return [round(r / lone, 3) if lone else 0.0 for r in class_rates]  # a lone run that trained nothing fails
     each, each_vs_before = against((before + after) / 2), against(before)
