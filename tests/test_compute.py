@@ -409,8 +409,13 @@ def test_run_delay_counts_time_runnable_off_a_cpu_not_time_asleep():
     alone = busy_for(0.3)
     hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
             for _ in range(2 * len(os.sched_getaffinity(0)))]
+    def hogs_cpu_s():  # user + system time of every hog so far (/proc/PID/stat's 14th and 15th fields, in ticks)
+        return sum(sum(map(int, open(f"/proc/{hog.pid}/stat").read().rsplit(")", 1)[1].split()[11:13]))
+                   for hog in hogs) / os.sysconf("SC_CLK_TCK")
     try:
-        time.sleep(0.3)  # the hogs start
+        t0 = time.monotonic()  # the hogs start: wait until they are really running (a loaded machine starts them late)
+        while hogs_cpu_s() < 0.1 * len(hogs) and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
         crowded = busy_for(0.6)
     finally:
         for hog in hogs:

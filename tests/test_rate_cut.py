@@ -72,8 +72,7 @@ def test_the_batch_grows_by_its_factor_after_exactly_that_many_iterations(data, 
     t.step(1)
     assert set(seen) == {want}
     assert rates(t) == pytest.approx(([1.2e-3], [6e-4]) if cut_at else ([4e-3], [2e-3]))
-    t.set_lr(4e-3, 2e-3)  # the page's batch field changes during a run: the factor stays on the new batch
-    t.change_settings(batch_size=8)
+    t.change_settings(batch_size=8)  # the page's batch field changed during a run: the factor stays on the new batch
     assert t.local_batch == want // 2
 
 
