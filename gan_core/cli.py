@@ -28,7 +28,9 @@ SWITCH_FLAGS = {"g_class_norm": "G's batch norms scale and shift per digit (Clas
 
 def _presets_setting(key: str, unset=0) -> str:
     """The presets that set `key` to something other than `unset`, and to what, for a flag's help."""
-    return ", ".join(f"{m}'s {s.preset[key]:g}" for m, s in registry.SPECS.items() if s.preset.get(key, unset) != unset)
+    def shown(value):  # a factor as 0.3 or 1, a step count as written (":g" would write 1,000,000 as 1e+06)
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    return ", ".join(f"{m}'s {shown(s.preset[key])}" for m, s in registry.SPECS.items() if s.preset.get(key, unset) != unset)
 
 
 def _progress(total, desc, unit="step", disable=False):
