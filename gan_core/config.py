@@ -128,7 +128,7 @@ class TrainConfig:
     def samples_in(self, iterations: int) -> int:
         """How many examples a run draws in its first `iterations` iterations (batch_at, summed): a throughput that
         stays comparable across the cut, where steps per second do not once the batch grows."""
-        before = min(iterations, self.lr_cut_at) if self.lr_cut_at else iterations
+        before = min(iterations, self.lr_cut_at)  # 0 without a cut: then batch_at is batch_size throughout
         return self.batch_size * before + self.batch_at(iterations) * (iterations - before)
 
     def batch_at(self, iteration: int) -> int:

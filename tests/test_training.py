@@ -286,6 +286,25 @@ def test_enable_ema_on_a_resumed_run_starts_from_current_weights(tmp_path, small
         again.enable_ema(1.5)
 
 
+def test_change_settings_turns_an_ema_on_mid_run_and_refuses_what_built_the_networks(small_data):
+    """The page's live settings (Trainer.change_settings): an EMA switched on mid-run starts from G as it is now
+    and is what the page draws from; one already on is retuned, not rebuilt; a setting the networks were built
+    from is refused by name, and the run keeps its config."""
+    began = tiny("dcgan", seed=4, ema=0.0)
+    t = Trainer(began, small_data, device="cpu")
+    t.step(2)
+    t.change_settings(ema=0.9, lr_g=1e-3)
+    assert t.generator is t.G_ema and t.cfg.ema == 0.9 and began.ema == 0.0  # in a copy of the config
+    assert all(torch.equal(a, b) for a, b in zip(t.G_ema.parameters(), t.G.parameters()))
+    assert t.opt_g.param_groups[0]["lr"] == 1e-3
+    ema = t.G_ema
+    t.change_settings(ema=0.5)
+    assert t.G_ema is ema and t.cfg.ema == 0.5
+    kept = t.cfg
+    with pytest.raises(ValueError, match=r"^not changeable during a run: \['width', 'z_dim'\]$"):
+        t.change_settings(z_dim=8, width=16, lr_d=1e-3)
+    assert t.cfg is kept
+
 @pytest.mark.parametrize("native, want", [(None, torch.float32), (torch.bfloat16, torch.bfloat16)])
 def test_bf16_autocast_runs_only_where_the_hardware_has_it(small_data, monkeypatch, native, want):
     """A preset's bf16 on a laptop without native bfloat16 would train ~10x slower: fp32 there."""
