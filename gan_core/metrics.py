@@ -110,7 +110,7 @@ def mnist_test_stats():
     return (stored["test_mu"], stored["test_sigma"]) if stored else computed_test_stats()
 
 
-def real_frechet(n: int, picks: int = 8, seed: int = 0, test_stats=None) -> list[float]:
+def real_frechet(n: int, picks: int, seed: int = 0, test_stats=None) -> list[float]:
     """What a perfect generator reads on this scale: the Frechet distance of `n` random MNIST training
     digits to the test set, for each of `picks` random picks. It depends on n (fewer samples, a noisier
     covariance, a larger distance), so compare a generator with the real digits at its own sample count."""

@@ -99,6 +99,42 @@ def test_the_shipped_reference_is_what_the_files_here_compute():
         fresh = metrics.real_frechet(n, picks, test_stats=(mu, sigma))
         assert stored["real_frechet_mean"][f"{n}x{picks}"] == pytest.approx(sum(fresh) / picks, rel=1e-3)
         assert metrics.real_frechet_mean(n, picks) == stored["real_frechet_mean"][f"{n}x{picks}"]
+        # the page asks with n alone (ui.train_resources): its default picks must find the stored figure, not
+        # compute one for seconds on every server start
+        assert metrics.real_frechet_mean(n) == stored["real_frechet_mean"][f"{n}x{picks}"]
+
+
+def test_the_real_digits_distance_is_to_the_statistics_given():
+    """real_frechet and its mean measure against the statistics handed in (write_reference hands in the ones
+    it has just computed), not always the stored ones: a reference mean moved by 1 in each of the d features
+    adds about d (|a - b - 1|^2 = |a - b|^2 - 2 sum(a - b) + d, and the real digits' mean is near the test set's)."""
+    mu, sigma = metrics.mnist_test_stats()
+    moved = (mu + 1.0, sigma)
+    near, far = metrics.real_frechet(200, 1, seed=2), metrics.real_frechet(200, 1, seed=2, test_stats=moved)
+    assert far[0] - near[0] == pytest.approx(mu.numel(), rel=0.1)
+    assert metrics.computed_frechet_mean(200, 1, moved) == pytest.approx(metrics.real_frechet(200, 1, test_stats=moved)[0])
+    assert metrics.computed_frechet_mean(200, 1) == pytest.approx(metrics.real_frechet(200, 1)[0])
+
+
+def test_write_reference_stores_what_is_read_back_as_current(tmp_path, monkeypatch):
+    """scripts/write_mnist_reference.py's writer: the statistics computed now, the yardsticks measured against
+    them (not against the statistics the process holds, which are stale when it runs: after a retrained
+    classifier), and the sources they came from, so that stored_reference reads the file back as current."""
+    path = tmp_path / "ref.safetensors"
+    shipped = metrics.stored_reference()  # computed from these files too (the test above)
+    fresh = (shipped["test_mu"], shipped["test_sigma"])
+    monkeypatch.setattr(metrics, "mnist_test_stats", lambda: (fresh[0] + 1.0, fresh[1]))  # what a stale file holds
+    means = metrics.write_reference(path, yardsticks=((200, 2),))
+    assert set(means) == {"200x2"}
+    assert means["200x2"] == pytest.approx(sum(metrics.real_frechet(200, 2, test_stats=fresh)) / 2, rel=1e-3)
+    metrics.stored_reference.cache_clear()
+    try:
+        back = metrics.stored_reference(path)
+    finally:
+        metrics.stored_reference.cache_clear()
+    assert back is not None and back["real_frechet_mean"] == pytest.approx(means)
+    assert torch.allclose(back["test_mu"], fresh[0], rtol=1e-4, atol=1e-6)
+    assert torch.allclose(back["test_sigma"], fresh[1], rtol=1e-4, atol=1e-6)
 
 
 def test_a_stale_broken_or_hostile_reference_is_ignored(tmp_path, monkeypatch):
