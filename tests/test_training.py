@@ -305,6 +305,7 @@ def test_change_settings_turns_an_ema_on_mid_run_and_refuses_what_built_the_netw
         t.change_settings(z_dim=8, width=16, lr_d=1e-3)
     assert t.cfg is kept
 
+
 @pytest.mark.parametrize("native, want", [(None, torch.float32), (torch.bfloat16, torch.bfloat16)])
 def test_bf16_autocast_runs_only_where_the_hardware_has_it(small_data, monkeypatch, native, want):
     """A preset's bf16 on a laptop without native bfloat16 would train ~10x slower: fp32 there."""
