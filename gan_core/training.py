@@ -315,12 +315,13 @@ class Trainer:
         self.set_lr(self.cfg.lr_g, self.cfg.lr_d)
 
     def enable_ema(self, decay: float) -> None:
-        """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one."""
+        """Start (or retune) the EMA of G from its current weights, e.g. when resuming a run without one. In a copy
+        of the config, as change_settings: the config handed in may be another run's too."""
         if not 0.0 < decay < 1.0:
             raise ConfigError("config.ema_range", value=decay)
         if self.G_ema is None:
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
-        self.cfg.ema = decay
+        self.cfg = replace(self.cfg, ema=decay)
 
     @torch.no_grad()
     def _update_ema(self) -> None:

@@ -273,8 +273,10 @@ def test_enable_ema_on_a_resumed_run_starts_from_current_weights(tmp_path, small
     t.save(tmp_path / "run")
     resumed = Trainer.resume(tmp_path / "run", small_data, device="cpu")
     assert resumed.G_ema is None
+    held = resumed.cfg
     resumed.enable_ema(0.9)
     assert resumed.generator is resumed.G_ema
+    assert resumed.cfg.ema == 0.9 and held.ema == 0.0  # in a copy: a config another run holds stays as it was
     assert all(torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
     resumed.step(3)
     assert any(not torch.equal(a, b) for a, b in zip(resumed.G_ema.parameters(), resumed.G.parameters()))
