@@ -71,9 +71,10 @@ class TrainConfig:
         for name, choices in CHOICES.items():
             if getattr(self, name) not in choices:
                 raise ConfigError("config.bad_choice", key=name, value=getattr(self, name), choices=", ".join(choices))
-        most = max(1, BOUNDS["batch_size"][1] // self.batch_size)  # the batch after the cut stays within the bound too
+        most = BOUNDS["batch_size"][1] // self.batch_size  # the batch after the cut stays within the bound too (>= 1 here)
         if self.lr_cut_batch > most:
-            raise ConfigError("config.out_of_range", key="lr_cut_batch", value=self.lr_cut_batch, low=1, high=most)
+            raise ConfigError("config.out_of_range", key="lr_cut_batch", value=self.lr_cut_batch,
+                              low=BOUNDS["lr_cut_batch"][0], high=most)
 
     @classmethod
     def preset(cls, model: str, **overrides) -> "TrainConfig":
