@@ -81,9 +81,7 @@ def cmd_train(args):
             trainer.set_lr(lr_g, lr_d)
             say(f"learning rates now G {lr_g}, D {lr_d}")
     else:
-        flags = (*NUMBER_FLAGS, *SWITCH_FLAGS, "ema", "optimizer", "batching", "d_norm", "equalized_lr", "phase_steps",
-                 "lr_cut_at", "lr_cut", "lr_cut_d", "lr_cut_batch")
-        overrides = {k: getattr(args, k) for k in flags}
+        overrides = {k: getattr(args, k) for k in args.run_settings}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)
         trainer = Trainer(cfg, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
     if trainer.cfg.bf16 and not trainer.bf16:
@@ -309,40 +307,46 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output folder (a loadable generator)")
     t.add_argument("--img-size", type=int, choices=[28, 32, 64], help="image size (default: the dataset's own; 64 for a zip or folder)")
     t.add_argument("--channels", type=int, choices=[1, 3], help="1 grey, 3 RGB (default: the dataset's own; 3 for a zip or folder)")
+    run_settings = []  # the TrainConfig fields given as flags: each overrides the model's preset where given
+
+    def setting(key: str, **kwargs):
+        run_settings.append(key)
+        t.add_argument("--" + key.replace("_", "-"), **kwargs)
+
     for key in NUMBER_FLAGS:
-        t.add_argument("--" + key.replace("_", "-"), type=_bounded(key, TYPES[key]),
-                       help="[{}, {}]".format(*BOUNDS[key]) + (
-                           "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
-                           if key == "batch_size" else ""))
+        setting(key, type=_bounded(key, TYPES[key]),
+                help="[{}, {}]".format(*BOUNDS[key]) + (
+                    "; the GLOBAL batch: under torchrun each of N processes takes batch/N (a multiple of N)"
+                    if key == "batch_size" else ""))
     for key, about in SWITCH_FLAGS.items():
-        t.add_argument("--" + key.replace("_", "-"), action=argparse.BooleanOptionalAction, default=None,
-                       help=f"{about}; default: the model's preset (on in: "
-                            f"{', '.join(n for n, spec in registry.SPECS.items() if spec.preset.get(key)) or 'none'})")
-    t.add_argument("--ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
-    t.add_argument("--optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
-    t.add_argument("--batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
-    t.add_argument("--d-norm", choices=CHOICES["d_norm"],
-                   help="the DCGAN family's D: its norm between convolutions (auto: batch, none in a WGAN's critic; "
-                        "default: the model's preset)")
-    t.add_argument("--equalized-lr", choices=CHOICES["equalized_lr"],
-                   help="ProGAN's equalized learning rate in D or both nets: He init, each layer's rate times its He "
-                        "constant sqrt(2 / fan_in), so that net's --lr reads higher than usual (default: the model's "
-                        "preset; on in: " + ", ".join(f"{n} ({spec.preset['equalized_lr']})" for n, spec in registry.SPECS.items()
-                                                      if spec.preset.get("equalized_lr", "none") != "none") + ")")
-    t.add_argument("--phase-steps", type=_bounded("phase_steps", int),
-                   help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
-    t.add_argument("--lr-cut-at", type=_bounded("lr_cut_at", int),
-                   help="after this many iterations the learning rates are times --lr-cut: a calmer end for a long "
-                        f"run (default: its preset: 0 = never, {_presets_setting('lr_cut_at')}; saved with the run, so "
-                        "--resume keeps it)")
-    t.add_argument("--lr-cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default {})".format(*BOUNDS["lr_cut"], TrainConfig.lr_cut))
-    t.add_argument("--lr-cut-d", type=_bounded("lr_cut_d", float),
-                   help="D's own factor at --lr-cut-at, in [{}, {}] (0 = --lr-cut for both; 1 = D keeps its rate; "
-                        "default: its preset: {})".format(*BOUNDS["lr_cut_d"], _presets_setting("lr_cut_d")))
-    t.add_argument("--lr-cut-batch", type=_bounded("lr_cut_batch", int),
-                   help="the batch's factor from --lr-cut-at on, in [{}, {}] (1 = the same batch; a larger batch "
-                        "calms the steps as a smaller rate does; default: its preset: {})".format(
-                            *BOUNDS["lr_cut_batch"], _presets_setting("lr_cut_batch", unset=1)))
+        setting(key, action=argparse.BooleanOptionalAction, default=None,
+                help=f"{about}; default: the model's preset (on in: "
+                     f"{', '.join(n for n, spec in registry.SPECS.items() if spec.preset.get(key)) or 'none'})")
+    setting("ema", type=_bounded("ema", float), help="EMA decay of G's weights, 0 = off; on --resume it starts one")
+    setting("optimizer", choices=CHOICES["optimizer"], help="default: the model's preset (sgd: plain SGD, as the slides mention)")
+    setting("batching", choices=CHOICES["batching"], help="random batches or shuffled epochs (default: the model's preset)")
+    setting("d_norm", choices=CHOICES["d_norm"],
+            help="the DCGAN family's D: its norm between convolutions (auto: batch, none in a WGAN's critic; "
+                 "default: the model's preset)")
+    setting("equalized_lr", choices=CHOICES["equalized_lr"],
+            help="ProGAN's equalized learning rate in D or both nets: He init, each layer's rate times its He "
+                 "constant sqrt(2 / fan_in), so that net's --lr reads higher than usual (default: the model's "
+                 "preset; on in: " + ", ".join(f"{n} ({spec.preset['equalized_lr']})" for n, spec in registry.SPECS.items()
+                                               if spec.preset.get("equalized_lr", "none") != "none") + ")")
+    setting("phase_steps", type=_bounded("phase_steps", int),
+            help="progressive: steps of each growth phase (7x7, fade-in 14, 14x14, fade-in 28); default: its preset")
+    setting("lr_cut_at", type=_bounded("lr_cut_at", int),
+            help="after this many iterations the learning rates are times --lr-cut: a calmer end for a long "
+                 f"run (default: its preset: 0 = never, {_presets_setting('lr_cut_at')}; saved with the run, so "
+                 "--resume keeps it)")
+    setting("lr_cut", type=_bounded("lr_cut", float), help="the factor of --lr-cut-at, in [{}, {}] (default {})".format(*BOUNDS["lr_cut"], TrainConfig.lr_cut))
+    setting("lr_cut_d", type=_bounded("lr_cut_d", float),
+            help="D's own factor at --lr-cut-at, in [{}, {}] (0 = --lr-cut for both; 1 = D keeps its rate; "
+                 "default: its preset: {})".format(*BOUNDS["lr_cut_d"], _presets_setting("lr_cut_d")))
+    setting("lr_cut_batch", type=_bounded("lr_cut_batch", int),
+            help="the batch's factor from --lr-cut-at on, in [{}, {}] (1 = the same batch; a larger batch "
+                 "calms the steps as a smaller rate does; default: its preset: {})".format(
+                     *BOUNDS["lr_cut_batch"], _presets_setting("lr_cut_batch", unset=1)))
     t.add_argument("--seed", type=_bounded("seed", int), default=0)
     t.add_argument("--balance", action="store_true", help="skip the turn of the net that is too good")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (off unless given: exact maths by default)")
@@ -353,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="under torchrun: BatchNorm statistics over all processes' samples (SyncBatchNorm)")
     t.add_argument("--dist-timeout", type=float, default=300,
                    help="under torchrun: seconds a process waits for a lost one before the run stops (default 300)")
-    t.set_defaults(func=cmd_train)
+    t.set_defaults(func=cmd_train, run_settings=tuple(run_settings))
 
     s = sub.add_parser("sample", help="sample a generator (folder or Hub repo id)")
     s.add_argument("source")

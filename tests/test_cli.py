@@ -176,6 +176,22 @@ def test_each_switch_help_names_the_presets_that_have_it_on():
     assert "wgan" in helps["channels_last"] and "mlp" not in helps["channels_last"] and "wgan" not in helps["d_twin"]
 
 
+def test_every_flag_of_a_run_setting_is_passed_to_the_preset():
+    """A flag that names a TrainConfig field is an override of the preset: a new one cannot be parsed and then
+    dropped (cmd_train passes what the parser recorded, not a list of its own). seed, balance and bf16 are passed
+    by name: their flags have defaults of their own, not the preset's."""
+    from dataclasses import fields
+    from gan_core.cli import build_parser
+    from gan_core.config import TrainConfig
+    train = next(a for a in build_parser()._subparsers._group_actions[0].choices.values() if a.prog.endswith("train"))
+    settings = train.parse_args(["--out", "x"]).run_settings
+    named = {f.name for f in fields(TrainConfig)} - {"seed", "balance", "bf16", "model"}
+    flagged = {a.dest for a in train._actions if a.dest in named}
+    assert set(settings) == flagged and len(settings) == len(flagged)
+    assert {"lr_cut_batch", "phase_steps", "d_twin", "z_dim", "ema"} <= flagged
+    assert all(v is None for v in map(vars(train.parse_args(["--out", "x"])).get, settings))  # unset: the preset's
+
+
 def test_equalized_lr_flag_reaches_the_run_and_a_wrong_choice_is_refused(root, tmp_path):
     """--equalized-lr both: the saved run config has it; the preset of progressive has D's (d); a wrong word is refused."""
     out = tmp_path / "eq"
