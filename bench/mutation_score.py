@@ -5,7 +5,8 @@ makes each mutant (a flipped sign, `>` for `>=`, a changed constant...) and runs
 call the mutated function. SCOPE below says which functions count: all of losses.py and latent.py;
 the digit scores of metrics.py; the training step and balance rule of training.py; the run's schedule
 (the rate cut, the batch it grows to) of config.py; loading and refusals of hub.py; the style losses,
-Gram matrices and AdaIN statistics of style.py; all of equalized.py and progressive.py. Mutants judged equivalent (no test
+Gram matrices and AdaIN statistics of style.py; all of equalized.py and progressive.py; all of admission.py and
+classroom.py (a full class: seats, the line, turns, the class run's codes). Mutants judged equivalent (no test
 can tell them apart from the real code) are listed, each with its reason, in mutation_equivalents.json.
 
 Target: at most 10% of the non-equivalent mutants survive (survived + no tests + suspicious), per module.
@@ -52,6 +53,9 @@ SCOPE = {
               _G + "losses", _G + "_closure", "x__mean_std", "x_adain"],
     "equalized": None,
     "progressive": None,
+    # a full class on one server: who trains now and who waits (seats, turns, the line), and the class run's codes
+    "admission": None,
+    "classroom": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -24,13 +24,15 @@ Rules:
 - The wait shown is the time until enough seats free up by turn ends: for the p-th in line (from 0)
   with S seats, the (p mod S)-th soonest turn end plus p // S whole turns.
 """
-import os
 import threading
 import time
 import weakref
 from dataclasses import dataclass
 
 from .env import env_number
+
+TURN_S = 90.0     # a turn while others wait: long enough to see digits, short enough that a line of 5 moves
+ABANDON_S = 20.0  # a tab not heard from for this long is gone: the training page ticks every second or two
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,17 @@ def default_seats(cpus: int, gpu: bool) -> int:
     """Seats from the hardware: trainings share the compute threads (one per CPU), so more seats only
     thin every run's share; two, beside a teacher's class run, keep both cores training while one run
     draws its page. GAN_MAX_TRAININGS overrides."""
-    text = os.environ.get("GAN_MAX_TRAININGS", "").strip()
-    if text.isdigit() and int(text) > 0:
-        return int(text)
-    return 4 if gpu else max(1, min(2, cpus))
+    hardware = 4 if gpu else max(1, min(2, cpus))
+    return int(env_number("GAN_MAX_TRAININGS", hardware, lambda value: value >= 1 and value == int(value)))
 
 
 def default_turn_s() -> float:
-    """A turn's length while others wait: 90 s, or GAN_TURN_S (seconds > 0)."""
-    return env_number("GAN_TURN_S", 90.0, lambda value: value > 0)
+    """A turn's length while others wait: TURN_S, or GAN_TURN_S (seconds > 0)."""
+    return env_number("GAN_TURN_S", TURN_S, lambda value: value > 0)
 
 
 class Admission:
-    def __init__(self, seats: int, turn_s: float = 90.0, abandon_s: float = 20.0, clock=time.monotonic):
+    def __init__(self, seats: int, turn_s: float = TURN_S, abandon_s: float = ABANDON_S, clock=time.monotonic):
         self.seats = seats
         self.turn_s = turn_s
         self.abandon_s = abandon_s
@@ -87,6 +87,7 @@ class Admission:
         """Take `who` out of the seats and the line (on), or back to an ordinary caller (off): it
         then holds nothing and asks again like anyone else."""
         with self._lock:
+            self._pinned.pop(id(who), None)
             self._drop(who)
             if on:
                 self._pinned[id(who)] = who
@@ -99,7 +100,7 @@ class Admission:
     def leave(self, who) -> None:
         """Give back the seat or the place in line (a pinned caller stays pinned: Pause, then Resume)."""
         with self._lock:
-            self._drop(who, unpin=False)
+            self._drop(who)
             self._fill(self._clock())
 
     def turn_over(self, who) -> bool:
@@ -127,12 +128,10 @@ class Admission:
             return len(self._seated), len(self._queue)
 
     # ------------------------------------------------------------------ internals (holding _lock)
-    def _drop(self, who, unpin: bool = True) -> None:
-        if unpin:
-            self._pinned.pop(id(who), None)
+    def _drop(self, who) -> None:
+        """Out of the seats and the line (a pinned caller is in neither; _expire forgets its _seen)."""
         self._seated.pop(id(who), None)
         self._queue = [e for e in self._queue if e[0]() is not who]
-        self._seen.pop(id(who), None)
 
     def _expire(self, now: float) -> list:
         """Drop the forgotten (collected) and the unseen; return the unseen that still exist."""
@@ -142,7 +141,7 @@ class Admission:
                 self._seated.pop(key_of.get(id(entry)), None)
         self._queue = [e for e in self._queue if e[0]() is not None]
         stale = [w for w in (e[0]() for e in [*self._seated.values(), *self._queue])
-                 if now - self._seen.get(id(w), now) > self.abandon_s]
+                 if now - self._seen[id(w)] > self.abandon_s]  # every holder and waiter asked, so was seen
         for w in stale:
             self._drop(w)
         alive = {id(e[0]()) for e in [*self._seated.values(), *self._queue]}
@@ -156,8 +155,7 @@ class Admission:
                 self._seated[id(ref())] = [ref, now]
 
     def _ticket(self, position: int, now: float) -> Ticket:
-        ends = sorted(self._turn_left(seat, now) for seat in self._seated.values())
-        ends += [0.0] * (self.seats - len(ends))
+        ends = sorted(self._turn_left(seat, now) for seat in self._seated.values())  # every seat: someone waits
         return Ticket("wait", ahead=position, eta_s=ends[position % self.seats] + (position // self.seats) * self.turn_s)
 
     def _turn_left(self, seat, now: float) -> float:

@@ -22,10 +22,11 @@ import time
 import weakref
 
 CODE_BYTES = 8
+TEACHER_GONE_S = 30.0  # a class whose teacher's page has not called for this long has ended (it calls every few seconds)
 
 
 class ClassRuns:
-    def __init__(self, teacher_gone_s: float = 30.0, clock=time.monotonic):
+    def __init__(self, teacher_gone_s: float = TEACHER_GONE_S, clock=time.monotonic):
         self.teacher_gone_s = teacher_gone_s
         self._clock = clock
         self._lock = threading.Lock()

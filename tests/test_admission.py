@@ -3,7 +3,7 @@ same rules through TrainSession, as the training page uses them."""
 import pytest
 import torch
 
-from gan_core.admission import Admission, Ticket, default_seats, default_turn_s
+from gan_core.admission import ABANDON_S, Admission, Ticket, default_seats, default_turn_s
 from gan_core.config import TrainConfig
 from ui.train_session import TrainSession
 
@@ -32,10 +32,12 @@ def desk(clock, seats=2, turn_s=90.0, abandon_s=20.0):
 def test_seats_then_a_line_in_arrival_order(clock):
     d = desk(clock, seats=2)
     a, b, c, e = (Tab() for _ in range(4))
-    assert d.ask(a) == Ticket("run") and d.ask(b) == Ticket("run")
-    assert d.ask(c).ahead == 0 and d.ask(e).ahead == 1
+    assert d.ask(a) == Ticket("run") and d.ask(a) == Ticket("run") and d.counts() == (1, 0)  # every tick asks
+    assert d.ask(b) == Ticket("run")
+    assert d.ask(c) == Ticket("wait", ahead=0, eta_s=90.0) and d.ask(e) == Ticket("wait", ahead=1, eta_s=90.0)
     assert d.counts() == (2, 2)
     assert d.ask(c).ahead == 0  # asking again keeps the place, never a second one
+    assert d.ask(a) == Ticket("run") and d.counts() == (2, 2)  # a seated run asking again does not queue too
     d.leave(a)                  # a pauses: the first in line (c), not the last, sits down
     assert d.holding(c) and not d.holding(e) and d.ask(e).ahead == 0
 
@@ -53,6 +55,8 @@ def test_the_wait_is_the_sooner_turn_end_then_whole_turns(clock):
     assert [t.eta_s for t in tickets] == [90.0, 90.0, 180.0]
     clock.now += 50
     assert [d.ask(w).eta_s for w in waiters] == [40.0, 40.0, 130.0]
+    clock.now += 45  # both turns are over, their runs not yet paused (that happens on their next tick)
+    assert [d.ask(w).eta_s for w in waiters] == [0.0, 0.0, 90.0]
 
 
 def test_a_turn_ends_only_while_others_wait(clock):
@@ -95,6 +99,26 @@ def test_a_session_the_server_forgot_frees_its_seat_without_anyone_reaping(clock
     del forgotten
     gc.collect()
     assert d.ask(next_one) == Ticket("run") and d.counts() == (1, 0)
+    in_line, last = Tab(), Tab()  # one forgotten while it waits: it leaves the line, the next moves up
+    d.ask(in_line), d.ask(last)
+    del in_line
+    gc.collect()
+    assert d.ask(last).ahead == 0 and d.counts() == (1, 1)
+
+
+def test_the_apps_desk_keeps_a_silent_tab_for_abandon_s_and_no_longer(clock):
+    """Admission's defaults are the app's (ui/runtime.py passes seats and turn only): a tab silent for
+    ABANDON_S still holds its seat, a moment more and it is gone."""
+    d = Admission(1, clock=clock)
+    quiet, waiting = Tab(), Tab()
+    d.ask(quiet), d.ask(waiting)
+    clock.now += ABANDON_S
+    d.seen(waiting)
+    assert d.reap() == [] and d.holding(quiet)
+    clock.now += 0.5
+    d.seen(waiting)
+    assert d.reap() == [quiet] and d.holding(waiting)
+    assert 5 <= ABANDON_S <= 60  # over a slow tick's gap (the page ticks every 1-2 s), under a lesson's patience
 
 
 def test_seats_come_from_the_hardware_or_the_environment(monkeypatch):
@@ -103,9 +127,10 @@ def test_seats_come_from_the_hardware_or_the_environment(monkeypatch):
     assert default_seats(16, gpu=True) == 4
     monkeypatch.setenv("GAN_MAX_TRAININGS", "5")
     assert default_seats(2, gpu=False) == 5
-    monkeypatch.setenv("GAN_MAX_TRAININGS", "lots")
-    assert default_seats(2, gpu=False) == 2
-    for text, turn in (("", 90.0), ("20", 20.0), ("2.5", 2.5), ("-5", 90.0), ("nan", 90.0), ("inf", 90.0), ("x", 90.0)):
+    for text, seats in (("lots", 2), ("0", 2), ("-3", 2), ("2.5", 2), ("1", 1), (" 3 ", 3), ("", 2)):
+        monkeypatch.setenv("GAN_MAX_TRAININGS", text)
+        assert default_seats(2, gpu=False) == seats, text
+    for text, turn in (("", 90.0), ("20", 20.0), ("2.5", 2.5), ("0.5", 0.5), ("0", 90.0), ("-5", 90.0), ("nan", 90.0), ("inf", 90.0), ("x", 90.0)):
         monkeypatch.setenv("GAN_TURN_S", text)
         assert default_turn_s() == turn, text
 

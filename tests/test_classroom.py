@@ -4,7 +4,7 @@ import gc
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core.classroom import ClassRuns
+from gan_core.classroom import TEACHER_GONE_S, ClassRuns
 from ui.train_panels import REAL_FAKE_OPEN
 from ui.train_session import TrainSession
 
@@ -31,8 +31,11 @@ def test_a_code_names_one_run_until_it_closes():
     assert other != code and classes.watch(code) is a and classes.watch(other) is b
     assert classes.code_of(a) == code
     classes.close(code)
-    assert classes.watch(code) is None and classes.watch(other) is b
-    assert classes.watch("") is None and classes.watch(None) is None
+    assert classes.watch(code) is None and classes.watch(other) is b and classes.code_of(a) is None
+    classes.close(code), classes.close(None), classes.close("never-opened")  # Stop sharing twice: nothing to end
+    assert classes.watch(other) is b and len(classes) == 1
+    for made_up in ("", None, 12, ["a", "list"], {"a": 1}):  # whatever a query string or a caller hands in
+        assert classes.watch(made_up) is None
 
 
 def test_the_class_ends_the_moment_the_run_is_reset():
@@ -42,7 +45,7 @@ def test_the_class_ends_the_moment_the_run_is_reset():
     teacher = Run()
     teacher.resets = 3
     code = classes.open(teacher)
-    assert classes.watch(code) is teacher
+    assert classes.watch(code) is teacher and classes.open(teacher) == code  # no reset: Share again, same class
     teacher.resets += 1
     assert classes.watch(code) is None and len(classes) == 0
     again = classes.open(teacher)
@@ -59,15 +62,19 @@ def test_codes_are_not_guessable():
 
 
 def test_the_class_ends_when_the_teacher_is_gone():
+    """The app's ClassRuns (its default): a teacher's page silent for TEACHER_GONE_S still holds the class,
+    a moment more and the class has ended; the page calls every HEARTBEAT_S, so a missed call or two is fine."""
+    from ui.classroom import HEARTBEAT_S
+    assert TEACHER_GONE_S >= 3 * HEARTBEAT_S
     clock = Clock()
-    classes = ClassRuns(teacher_gone_s=30, clock=clock)
+    classes = ClassRuns(clock=clock)
     teacher = Run()
     code = classes.open(teacher)
     clock.now = 25
     classes.seen(code)
-    clock.now = 50
-    assert classes.watch(code) is teacher   # seen 25 s ago
-    clock.now = 56
+    clock.now = 25 + TEACHER_GONE_S
+    assert classes.watch(code) is teacher   # seen TEACHER_GONE_S ago, not more
+    clock.now += 0.5
     assert classes.watch(code) is None and len(classes) == 0
     code = classes.open(teacher)
     del teacher
