@@ -3,8 +3,8 @@
 mutmut (pinned in pyproject's `dev` extra; settings in [tool.mutmut]) copies gan_core into mutants/,
 makes each mutant (a flipped sign, `>` for `>=`, a changed constant...) and runs only the tests that
 call the mutated function. SCOPE below says which functions count: all of losses.py and latent.py;
-the digit scores of metrics.py; the training step and balance rule of training.py; the run's schedule
-(the rate cut, the batch it grows to) of config.py; loading and refusals of hub.py; the style losses,
+the digit scores of metrics.py; the training step and balance rule of training.py; all of config.py (the
+bounds table's checks and refusals, the run's schedule); loading and refusals of hub.py; the style losses,
 Gram matrices and AdaIN statistics of style.py; all of equalized.py and progressive.py; all of admission.py and
 classroom.py (a full class: seats, the line, turns, the class run's codes). Mutants judged equivalent (no test
 can tell them apart from the real code) are listed, each with its reason, in mutation_equivalents.json.
@@ -46,8 +46,9 @@ SCOPE = {
     "training": [_T + n for n in ("step", "_skip", "_iteration", "_update", "_judge", "_bce_iteration",
                                   "_r1_step", "_wgan_iteration", "_update_ema", "_g_optimizer_state", "_optimizer_order",
                                   "_apply_rates", "local_batch", "change_settings")],
-    # the run's schedule (the rate cut and the batch it grows to), which the trainer and the benches read
-    "config": ["xǁTrainConfigǁcut_has_come", "xǁTrainConfigǁbatch_at", "xǁTrainConfigǁsamples_in"],
+    # a run's settings: the bounds every number is checked against (flags, the page, uploaded run configs), the
+    # presets, and the run's schedule (the rate cut and the batch it grows to), which the trainer and the benches read
+    "config": None,
     "hub": ["x_resolve", "x__download", "x_read_config", "x_read_weights", "x_load_model", "x__check_remote_size"],
     "style": ["x__pixels_by_channels", "xǁ_Gramǁforward", "x_gram", "x_content_loss", "x_style_loss", "x_tv_loss",
               _G + "losses", _G + "_closure", "x__mean_std", "x_adain"],
