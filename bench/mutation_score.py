@@ -57,6 +57,8 @@ SCOPE = {
     # a full class on one server: who trains now and who waits (seats, turns, the line), and the class run's codes
     "admission": None,
     "classroom": None,
+    # one image a visitor hands in (the style page, the CLI): its size caps, EXIF turn and colour modes, or a refusal
+    "image_io": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -58,7 +58,7 @@ def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
         raise ImageLoadError("image.too_many_pixels", width=w, height=h, megapixels=_mp(max_pixels))
     if w < 1 or h < 1:
         raise ImageLoadError("image.no_pixels")
-    if getattr(im, "is_animated", False):
+    if getattr(im, "n_frames", 1) > 1:
         notes.append(Message("image.note.first_frame"))
     try:
         im.seek(0)
@@ -74,8 +74,9 @@ def load_image(source, max_side: int = MAX_SIDE, max_bytes: int = MAX_BYTES,
     except Exception as e:  # truncated data, bad compression stream, unsupported sub-mode ...
         raise ImageLoadError("image.truncated", kind=type(e).__name__, detail=str(e)[:80]) from None
     if max(im.size) > max_side:
-        old = im.size
         im.thumbnail((max_side, max_side), Image.LANCZOS)
+    old = (w, h) if (im.width >= im.height) == (w >= h) else (h, w)  # the file's size as shown: after an EXIF quarter turn
+    if max(im.size) < max(old):  # by the thumbnail, or already by libjpeg's reduced decode (draft) of a large JPEG
         notes.append(Message("image.note.downscaled", {"old_width": old[0], "old_height": old[1],
                                                          "width": im.size[0], "height": im.size[1]}))
     if min(im.size) < MIN_SIDE:
@@ -115,7 +116,7 @@ def _mb(size: int) -> int:
 def _orient(im: Image.Image, notes: list) -> Image.Image:
     """Apply the EXIF orientation tag (phone photos); a broken EXIF block is ignored, not fatal."""
     try:
-        orientation = im.getexif().get(0x0112, 1)
+        orientation = im.getexif().get(0x0112)  # none, or 1: as stored
         if orientation not in (None, 1):
             im = ImageOps.exif_transpose(im)
             notes.append(Message("image.note.exif_rotated"))
@@ -137,17 +138,17 @@ def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
             hi = 65535.0 if a.size and a.max() > 255 else 255.0
         a = np.nan_to_num(np.clip(a / hi * 255.0, 0, 255))
         notes.append(Message("image.note.float_to_8bit" if mode == "F" else "image.note.deep_to_8bit", {"mode": mode}))
-        return Image.fromarray(a.round().astype(np.uint8), "L").convert("RGB")
-    if mode == "P":
-        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-        if im.mode == "RGB":
-            return im
+        return Image.fromarray(a.round().astype(np.uint8)).convert("RGB")
+    if mode == "P" and "transparency" in im.info:  # a palette with a transparent colour (no such colour: RGB below)
+        im = im.convert("RGBA")
+    if mode == "La":  # grey with premultiplied alpha (a TIFF's associated alpha): Pillow converts it only to LA
+        im = im.convert("LA")
     if mode in ("LA", "La", "PA", "RGBa"):
         im = im.convert("RGBA")
     if im.mode == "RGBA":
         if im.getextrema()[3][0] < 255:
             notes.append(Message("image.note.alpha_filled"))
-        background = Image.new("RGB", im.size, (255, 255, 255))
+        background = Image.new("RGB", im.size, "white")
         background.paste(im, mask=im.getchannel("A"))
         return background
     if mode == "CMYK":

@@ -159,3 +159,168 @@ def test_too_small_and_paths(tmp_path):
     assert load_image(tmp_path / "good.webp").image.size == (64, 48)
     with open(tmp_path / "good.webp", "rb") as f:
         assert load_image(f).image.size == (64, 48)
+
+
+# ---------------------------------------------------------------------- each colour mode, and what each refusal names
+
+@pytest.mark.parametrize("mode", ["I", "I;16", "I;16L", "I;16B", "I;16N"])
+def test_every_deep_mode_is_rescaled_to_8_bits_and_says_so(mode):
+    from gan_core.image_io import _to_rgb
+    deep = Image.new(mode, (4, 2))
+    deep.putdata([0, 65535, 32768, 200, 256, 65407, 0, 0])
+    notes = []
+    v = np.asarray(_to_rgb(deep, notes))
+    assert v.shape == (2, 4, 3) and list(v[0, :4, 0]) == [0, 255, 128, 1]  # 16-bit: 65535 is white
+    assert list(v[1, :2, 0]) == [1, 255]  # 256 is 16-bit too; 65407 / 257 = 254.502 rounds up
+    assert [(n.code, n.params) for n in notes] == [("image.note.deep_to_8bit", {"mode": mode})]
+    shallow = Image.new(mode, (2, 1))
+    shallow.putdata([0, 255])  # a deep mode holding 8-bit values: kept as they are
+    assert list(np.asarray(_to_rgb(shallow, []))[0, :, 0]) == [0, 255]
+    just_deep = Image.new(mode, (2, 1))
+    just_deep.putdata([0, 256])  # one past 8 bits: the whole image is read as 16-bit
+    assert list(np.asarray(_to_rgb(just_deep, []))[0, :, 0]) == [0, 1]
+
+
+def test_float_images_read_as_zero_to_one_or_as_255():
+    from gan_core.image_io import _to_rgb
+    notes = []
+    unit = np.asarray(_to_rgb(Image.fromarray(np.array([[0.0, 0.5, 1.0, np.nan, -0.5]], np.float32), "F"), notes))
+    assert list(unit[0, :, 0]) == [0, 128, 255, 0, 0]  # NaN and below zero read black
+    assert [(n.code, n.params) for n in notes] == [("image.note.float_to_8bit", {"mode": "F"})]
+    wide = np.asarray(_to_rgb(Image.fromarray(np.array([[0.0, 200.0, 300.0]], np.float32), "F"), []))
+    assert list(wide[0, :, 0]) == [0, 200, 255]
+    past_one = np.asarray(_to_rgb(Image.fromarray(np.array([[0.0, 1.5]], np.float32), "F"), []))
+    assert list(past_one[0, :, 0]) == [0, 2]  # over 1: read as 0-255, not as 0-1
+
+
+def grey_tiff_with_premultiplied_alpha(grey: int, alpha: int) -> bytes:
+    """A grey TIFF whose alpha is 'associated' (ExtraSamples = 1): Pillow reads it as mode La but cannot write one."""
+    data = encode(Image.new("LA", (32, 32), (grey, alpha)), "TIFF")
+    unassociated = b"\x52\x01\x03\x00\x01\x00\x00\x00\x02\x00"  # tag 338, SHORT, 1 value: 2
+    assert data.count(unassociated) == 1
+    return data.replace(unassociated, unassociated[:-2] + b"\x01\x00")
+
+
+@pytest.mark.parametrize("mode", ["LA", "La", "PA", "RGBa", "RGBA"])
+def test_every_mode_with_alpha_goes_on_white(mode):
+    from gan_core.image_io import _to_rgb
+    clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0)).convert(mode) if mode != "La" else Image.new("La", (4, 4))
+    notes = []
+    assert (np.asarray(_to_rgb(clear, notes)) == 255).all()
+    assert [n.code for n in notes] == ["image.note.alpha_filled"]
+    opaque = Image.new("RGBA", (4, 4), (0, 0, 0, 255)).convert(mode) if mode != "La" else Image.new("LA", (4, 4), (0, 255)).convert("La")
+    notes = []
+    assert (np.asarray(_to_rgb(opaque, notes)) == 0).all() and notes == []  # nothing was transparent: no note
+
+
+def test_a_grey_tiff_with_premultiplied_alpha_loads():
+    """It decodes as mode La, which Pillow converts only to LA: it was refused as a damaged file."""
+    loaded = ok(grey_tiff_with_premultiplied_alpha(50, 128))
+    assert (np.asarray(loaded.image) == 177).all()  # 50 un-premultiplied at half alpha is 100, then over white
+    assert noted(loaded, "image.note.alpha_filled")
+
+
+def test_palette_cmyk_and_plain_images_note_only_what_changed():
+    from gan_core.image_io import _to_rgb
+    p = gradient().convert("P", palette=Image.ADAPTIVE, colors=16)
+    notes = []
+    assert _to_rgb(p, notes).mode == "RGB" and notes == []
+    p.info["transparency"] = 0
+    notes = []
+    assert _to_rgb(p, notes).mode == "RGB" and [n.code for n in notes] == ["image.note.alpha_filled"]
+    notes = []
+    assert _to_rgb(gradient().convert("CMYK"), notes).mode == "RGB" and [n.code for n in notes] == ["image.note.cmyk"]
+    plain = ok(encode(gradient(), "JPEG"))
+    assert plain.notes == []  # no EXIF: not turned, nothing noted
+    exif = Image.Exif()
+    exif[0x0112] = 1  # "as stored"
+    assert ok(encode(gradient(), "JPEG", exif=exif)).notes == []
+
+
+def test_each_refusal_names_its_numbers(tmp_path):
+    from gan_core.image_io import FORMATS, MIN_SIDE
+    e = refused(png_header_only(2000, 1000), "image.bomb", "image.too_many_pixels", max_pixels=1_500_000)
+    assert e.params["megapixels"] == 2  # 1.5 MP, rounded as the message shows it
+    e = refused(encode(Image.new("RGB", (1500, 1001)), "PNG"), "image.too_many_pixels", max_pixels=1_500_000)
+    assert e.params == {"width": 1500, "height": 1001, "megapixels": 2}
+    assert refused(b"not an image at all", "image.unknown_format").params == {"formats": ", ".join(FORMATS[:-1])}
+    assert refused(encode(Image.new("RGB", (20, 10)), "PNG"), "image.too_small").params == {
+        "width": 20, "height": 10, "min_side": MIN_SIDE}
+    missing = tmp_path / "missing.png"
+    assert refused(missing, "image.no_such_file").params == {"path": str(missing)}
+    assert refused(12345, "image.bad_source").params == {"kind": "int"}
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * int(3.33 * 2**20))
+    assert refused(big, "image.file_too_large", max_bytes=3 * 2**20).params == {"mb": 3.3, "limit_mb": 3}
+    assert refused(b"\0" * (3 * 2**20 + 1), "image.too_large", max_bytes=3 * 2**20).params == {"limit_mb": 3}
+    loaded = ok(encode(Image.new("RGB", (100, 40)), "PNG"), max_side=50)
+    assert [(n.code, n.params) for n in loaded.notes] == [
+        ("image.note.downscaled", {"old_width": 100, "old_height": 40, "width": 50, "height": 20})]
+
+
+def test_a_file_of_exactly_the_cap_is_read_and_a_stream_is_read_one_byte_past_it(tmp_path):
+    exact = tmp_path / "exact.bin"
+    exact.write_bytes(b"\1" * 1024)
+    refused(exact, "image.unknown_format", max_bytes=1024)  # read, then not an image: not "too large"
+    refused(b"\1" * 1024, "image.unknown_format", max_bytes=1024)
+
+    class Stream:  # an upload's file object: load_image asks for one byte more than the cap, never "all of it"
+        asked = "nothing"
+
+        def read(self, n=-1):
+            self.asked = n
+            return b""
+    stream = Stream()
+    refused(stream, "image.empty", max_bytes=1024)
+    assert stream.asked == 1025
+
+
+def test_an_rgb_image_is_not_copied():
+    from gan_core.image_io import _to_rgb
+    rgb = gradient()
+    assert _to_rgb(rgb, []) is rgb
+
+
+def test_the_edges_of_the_size_caps(tmp_path):
+    from gan_core.image_io import MIN_SIDE
+    assert ok(encode(Image.new("RGB", (100, 40)), "PNG"), max_pixels=4000).image.size == (100, 40)  # exactly the cap
+    assert ok(encode(Image.new("RGB", (50, 20)), "PNG"), max_side=50).notes == []  # exactly the side: kept as it is
+    assert ok(encode(Image.new("RGB", (MIN_SIDE, MIN_SIDE)), "PNG")).image.size == (MIN_SIDE, MIN_SIDE)
+    for size in ((1, 20), (20, 1)):  # a pixel wide is an image, only too small
+        assert refused(encode(Image.new("RGB", size), "PNG"), "image.too_small").params["min_side"] == MIN_SIDE
+
+
+def test_a_large_photo_is_downscaled_smoothly_and_says_from_what():
+    """Downscaled with LANCZOS; the note names the file's size even where libjpeg already decoded it smaller."""
+    rng = np.random.default_rng(0)
+    noisy = Image.fromarray(rng.integers(0, 256, (60, 100, 3), dtype=np.uint8))
+    loaded = ok(encode(noisy, "PNG"), max_side=50)
+    expected = noisy.copy()
+    expected.thumbnail((50, 50), Image.LANCZOS)
+    assert np.array_equal(np.asarray(loaded.image), np.asarray(expected))
+    photo = ok(encode(gradient(4096, 4096), "JPEG"))  # libjpeg decodes it at 1/4: no thumbnail, still a note
+    assert [(n.code, n.params) for n in photo.notes] == [
+        ("image.note.downscaled", {"old_width": 4096, "old_height": 4096, "width": 1024, "height": 1024})]
+    nearly_square = ok(encode(Image.new("RGB", (1001, 1000)), "PNG"), max_side=50)  # a square thumbnail of a wide file
+    assert nearly_square.notes[-1].params == {"old_width": 1001, "old_height": 1000, "width": 50, "height": 50}
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    turned = ok(encode(gradient(3000, 2200), "JPEG", exif=exif))  # as shown: upright, 2200 wide
+    assert turned.notes[-1].params == {"old_width": 2200, "old_height": 3000, "width": 751, "height": 1024}
+
+
+def test_what_breaks_while_decoding_is_named(monkeypatch):
+    from PIL import ImageFile
+    data = encode(gradient(), "PNG")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: (_ for _ in ()).throw(OSError("x" * 200)))
+    assert refused(data, "image.truncated").params == {"kind": "OSError", "detail": "x" * 80}
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: (_ for _ in ()).throw(MemoryError()))
+    assert refused(data, "image.out_of_memory").params == {}
+
+
+def test_a_header_that_breaks_the_decoder_and_a_bomb_are_named(monkeypatch):
+    from gan_core.image_io import MAX_PIXELS
+    assert refused(png_header_only(10_000, 10_000), "image.bomb").params == {"megapixels": MAX_PIXELS // 1_000_000}
+    from PIL import PngImagePlugin
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "_open", lambda self: (_ for _ in ()).throw(ValueError("a broken chunk")))
+    assert refused(encode(gradient(), "PNG"), "image.damaged_header").params == {"kind": "ValueError"}
