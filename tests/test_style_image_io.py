@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core.image_io import MAX_SIDE, ImageLoadError, load_image
+from gan_core.image_io import FORMATS, MAX_PIXELS, MAX_SIDE, MIN_SIDE, ImageLoadError, _to_rgb, load_image
 from gan_core.messages import ENGLISH, GanError
 
 
@@ -165,7 +165,6 @@ def test_too_small_and_paths(tmp_path):
 
 @pytest.mark.parametrize("mode", ["I", "I;16", "I;16L", "I;16B", "I;16N"])
 def test_every_deep_mode_is_rescaled_to_8_bits_and_says_so(mode):
-    from gan_core.image_io import _to_rgb
     deep = Image.new(mode, (4, 2))
     deep.putdata([0, 65535, 32768, 200, 256, 65407, 0, 0])
     notes = []
@@ -182,7 +181,6 @@ def test_every_deep_mode_is_rescaled_to_8_bits_and_says_so(mode):
 
 
 def test_float_images_read_as_zero_to_one_or_as_255():
-    from gan_core.image_io import _to_rgb
     notes = []
     unit = np.asarray(_to_rgb(Image.fromarray(np.array([[0.0, 0.5, 1.0, np.nan, -0.5]], np.float32), "F"), notes))
     assert list(unit[0, :, 0]) == [0, 128, 255, 0, 0]  # NaN and below zero read black
@@ -203,7 +201,6 @@ def grey_tiff_with_premultiplied_alpha(grey: int, alpha: int) -> bytes:
 
 @pytest.mark.parametrize("mode", ["LA", "La", "PA", "RGBa", "RGBA"])
 def test_every_mode_with_alpha_goes_on_white(mode):
-    from gan_core.image_io import _to_rgb
     clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0)).convert(mode) if mode != "La" else Image.new("La", (4, 4))
     notes = []
     assert (np.asarray(_to_rgb(clear, notes)) == 255).all()
@@ -221,7 +218,6 @@ def test_a_grey_tiff_with_premultiplied_alpha_loads():
 
 
 def test_palette_cmyk_and_plain_images_note_only_what_changed():
-    from gan_core.image_io import _to_rgb
     p = gradient().convert("P", palette=Image.ADAPTIVE, colors=16)
     notes = []
     assert _to_rgb(p, notes).mode == "RGB" and notes == []
@@ -238,7 +234,6 @@ def test_palette_cmyk_and_plain_images_note_only_what_changed():
 
 
 def test_each_refusal_names_its_numbers(tmp_path):
-    from gan_core.image_io import FORMATS, MIN_SIDE
     e = refused(png_header_only(2000, 1000), "image.bomb", "image.too_many_pixels", max_pixels=1_500_000)
     assert e.params["megapixels"] == 2  # 1.5 MP, rounded as the message shows it
     e = refused(encode(Image.new("RGB", (1500, 1001)), "PNG"), "image.too_many_pixels", max_pixels=1_500_000)
@@ -276,13 +271,11 @@ def test_a_file_of_exactly_the_cap_is_read_and_a_stream_is_read_one_byte_past_it
 
 
 def test_an_rgb_image_is_not_copied():
-    from gan_core.image_io import _to_rgb
     rgb = gradient()
     assert _to_rgb(rgb, []) is rgb
 
 
 def test_the_edges_of_the_size_caps(tmp_path):
-    from gan_core.image_io import MIN_SIDE
     assert ok(encode(Image.new("RGB", (100, 40)), "PNG"), max_pixels=4000).image.size == (100, 40)  # exactly the cap
     assert ok(encode(Image.new("RGB", (50, 20)), "PNG"), max_side=50).notes == []  # exactly the side: kept as it is
     assert ok(encode(Image.new("RGB", (MIN_SIDE, MIN_SIDE)), "PNG")).image.size == (MIN_SIDE, MIN_SIDE)
@@ -319,7 +312,6 @@ def test_what_breaks_while_decoding_is_named(monkeypatch):
 
 
 def test_a_header_that_breaks_the_decoder_and_a_bomb_are_named(monkeypatch):
-    from gan_core.image_io import MAX_PIXELS
     assert refused(png_header_only(10_000, 10_000), "image.bomb").params == {"megapixels": MAX_PIXELS // 1_000_000}
     from PIL import PngImagePlugin
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "_open", lambda self: (_ for _ in ()).throw(ValueError("a broken chunk")))
