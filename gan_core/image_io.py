@@ -128,7 +128,11 @@ def _orient(im: Image.Image, notes: list) -> Image.Image:
 def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
     """Any Pillow mode -> 8-bit RGB. Transparency goes onto white, high bit depths are rescaled."""
     mode = im.mode
-    if mode == "RGB":
+    if "transparency" in im.info and mode in ("1", "L", "P", "RGB"):
+        # a palette's transparent entries, or a bilevel/grey/RGB PNG's one transparent colour (its tRNS colour key):
+        # a browser shows those pixels see-through, so they go on white like any other alpha
+        im = im.convert("RGBA")
+    elif mode == "RGB":
         return im
     if mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
         a = np.asarray(im, dtype=np.float64)
@@ -139,8 +143,6 @@ def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
         a = np.nan_to_num(np.clip(a / hi * 255.0, 0, 255))
         notes.append(Message("image.note.float_to_8bit" if mode == "F" else "image.note.deep_to_8bit", {"mode": mode}))
         return Image.fromarray(a.round().astype(np.uint8)).convert("RGB")
-    if mode == "P" and "transparency" in im.info:  # a palette with a transparent colour (no such colour: RGB below)
-        im = im.convert("RGBA")
     if mode == "La":  # grey with premultiplied alpha (a TIFF's associated alpha): Pillow converts it only to LA
         im = im.convert("LA")
     if mode in ("LA", "La", "PA", "RGBa"):

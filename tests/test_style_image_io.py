@@ -125,6 +125,24 @@ def test_palette_with_transparency_and_rgba_go_on_white():
     assert np.asarray(ok(encode(gradient().convert("LA"), "PNG")).image).shape == (48, 64, 3)
 
 
+@pytest.mark.parametrize("mode, key, other", [("RGB", (10, 20, 30), (200, 0, 0)), ("L", 7, 99), ("1", 0, 255)])
+def test_a_png_colour_key_goes_on_white_like_any_transparency(mode, key, other):
+    """A bilevel, grey or RGB PNG can name one colour transparent (its tRNS chunk), as browsers show it."""
+    top, bottom = Image.new(mode, (40, 20), other), Image.new(mode, (40, 20), key)
+    im = Image.new(mode, (40, 40))
+    im.paste(top, (0, 0))
+    im.paste(bottom, (0, 20))
+    shown = Image.new(mode, (1, 1), other).convert("RGB").getpixel((0, 0))
+    loaded = ok(encode(im, "PNG", transparency=key))
+    v = np.asarray(loaded.image)
+    assert (v[20:] == 255).all() and (v[:20] == shown).all()  # only the key colour went on white
+    assert [n.code for n in loaded.notes] == ["image.note.alpha_filled"]
+    unused = (1, 2, 3) if mode == "RGB" else 3 if mode == "L" else None
+    if unused is not None:  # a key no pixel has: the picture as it was, and nothing noted
+        loaded = ok(encode(im, "PNG", transparency=unused))
+        assert loaded.notes == [] and (np.asarray(loaded.image)[20:] == Image.new(mode, (1, 1), key).convert("RGB").getpixel((0, 0))).all()
+
+
 def test_greyscale_and_bilevel():
     for mode in ("L", "1"):
         im = ok(encode(gradient().convert(mode), "PNG")).image
