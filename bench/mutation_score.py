@@ -59,6 +59,8 @@ SCOPE = {
     "classroom": None,
     # one image a visitor hands in (the style page, the CLI): its size caps, EXIF turn and colour modes, or a refusal
     "image_io": None,
+    # a visitor's own pictures for the face exercise: a zip or loose files, each member checked before it is read
+    "uploads": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -111,7 +111,7 @@ class _Reader:
             return self.add_zip(data, name)
         self.add_image(name, data)
 
-    def add_zip(self, source, label: str = "upload.zip") -> None:
+    def add_zip(self, source, label: str) -> None:
         """Every member of one archive, checked from its central directory before any byte is unpacked."""
         zf = _open_zip(source, self.limits, label)
         with zf:
@@ -148,9 +148,10 @@ class _Reader:
         self.add_image(name, data)
 
     def result(self) -> ReadImages:
-        shape = (0, self.size, self.size) + ((3,) if self.channels == 3 else ())
-        images = np.stack(self.arrays) if self.arrays else np.zeros(shape, np.uint8)
-        return ReadImages(images, self.names, self.skipped, self.notes)
+        """What was read, or UploadError when nothing was: an upload with no picture is no data set."""
+        if not self.arrays:
+            raise UploadError("upload.no_images", skipped=len(self.skipped))
+        return ReadImages(np.stack(self.arrays), self.names, self.skipped, self.notes)
 
 
 def _open_zip(source, limits: UploadLimits, label: str) -> zipfile.ZipFile:
@@ -174,7 +175,7 @@ def _open_zip(source, limits: UploadLimits, label: str) -> zipfile.ZipFile:
 def _name_problem(name: str, archive_ok: bool = False) -> str | None:
     """Why a file name is not read (a skip code), or None. Archives are refused inside archives only."""
     posix, win = PurePosixPath(name), PureWindowsPath(name)
-    if posix.is_absolute() or win.is_absolute() or win.drive or ".." in posix.parts or ".." in win.parts:
+    if win.drive or win.root or ".." in win.parts:  # Windows paths split on "/" too: "/etc", "C:x", "a/../b", "..\\b"
         return "upload.skip.unsafe_name"
     base = posix.name.lower()
     if "__macosx" in (p.lower() for p in posix.parts) or base.startswith("._") or base in SYSTEM_NAMES:
@@ -209,18 +210,11 @@ def read_uploads(files, size: int = 64, channels: int = 3, limits: UploadLimits 
     reader = _Reader(size, channels, limits or UploadLimits())
     for name, data in files:
         reader.add_file(name, bytes(data))
-    return _checked(reader)
+    return reader.result()
 
 
 def read_zip(source, size: int = 64, channels: int = 3, limits: UploadLimits | None = None) -> ReadImages:
     """A .zip as bytes or a path (the CLI's `--data faces.zip`) -> ReadImages, or UploadError."""
     reader = _Reader(size, channels, limits or UploadLimits())
     reader.add_zip(source, Path(source).name if isinstance(source, (str, os.PathLike)) else "upload.zip")
-    return _checked(reader)
-
-
-def _checked(reader: _Reader) -> ReadImages:
-    found = reader.result()
-    if not found.read:
-        raise UploadError("upload.no_images", skipped=len(found.skipped))
-    return found
+    return reader.result()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan_core.messages import Message
 from gan_core.uploads import UploadError, UploadLimits, read_uploads, read_zip
 
 MiB = 2 ** 20
@@ -195,3 +196,191 @@ def test_loose_files_and_a_zip_mix_under_one_set_of_caps(tmp_path):
     path = tmp_path / "faces.zip"
     path.write_bytes(z)
     assert read_zip(path).read == 2  # a path reads like bytes (the CLI's --data faces.zip)
+
+
+# What each refusal and skip names, at each cap's edge (mutation testing asked; see docs/testing.md).
+
+def refused(call, *args, **kw) -> UploadError:
+    with pytest.raises(UploadError) as err:
+        call(*args, **kw)
+    return err.value
+
+
+def noise(n: int) -> bytes:
+    """Bytes that do not compress: an archive of them is as large as they are."""
+    return np.random.default_rng(0).bytes(n)
+
+
+def crc_broken_zip(members, broken: str) -> bytes:
+    """A stored zip whose member `broken` has one byte flipped: its CRC check fails when it is read."""
+    raw = bytearray(make_zip(members, compression=zipfile.ZIP_STORED))
+    data = dict(members)[broken]
+    raw[raw.index(data) + len(data) // 2] ^= 0xFF
+    return bytes(raw)
+
+
+def test_the_default_size_is_64_colour():
+    assert read_zip(make_zip([("a.png", png())])).images.shape == (1, 64, 64, 3)
+    assert read_uploads([("a.png", png())]).images.shape == (1, 64, 64, 3)
+
+
+def test_an_archive_is_measured_before_it_is_opened(tmp_path):
+    raw = make_zip([("noise.bin.png", noise(int(1.5 * MiB))), ("a.png", png())], compression=zipfile.ZIP_STORED)
+    limit = int(1.25 * MiB)
+    e = refused(read_zip, raw, limits=UploadLimits(archive_bytes=limit))
+    assert (e.code, e.params) == ("upload.archive_too_large", {"name": "upload.zip", "mb": 1, "limit_mb": 1})
+    path = tmp_path / "class photos.zip"
+    path.write_bytes(raw)
+    e = refused(read_zip, path, limits=UploadLimits(archive_bytes=limit))
+    assert e.params["name"] == "class photos.zip"  # a path is named by its file name
+    assert read_zip(path, limits=UploadLimits(archive_bytes=len(raw))).names == ["a.png"]  # at the cap: read
+    e = refused(read_zip, tmp_path / "missing.zip")
+    assert (e.code, e.params) == ("upload.no_such_file", {"path": str(tmp_path / "missing.zip")})
+    e = refused(read_zip, 12345)
+    assert (e.code, e.params) == ("upload.bad_source", {"kind": "int"})
+    e = refused(read_zip, b"not a zip")
+    assert (e.code, e.params) == ("upload.not_zip", {"name": "upload.zip"})
+
+
+def test_the_entry_count_cap_and_the_declared_unpacked_size(tmp_path):
+    three = make_zip([(f"{i}.png", png()) for i in range(3)])
+    assert read_zip(three, limits=UploadLimits(members=3)).read == 3  # at the cap: read
+    e = refused(read_zip, three, limits=UploadLimits(members=2))
+    assert (e.code, e.params) == ("upload.too_many_files", {"name": "upload.zip", "count": 3, "limit": 2})
+    raw = make_zip([("zeros.bmp", bytes(int(1.5 * MiB))), ("a.png", png())])
+    declared = int(1.5 * MiB) + len(png())
+    found = read_zip(raw, limits=UploadLimits(total_bytes=declared))  # at the cap: read (the zeros skipped as a bomb)
+    assert found.names == ["a.png"] and found.reasons() == {"upload.skip.ratio": 1}
+    e = refused(read_zip, raw, limits=UploadLimits(total_bytes=int(1.25 * MiB)))
+    assert (e.code, e.params) == ("upload.too_large_unpacked", {"name": "upload.zip", "mb": 1, "limit_mb": 1})
+
+
+def test_the_unpacked_cap_counts_every_archive_of_one_upload():
+    first = make_zip([("a.png", png(size=(600, 600))), ("b.png", png())])
+    second = make_zip([("c.png", png())])
+    total = 2 * len(png()) + len(png(size=(600, 600)))
+    found = read_uploads([("one.zip", first), ("two.zip", second)], limits=UploadLimits(total_bytes=total))
+    assert found.names == ["a.png", "b.png", "c.png"]
+    e = refused(read_uploads, [("one.zip", first), ("two.zip", second)], limits=UploadLimits(total_bytes=total - 1))
+    assert (e.code, e.params["name"]) == ("upload.too_large_unpacked", "two.zip")
+
+
+def test_a_member_at_the_file_cap_is_read_and_one_over_it_is_skipped_with_the_cap():
+    small = png()
+    found = read_zip(make_zip([("a.png", small)]), limits=UploadLimits(file_bytes=len(small)))
+    assert found.names == ["a.png"]
+    raw = make_zip([("zeros.bmp", bytes(2 * MiB)), ("a.png", small)])
+    found = read_zip(raw, limits=UploadLimits(file_bytes=int(1.5 * MiB)))
+    assert found.skipped == [("zeros.bmp", Message("upload.skip.too_large", {"limit_mb": 1}))]
+
+
+def test_the_ratio_cap_names_the_ratio_and_holds_only_above_its_size_and_ratio():
+    raw = make_zip([("flat.bmp", bytes(5 * MiB)), ("ok.png", png())])
+    info = zipfile.ZipFile(io.BytesIO(raw)).getinfo("flat.bmp")
+    found = read_zip(raw)
+    assert found.skipped == [("flat.bmp", Message("upload.skip.ratio",
+                                                  {"ratio": int(info.file_size / info.compress_size), "limit": 100}))]
+    # a flat picture under a megabyte compresses as much, and is read: small members cannot hurt
+    flat = png(size=(400, 300), fmt="BMP")
+    raw = make_zip([("flat.bmp", flat)])
+    info = zipfile.ZipFile(io.BytesIO(raw)).getinfo("flat.bmp")
+    ratio = info.file_size / info.compress_size
+    assert ratio > 100 and read_zip(raw).names == ["flat.bmp"]
+    assert read_zip(raw, limits=UploadLimits(ratio_from=info.file_size)).read == 1     # not above the size: read
+    assert read_zip(raw, limits=UploadLimits(ratio_from=0, ratio=ratio)).read == 1     # not above the ratio: read
+    e = refused(read_zip, raw, limits=UploadLimits(ratio_from=0, ratio=ratio - 1))
+    assert e.code == "upload.no_images" and e.params == {"skipped": 1}
+
+
+def test_a_directory_claiming_nothing_packed_is_a_bomb_by_its_whole_size():
+    raw = bytearray(make_zip([("flat.bmp", bytes(2 * MiB)), ("ok.png", png())]))
+    at = raw.index(b"PK\x01\x02") + 20  # the first member's packed size in the central directory
+    raw[at:at + 4] = (0).to_bytes(4, "little")
+    found = read_zip(bytes(raw))
+    assert found.skipped == [("flat.bmp", Message("upload.skip.ratio", {"ratio": 2 * MiB, "limit": 100}))]
+
+
+def test_names_that_point_elsewhere_or_are_system_files_are_skipped():
+    members = [("C:photo.png", png()), ("\\rooted.png", png()), ("..\\up.png", png()),
+               ("__MACOSX/photo.png", png()), ("._photo.png", png()), ("Thumbs.db", b"x"), ("desktop.ini", b"x"),
+               ("inner.zip", b"not even a zip"), ("ok.png", png())]
+    found = read_zip(make_zip(members))
+    assert found.names == ["ok.png"]
+    assert reasons_of(found) == {
+        "C:photo.png": "upload.skip.unsafe_name", "\\rooted.png": "upload.skip.unsafe_name",
+        "..\\up.png": "upload.skip.unsafe_name", "__MACOSX/photo.png": "upload.skip.system_file",
+        "._photo.png": "upload.skip.system_file", "Thumbs.db": "upload.skip.system_file",
+        "desktop.ini": "upload.skip.system_file", "inner.zip": "upload.skip.nested_archive"}
+
+
+def test_loose_files_are_checked_by_name_and_a_zip_is_known_by_its_bytes_too():
+    inner = make_zip([("in/a.png", png()), ("in/b.png", png())])
+    found = read_uploads([("../x.png", png()), ("notes.txt", b"hello"), ("photos.jpg", inner), ("c.png", png())])
+    assert found.names == ["in/a.png", "in/b.png", "c.png"]  # a zip renamed .jpg is still opened as one
+    assert found.skipped == [("../x.png", Message("upload.skip.unsafe_name")),
+                             ("notes.txt", Message("upload.skip.not_image"))]
+    e = refused(read_uploads, [("c.png", png()), ("Broken.ZIP", b"junk")])
+    assert (e.code, e.params) == ("upload.not_zip", {"name": "Broken.ZIP"})
+
+
+def test_images_over_the_cap_are_named_with_it_and_not_even_unpacked():
+    found = read_uploads([("a.png", png()), ("b.png", png())], limits=UploadLimits(images=1))
+    assert found.skipped == [("b.png", Message("upload.skip.over_limit", {"limit": 1}))]
+    members = [("a.png", png((255, 0, 0))), ("broken.png", png((0, 0, 255)))]
+    raw = crc_broken_zip(members, "broken.png")
+    assert read_zip(raw).skipped == [("broken.png", Message("upload.skip.bad_member", {"kind": "BadZipFile"}))]
+    found = read_zip(raw, limits=UploadLimits(images=1))  # past the cap it is not opened, so not found damaged
+    assert found.skipped == [("broken.png", Message("upload.skip.over_limit", {"limit": 1}))]
+    tiny = UploadLimits(tensor_bytes=1)  # not one image fits: one is still kept
+    assert tiny.max_images(64, 3) == 1 and read_uploads([("a.png", png()), ("b.png", png())], limits=tiny).read == 1
+
+
+def test_an_image_refusal_keeps_its_numbers_and_photos_are_decoded_small():
+    found = read_uploads([("dot.png", png(size=(4, 3))), ("photo.png", png(size=(600, 400))),
+                          ("small.png", png(size=(200, 100)))], size=32)
+    assert found.skipped == [("dot.png", Message("image.too_small", {"width": 4, "height": 3, "min_side": 16}))]
+    assert found.notes["image.note.downscaled"] == 1  # decoded at most 4 x 32 = 256 px (the 200 px one as it is)
+
+
+class _Counted(io.BytesIO):
+    """A member's stream that counts what it hands out."""
+    handed = 0
+
+    def read(self, n=-1):
+        out = super().read(n)
+        _Counted.handed += len(out)
+        return out
+
+
+def members_longer_than_declared(monkeypatch, extra: dict):
+    """zipfile stops at a member's declared size; a reader that did not would hand out `extra[name]` bytes more."""
+    real_open = zipfile.ZipFile.open
+
+    def open_longer(self, info, *args, **kw):
+        with real_open(self, info, *args, **kw) as f:
+            data = f.read()
+        return _Counted(data + bytes(extra.get(info.filename, 0)))
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", open_longer)
+    _Counted.handed = 0
+
+
+def test_a_member_longer_than_declared_is_read_only_to_the_cap(monkeypatch):
+    small = png()
+    cap = int(1.5 * MiB)
+    raw = make_zip([("long.png", small), ("exact.png", small)])
+    members_longer_than_declared(monkeypatch, {"long.png": 2 * MiB, "exact.png": cap - len(small)})
+    found = read_zip(raw, limits=UploadLimits(file_bytes=cap))
+    assert found.names == ["exact.png"]  # exactly at the cap: read (Pillow ignores what follows the picture)
+    assert found.skipped == [("long.png", Message("upload.skip.too_large", {"limit_mb": 1}))]
+    assert _Counted.handed == (cap + 1) + cap  # never more than the cap and one byte of a member
+
+
+def test_bytes_actually_unpacked_count_against_the_total(monkeypatch):
+    small = png()
+    raw = make_zip([("a.png", small), ("b.png", small)])
+    members_longer_than_declared(monkeypatch, {"a.png": MiB, "b.png": int(1.5 * MiB)})
+    unpacked = 2 * len(small) + int(2.5 * MiB)
+    assert read_zip(raw, limits=UploadLimits(total_bytes=unpacked)).read == 2  # at the cap: read
+    e = refused(read_zip, raw, limits=UploadLimits(total_bytes=unpacked - 1))
+    assert (e.code, e.params) == ("upload.too_large_unpacked", {"name": "b.png", "mb": 2, "limit_mb": 2})
