@@ -61,6 +61,8 @@ SCOPE = {
     "image_io": None,
     # a visitor's own pictures for the face exercise: a zip or loose files, each member checked before it is read
     "uploads": None,
+    # the data sets: MNIST and a folder of pictures as the model's tensors, and the one square crop every picture takes
+    "data": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -123,4 +123,4 @@ def square_array(im: Image.Image, size: int, channels: int) -> np.ndarray:
     im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
     if im.size != (size, size):
         im = im.resize((size, size), Image.BICUBIC)
-    return np.asarray(im, dtype=np.uint8)
+    return np.asarray(im)  # an L or RGB picture's own bytes: uint8

@@ -79,3 +79,73 @@ def test_image_folder_errors(tmp_path):
     with pytest.raises(ValueError, match="no readable images") as err:
         data.load_image_folder(tmp_path)
     assert err.value.code == "data.no_images" and err.value.params["skipped"] == 1
+
+
+# What the mutation run asked (docs/testing.md): the crop's centre, the range's ends, the folder's defaults,
+# names and shards.
+
+def test_to_uint8_clamps_what_a_generator_overshoots():
+    x = torch.tensor([-3.0, -1.0, 0.0, 1.0, 3.0]).view(1, 1, 1, 5)
+    assert data.to_uint8(x).tolist() == [[[0, 0, 128, 255, 255]]]
+
+
+def test_mnist_tensor_is_the_training_split_by_default():
+    assert data.mnist_tensor().shape == (60000, 1, 28, 28)
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_square_array_keeps_the_centre_of_an_odd_margin(wide):
+    # 63 x 20, every column its own shade: the centred square is columns 21-40 exactly (43 px cut, 21 on the left)
+    a = np.zeros((20, 63, 3), np.uint8)
+    a[..., 0] = np.arange(63) * 4
+    a[..., 1] = np.arange(20)[:, None] * 12
+    if not wide:
+        a = a.transpose(1, 0, 2).copy()
+    centre = a[:, 21:41] if wide else a[21:41]
+    im = Image.fromarray(a)
+    out = data.square_array(im, 20, 3)
+    assert out.dtype == np.uint8 and np.array_equal(out, centre)
+    assert np.array_equal(data.square_array(im, 20, 1), np.asarray(Image.fromarray(centre).convert("L")))
+
+
+def test_pictures_are_decoded_at_four_times_the_size_and_never_under_256(tmp_path, monkeypatch):
+    assert data.decode_side(16) == 256 and data.decode_side(64) == 256 and data.decode_side(100) == 400
+    Image.new("RGB", (900, 600), (10, 20, 30)).save(tmp_path / "photo.jpg")
+    asked = []
+    real = data.load_image
+
+    def spy(path, **kw):
+        asked.append(kw.get("max_side"))
+        return real(path, **kw)
+
+    monkeypatch.setattr(data, "load_image", spy)
+    data.load_image_folder(tmp_path, size=100)
+    assert asked == [400]  # JPEG's reduced decode: a phone photo is read at a fraction of its size
+
+
+def test_image_folder_defaults_shards_and_what_its_refusals_name(tmp_path):
+    for i in range(5):
+        Image.new("RGB", (40, 40), (i * 40, 0, 0)).save(tmp_path / f"{i}.png")
+    f = data.load_image_folder(tmp_path)
+    assert f.tensor.shape == (5, 3, 64, 64)  # 64 px colour unless asked
+    part = data.load_image_folder(tmp_path, size=8, shard=(1, 2))  # rank 1 of 2: the sorted files 1 and 3
+    assert [p.split("/")[-1] for p in part.paths] == ["1.png", "3.png"]
+    assert [p.split("/")[-1] for p in data.load_image_folder(tmp_path, size=8, shard=(0, 3)).paths] == ["0.png", "3.png"]
+    missing = tmp_path / "missing"
+    with pytest.raises(data.DataFolderNotFound) as err:
+        data.load_image_folder(missing)
+    assert err.value.params == {"root": str(missing)}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.png").write_bytes(b"\x89PNG garbage")
+    with pytest.raises(data.DataError) as err:
+        data.load_image_folder(bad)
+    assert err.value.params == {"root": str(bad), "skipped": 1}
+
+
+def test_the_skip_warning_points_at_the_caller(tmp_path):
+    Image.new("RGB", (40, 40)).save(tmp_path / "ok.png")
+    (tmp_path / "bad.png").write_bytes(b"")
+    with pytest.warns(UserWarning, match="skipped 1") as caught:
+        data.load_image_folder(tmp_path, size=8)
+    assert caught[0].filename != data.__file__  # the caller's line (where the folder was asked for), not data.py's
