@@ -63,6 +63,8 @@ SCOPE = {
     "uploads": None,
     # the data sets: MNIST and a folder of pictures as the model's tensors, and the one square crop every picture takes
     "data": None,
+    # the live 2-D toy GAN of the architectures page: its shapes, coverage, the two phases, balance, arrows, live settings
+    "toy2d": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -25,6 +25,7 @@ SHAPES = ("ring", "grid", "spiral", "custom")
 LOSSES = ("nonsat", "minimax", "wgan-gp")
 BOUND = 2.5            # the plane shown and scanned by decision_surface: [-BOUND, BOUND]^2
 POOL = 8192            # real points drawn once per trainer; batches are indices into this pool
+DRAWN = 512            # points the page draws a frame: real ones, and G's on its fixed noise
 
 
 @dataclass
@@ -67,7 +68,7 @@ def centres(cfg: ToyConfig) -> np.ndarray:
         t = np.linspace(0.25, 1.0, 200)
         return _spiral(t)
     if cfg.shape == "custom":
-        pts = np.asarray(cfg.points, dtype=np.float64).reshape(-1, 2)
+        pts = np.asarray(cfg.points).reshape(-1, 2)  # np.clip below makes whole-number points float
         if len(pts) == 0:
             raise ValueError("a custom shape needs at least one point")
         return np.clip(pts, -BOUND, BOUND)
@@ -80,12 +81,10 @@ def _spiral(t: np.ndarray) -> np.ndarray:
 
 
 def sample_data(cfg: ToyConfig, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n real points of the configured shape, float32 (n, 2)."""
-    if cfg.shape == "spiral":
-        pts = _spiral(rng.uniform(0.25, 1.0, n))
-    else:
-        c = centres(cfg)
-        pts = c[rng.integers(len(c), size=n)]
+    """n real points of the configured shape, float32 (n, 2). The spiral's 200 centre points lie closer
+    together than its noise is wide, so it is drawn as a mixture too."""
+    c = centres(cfg)
+    pts = c[rng.integers(len(c), size=n)]
     return (pts + cfg.std * rng.standard_normal((n, 2))).astype(np.float32)
 
 
@@ -119,7 +118,7 @@ def coverage(samples: np.ndarray, cfg: ToyConfig) -> tuple[int, int] | None:
     c = centres(cfg)
     d = np.linalg.norm(samples[:, None, :] - c[None], axis=-1)
     near = d.min(1) < max(4 * cfg.std, 0.15)
-    counts = np.bincount(d.argmin(1)[near], minlength=len(c))
+    counts = np.bincount(d.argmin(1)[near])  # (modes past the last one hit have none: not covered either way)
     return int((counts >= 0.25 * len(samples) / len(c)).sum()), len(c)
 
 
@@ -144,14 +143,15 @@ class ToyTrainer:
         cfg = self.cfg
         if cfg.loss not in LOSSES:
             raise ValueError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
-        torch.manual_seed(cfg.seed)
-        self.G = _mlp(cfg.z_dim, cfg.hidden, 2, nn.ReLU)
-        self.D = _mlp(2, cfg.hidden, 1, lambda: nn.LeakyReLU(0.2))
+        with torch.random.fork_rng(devices=[]):  # seeded nets, and the process's own generator left as it was:
+            torch.manual_seed(cfg.seed)          # one visitor's toy must not reseed another's training
+            self.G = _mlp(cfg.z_dim, cfg.hidden, 2, nn.ReLU)
+            self.D = _mlp(2, cfg.hidden, 1, lambda: nn.LeakyReLU(0.2))
         self.opt_g = _adam(self.G.parameters(), cfg.lr_g, cfg.loss)
         self.opt_d = _adam(self.D.parameters(), cfg.lr_d, cfg.loss)
         self.data = torch.from_numpy(sample_data(cfg, POOL, np.random.default_rng(cfg.seed)))
         self.gen = torch.Generator().manual_seed(cfg.seed + 1)
-        self.fixed_z = torch.randn(512, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2))
+        self.fixed_z = torch.randn(DRAWN, cfg.z_dim, generator=torch.Generator().manual_seed(cfg.seed + 2))
         self._recent_d: list[float] = []
         self._recent_g: list[float] = []
 
@@ -197,7 +197,7 @@ class ToyTrainer:
             else:
                 d_loss = losses.bce_d_loss(real_s, fake_s)
             if not skip_d:
-                self.opt_d.zero_grad(set_to_none=True)
+                self.opt_d.zero_grad()
                 d_loss.backward()
                 self.opt_d.step()
         # Phase 2: G learns through a frozen D, target 1.
@@ -205,7 +205,7 @@ class ToyTrainer:
         g_s = D(G(torch.randn(B, cfg.z_dim, generator=self.gen))).squeeze(1)
         g_loss = self._g_loss(g_s)
         if not skip_g:
-            self.opt_g.zero_grad(set_to_none=True)
+            self.opt_g.zero_grad()
             g_loss.backward()
             self.opt_g.step()
         D.requires_grad_(True)
@@ -225,12 +225,12 @@ class ToyTrainer:
 
     # -------------------------------------------------------------- what the page draws
     @torch.no_grad()
-    def samples(self, n: int = 512) -> np.ndarray:
+    def samples(self, n: int = DRAWN) -> np.ndarray:
         """G on a fixed noise batch, so the drawn points move smoothly from tick to tick."""
         with one_thread():
             return self.G(self.fixed_z[:n]).numpy()
 
-    def real(self, n: int = 512) -> np.ndarray:
+    def real(self, n: int = DRAWN) -> np.ndarray:
         return self.data[:n].numpy()
 
     @torch.no_grad()
