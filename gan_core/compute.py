@@ -298,6 +298,11 @@ def release_thread_pool() -> bool:
     return lib is not None and lib.omp_pause_resource_all(2) == 0  # 2 = omp_pause_hard
 
 
+# torch's global RNG is one per process, shared by every visitor's run on the compute threads: seeding it and
+# drawing a run's initial weights is one step (the trainer's and the toy's), taken under this lock
+GLOBAL_RNG = threading.Lock()
+
+
 @contextmanager
 def one_thread():
     """Run tiny-net work on one thread, then restore the caller's count (rule 3 above).

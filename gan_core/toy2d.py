@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import losses
-from .compute import one_thread
+from .compute import GLOBAL_RNG, one_thread
 from .device import adam
 
 SHAPES = ("ring", "grid", "spiral", "custom")
@@ -143,8 +143,10 @@ class ToyTrainer:
         cfg = self.cfg
         if cfg.loss not in LOSSES:
             raise ValueError(f"unknown loss {cfg.loss!r}; choose one of {LOSSES}")
-        with torch.random.fork_rng(devices=[]):  # seeded nets, and the process's own generator left as it was:
-            torch.manual_seed(cfg.seed)          # one visitor's toy must not reseed another's training
+        # seeded nets, and the process's own generator left as it was: one visitor's toy must not reseed
+        # another's training, nor seed it halfway through a trainer's own seeded start on another thread
+        with GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
             self.G = _mlp(cfg.z_dim, cfg.hidden, 2, nn.ReLU)
             self.D = _mlp(2, cfg.hidden, 1, lambda: nn.LeakyReLU(0.2))
         self.opt_g = _adam(self.G.parameters(), cfg.lr_g, cfg.loss)

@@ -8,7 +8,6 @@ from gan_core.registry; the settings and their bounds from gan_core.config.
 import copy
 import json
 import math
-import threading
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -19,14 +18,13 @@ import numpy as np
 import torch
 
 from . import distributed, equalized, halves, layout, losses, one_channel, progressive, registry, vae
+from .compute import GLOBAL_RNG
 from .config import ConfigError, TrainConfig
 from .data import to_uint8
 from .device import adam, fast_dtype, get_device, tensors_of
 from .hub import load_model, save_model
 from .messages import GanError, Message
 
-# torch's global RNG is one per process: seeding it and drawing a run's initial weights is one step
-_GLOBAL_RNG = threading.Lock()
 
 
 def build_models(cfg: TrainConfig, channels: int, img_size: int):
@@ -118,7 +116,7 @@ class Trainer:
         self.rank, self.world = distributed.rank(), distributed.world_size()
         if cfg.batch_size % (self.world * as_ranks):  # --batch-size is the global batch
             raise GanError("train.batch_not_divisible", batch=cfg.batch_size, world=self.world * as_ranks)
-        with _GLOBAL_RNG:  # another run starting at once on another compute thread would draw from it too
+        with GLOBAL_RNG:  # another run starting at once on another compute thread would draw from it too
             torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP broadcasts rank 0's anyway)
             self.G, self.D = build_models(cfg, data.shape[1], data.shape[-1])
             for net, turn in ((self.G, "g"), (self.D, "d")):

@@ -200,6 +200,21 @@ def test_two_visitors_toys_do_not_touch_each_other_or_the_process_generator():
     assert len(mine.samples()) == len(mine.real()) == DRAWN and len(mine.samples(10)) == 10
 
 
+def test_a_toy_waits_while_another_run_seeds_the_process_generator():
+    """A trainer seeds the global generator and draws its weights under compute.GLOBAL_RNG on another
+    compute thread; a toy built meanwhile must not seed it in between."""
+    import threading
+
+    from gan_core.compute import GLOBAL_RNG
+    built = threading.Event()
+    with GLOBAL_RNG:
+        t = threading.Thread(target=lambda: (ToyTrainer(ToyConfig()), built.set()), daemon=True)
+        t.start()
+        assert not built.wait(2.0)
+    t.join(30)
+    assert built.is_set()
+
+
 def constant_critic(loss: str, score: float, **cfg) -> ToyTrainer:
     """A toy whose D gives every point `score` and never learns: the metrics are then known exactly."""
     tr = ToyTrainer(ToyConfig(loss=loss, lr_g=0.0, lr_d=0.0, batch=16, **cfg))
