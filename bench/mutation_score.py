@@ -65,6 +65,9 @@ SCOPE = {
     "data": None,
     # the live 2-D toy GAN of the architectures page: its shapes, coverage, the two phases, balance, arrows, live settings
     "toy2d": None,
+    # the pictures a run shows and hands out (grids, the timeline's GIF), and the "is it a copy?" search
+    "grid": None,
+    "memorization": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

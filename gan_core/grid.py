@@ -48,7 +48,7 @@ def gif_bytes(frames: list[np.ndarray], duration_ms: int = 120, scale: int = 1, 
         raise ValueError("a GIF needs at least one frame")
     h, w = max(f.shape[0] for f in frames), max(f.shape[1] for f in frames)
     frames = [np.pad(f, ((0, h - f.shape[0]), (0, w - f.shape[1])) + ((0, 0),) * (f.ndim - 2)) for f in frames]
-    pil = [to_pil(f, scale).convert("RGB") for f in frames]
+    pil = [to_pil(f, scale) for f in frames]
     buf = io.BytesIO()
     pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration_ms, loop=loop)
     return buf.getvalue()

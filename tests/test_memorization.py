@@ -1,4 +1,5 @@
 """Nearest training images by chunked L2 matmul agree with brute force."""
+import pytest
 import torch
 
 from gan_core.memorization import baseline_distance, nearest_images
@@ -20,3 +21,20 @@ def test_baseline_is_positive_for_new_images():
     g = torch.Generator().manual_seed(1)
     data, test = torch.rand(300, 1, 28, 28, generator=g), torch.rand(10, 1, 28, 28, generator=g)
     assert baseline_distance(test, data, n=10) > 1
+
+
+def test_the_first_and_last_images_are_searched_and_three_neighbours_are_the_default():
+    g = torch.Generator().manual_seed(2)
+    data = torch.rand(300, 1, 8, 8, generator=g)
+    d, i = nearest_images(data[[0, 299]], data, chunk=100)
+    assert d.shape == i.shape == (2, 3)
+    assert i[:, 0].tolist() == [0, 299] and d[:, 0].tolist() == [0.0, 0.0]
+    assert (d[:, 1:] > 0).all() and (d[:, :-1] <= d[:, 1:]).all()  # nearest first
+
+
+def test_the_baseline_is_the_median_nearest_distance_of_the_first_64_test_images():
+    g = torch.Generator().manual_seed(3)
+    data, test = torch.rand(200, 1, 8, 8, generator=g), torch.rand(80, 1, 8, 8, generator=g)
+    nearest = (test.flatten(1)[:, None] - data.flatten(1)[None]).norm(dim=2).min(1).values
+    assert baseline_distance(test, data) == pytest.approx(float(nearest[:64].median()), abs=1e-5)
+    assert baseline_distance(test, data, n=9) == pytest.approx(float(nearest[:9].median()), abs=1e-5)
