@@ -75,6 +75,7 @@ def session(data, model="cdcgan"):
 
 def test_the_live_grid_draws_the_chosen_digits_cheaply(data, received):
     s = session(data)
+    s.snapshot_every_s = 0  # a snapshot every tick while running (else one per 0.45 s trained: timing decides)
     s.set_draw(7)  # before the run: applied when the trainer is built
     s.request_step()
     s.tick()
