@@ -68,6 +68,8 @@ SCOPE = {
     # the pictures a run shows and hands out (grids, the timeline's GIF), and the "is it a copy?" search
     "grid": None,
     "memorization": None,
+    # D judging real and fake in one forward, each half normalised by its own batch statistics
+    "halves": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}
