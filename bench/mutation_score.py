@@ -2,12 +2,9 @@
 
 mutmut (pinned in pyproject's `dev` extra; settings in [tool.mutmut]) copies gan_core into mutants/,
 makes each mutant (a flipped sign, `>` for `>=`, a changed constant...) and runs only the tests that
-call the mutated function. SCOPE below says which functions count: all of losses.py and latent.py;
-the digit scores of metrics.py; the training step and balance rule of training.py; all of config.py (the
-bounds table's checks and refusals, the run's schedule); loading and refusals of hub.py; the style losses,
-Gram matrices and AdaIN statistics of style.py; all of equalized.py and progressive.py; all of admission.py and
-classroom.py (a full class: seats, the line, turns, the class run's codes). Mutants judged equivalent (no test
-can tell them apart from the real code) are listed, each with its reason, in mutation_equivalents.json.
+call the mutated function. SCOPE below says which modules and functions count, each with a line on what it
+guards (docs/testing.md, "Scope", says the same for readers). Mutants judged equivalent (no test can tell them
+apart from the real code) are listed, each with its reason, in mutation_equivalents.json.
 
 Target: at most 10% of the non-equivalent mutants survive (survived + no tests + suspicious), per module.
 
