@@ -67,6 +67,8 @@ SCOPE = {
     "memorization": None,
     # D judging real and fake in one forward, each half normalised by its own batch statistics
     "halves": None,
+    # the VAE the lesson races against a GAN: its encoder, decoder and the two ELBO terms
+    "vae": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -55,6 +55,33 @@ def test_reconstruction_is_bce_of_the_decoder_on_the_reparameterised_code():
     assert rec.item() == pytest.approx(F.binary_cross_entropy(probs, (x + 1) / 2, reduction="sum").item() / 2, rel=1e-4)
 
 
+def _layers(model):
+    """The model's layers in order, as printed, less a GAN's batch norm, dropout and no-norm placeholder, and bias flags."""
+    skip = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.Dropout, torch.nn.Identity, torch.nn.Sequential)
+    return [repr(m).replace(", bias=False", "").replace(", bias=True", "") for m in model.modules() if m is not model and not isinstance(m, skip)]
+
+
+def test_the_vae_draws_and_judges_with_the_dcgan_networks_less_their_norms():
+    """The race differs in the objective, not in the network: the decoder is the DCGAN generator's layers
+    (7 -> 14 -> 28, ReLU, tanh), the encoder the DCGAN discriminator's (LeakyReLU 0.2), only the last layer's
+    width differs (mu and log-variance, not one score)."""
+    from gan_core.models import DCGANDiscriminator28, DCGANGenerator28
+    assert _layers(VAEDecoder(z_dim=16, width=32)) == _layers(DCGANGenerator28(z_dim=16, width=32))
+    enc, critic = _layers(VAEEncoder(z_dim=16, width=32)), _layers(DCGANDiscriminator28(width=32, norm="none"))
+    assert enc[:-1] == critic[:-1]
+    assert enc[-1] == "Linear(in_features=3136, out_features=32)" != critic[-1]
+    assert "LeakyReLU(negative_slope=0.2)" in enc
+
+
+def test_the_classes_alone_build_the_pages_vae():
+    """VAEDecoder() and VAEEncoder() (a notebook, the Hub mixin without a config) are the preset's networks."""
+    cfg = TrainConfig.preset("vae")
+    dec, enc = registry.get("vae").build(cfg)
+    assert VAEDecoder()._hub_mixin_config == dec._hub_mixin_config
+    assert VAEEncoder()._hub_mixin_config == enc._hub_mixin_config
+    assert _layers(VAEDecoder()) == _layers(dec) and _layers(VAEEncoder()) == _layers(enc)
+
+
 def test_the_registry_says_it_is_not_a_gan():
     spec = registry.get("vae")
     assert not spec.adversarial and spec.roles == ("decoder", "encoder") and not spec.wgan
