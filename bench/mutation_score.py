@@ -69,6 +69,8 @@ SCOPE = {
     "halves": None,
     # the VAE the lesson races against a GAN: its encoder, decoder and the two ELBO terms
     "vae": None,
+    # the VAE-vs-GAN race at equal training time, in turns, and what it measures (sharpness, confidence, vs real)
+    "versus": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

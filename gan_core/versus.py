@@ -41,9 +41,10 @@ def real_report(n: int = 1000) -> dict:
     return blur_report(mnist_tensor("test")[:n])
 
 
-def compare(generators: dict, n: int = 500, seed: int = 0) -> dict:
-    """{name: report} for each generator's n samples, plus "real"; each report has "vs_real": its
-    Laplacian variance over real digits' (1.0 = as sharp as MNIST, lower = blurrier)."""
+def compare(generators: dict, n: int, seed: int = 0) -> dict:
+    """{name: report} for each generator's n samples (drawn from `seed`: the same reading every time), plus
+    "real"; each report has "vs_real": its Laplacian variance over real digits' (1.0 = as sharp as MNIST, lower =
+    blurrier)."""
     real = real_report()
     out = {}
     for name, G in generators.items():

@@ -156,6 +156,19 @@ class Blurry(torch.nn.Module):
         return F.avg_pool2d(x, 3, 1, 1) if self.blur else x
 
 
+def test_compare_draws_each_models_samples_from_the_given_seed():
+    seeds = []
+
+    class Recording(Blurry):
+        def generate(self, n, seed=0):
+            seeds.append(seed)
+            return super().generate(n, seed)
+
+    versus.compare({"vae": Recording(True), "gan": Recording(False)}, n=20, seed=7)
+    versus.compare({"gan": Recording(False)}, 20)
+    assert seeds == [7, 7, 0]
+
+
 def test_compare_ranks_blur_against_real_digits():
     r = versus.compare({"vae": Blurry(True), "gan": Blurry(False)}, n=200)
     assert r["real"]["vs_real"] == 1.0
@@ -182,6 +195,18 @@ def test_race_gives_both_the_same_training_time_in_turns():
     turns = [name for i, name in enumerate(log) if i == 0 or log[i - 1] != name]
     assert len(turns) >= 2 * 9, "slices of 0.1 s, taken in turns"
     assert versus.catch_up(vae, vae.elapsed - 1, 10.0) == 0.0  # ahead already: nothing to do
+    assert versus.catch_up(vae, vae.elapsed, 10.0) == 0.0  # level: nothing either
+
+
+def test_race_turns_last_half_a_second_and_stop_at_the_goal():
+    """Steps of a quarter and an eighth of a second (exact in binary): each turn trains half a second, the
+    budget to the step, and both stop on the goal, not a step past it."""
+    log = []
+    gan, vae = Clocked("gan", 0.25, log), Clocked("vae", 0.125, log)
+    versus.race([gan, vae], seconds=2.0)
+    assert gan.elapsed == vae.elapsed == 2.0
+    assert log == (["gan"] * 2 + ["vae"] * 4) * 4
+    assert versus.catch_up(gan, 10.0, budget_s=0.5) == 0.5  # a budget is spent to the step, not a step past it
 
 
 def test_session_rival_catches_up_with_the_gan(digits):
