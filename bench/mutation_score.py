@@ -71,6 +71,8 @@ SCOPE = {
     "vae": None,
     # the VAE-vs-GAN race at equal training time, in turns, and what it measures (sharpness, confidence, vs real)
     "versus": None,
+    # a learner's own digit: any drawing or photo prepared as MNIST was, the classifier's guess and D's verdict
+    "drawing": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

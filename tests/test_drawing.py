@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from gan_core.data import load_mnist
 from gan_core import registry
-from gan_core.drawing import BOX, D_OUTPUT, SIZE, guess, judge_digit, to_mnist, to_model_input
+from gan_core.drawing import BOX, D_OUTPUT, INK_FLOOR, SIZE, grey, guess, ink, judge_digit, to_mnist, to_model_input
 from gan_core.messages import GanError
 from gan_core.training import TrainConfig, Trainer
 from ui.train_session import PAGE_MODELS
@@ -60,12 +60,13 @@ def test_the_conversion_ignores_where_and_how_big_the_digit_was_drawn():
     big = canvas([[(100, 20), (380, 20), (200, 290)]], size=(400, 300), width=30)
     a, b = to_mnist(small), to_mnist(big)
     assert mass_centre(a) == pytest.approx(mass_centre(b), abs=0.6)
-    assert (a > 0.3).sum() > 20 and (b > 0.3).sum() > 20  # a thin pen on a big canvas still gives full ink
+    assert (a > 0.3).sum() > 20 and (b > 0.3).sum() > 20
+    assert a.max() == b.max() == 1.0  # a thin pen on a big canvas, faint once shrunk, still gives full ink
 
 
 def test_mnist_test_digits_drawn_large_on_white_come_back_as_their_label():
     """The first 100 test digits, dark on white, 9x larger, anywhere on a 400x360 canvas: the classifier
-    reads them as well as the originals (measured: 199/200 either way on the first 200)."""
+    reads them as well as the originals (measured on the first 200: 200 converted, 199 originals)."""
     images, labels = load_mnist("test")
     rng = np.random.default_rng(0)
     converted, direct = [], []
@@ -89,6 +90,179 @@ def test_nothing_drawn_or_not_an_image_is_a_coded_refusal():
     with pytest.raises(GanError) as e:
         to_mnist(np.zeros((4, 5, 6, 7)))
     assert e.value.code == "drawing.bad_shape"
+
+
+# ------------------------------------------------------------------ the conversion, pixel by pixel
+def test_grey_reads_8_bit_and_0_to_1_values_and_cuts_the_rest():
+    assert grey(np.array([[0, 255]], np.uint8)).tolist() == [[0.0, 1.0]]
+    assert grey(np.array([[0, 1]], np.uint8)).tolist() == [[0.0, np.float32(1 / 255)]]  # 8-bit, however dark
+    assert grey(np.array([[0.0, 0.25, 1.0]])).tolist() == [[0.0, 0.25, 1.0]]  # already 0 to 1: kept
+    assert grey(np.array([[0.0, 2.0]])).tolist() == [[0.0, np.float32(2 / 255)]]  # above 1: 8-bit values
+    assert grey(np.array([[-0.5, 1.0]])).tolist() == [[0.0, 1.0]]
+    assert grey(np.array([[-0.5, 510.0, np.nan]])).tolist() == [[0.0, 1.0, 0.0]]
+    assert grey(np.zeros((600, 800), np.uint8)).dtype == np.float32  # a photo's copy at half a float64's size
+    assert grey(np.zeros((4, 4, 4), np.uint8)).dtype == np.float32
+
+
+def test_grey_weighs_red_green_and_blue_as_the_eye_does_in_every_layout():
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
+    assert grey(rgb) == pytest.approx(np.array([[0.299, 0.587, 0.114]]), abs=1e-6)
+    one = np.array([[[0], [128], [255]]], np.uint8)
+    assert grey(one).tolist() == grey(one[..., 0]).tolist()  # (H, W, 1) is (H, W)
+    opaque = np.concatenate([rgb, np.full((1, 3, 1), 255, np.uint8)], axis=2)
+    assert grey(opaque).tolist() == grey(rgb).tolist()
+    nearly = np.concatenate([rgb / 255, np.full((1, 3, 1), 0.99)], axis=2)  # under 2% see-through: as opaque
+    assert grey(nearly).tolist() == grey(rgb).tolist()
+    assert grey(np.ones((1, 5))).shape == (1, 5)  # one pixel high is still a picture
+
+
+def test_grey_puts_see_through_paper_behind_the_ink_it_sets_off():
+    for pen, paper in (((0, 0, 0, 255), 1.0), ((255, 255, 255, 255), 0.0)):
+        g = grey(canvas(SEVEN, pen=pen))
+        assert g[0, 0] == paper and g.min() == 0.0 and g.max() == 1.0, pen
+        half = grey(canvas(SEVEN, pen=pen[:3] + (128,)))  # a half-transparent pen: half way to the paper
+        assert half[SEVEN[0][0][1], 200] == pytest.approx((pen[0] / 255 + paper) / 2, abs=0.01)
+    exactly_half = canvas(SEVEN) / 255.0
+    exactly_half[..., 3] /= 2  # a white pen at alpha 0.5 (a float picture): the pen, set off on black
+    assert grey(exactly_half)[SEVEN[0][0][1], 200] == 0.5 and grey(exactly_half)[0, 0] == 0.0
+
+
+def test_grey_takes_a_picture_in_any_mode_an_upload_arrives_in():
+    rgba = Image.fromarray(canvas(SEVEN, paper=(255, 255, 255, 255), pen=(0, 0, 255, 255)))
+    expected = grey(rgba)
+    for mode in ("RGB", "P", "L", "LA"):
+        got = grey(rgba.convert(mode))
+        assert np.abs(got - expected).max() < 0.01, mode
+
+
+@pytest.mark.parametrize("shape", [(4, 5, 6, 7), (5, 5, 2), (5, 5, 5), (0, 5), (5, 0, 3)])
+def test_grey_refuses_what_is_not_a_picture_and_names_its_shape(shape):
+    with pytest.raises(GanError) as e:
+        grey(np.zeros(shape))
+    assert e.value.code == "drawing.bad_shape" and e.value.params == {"shape": shape}
+
+
+def test_ink_is_1_for_the_strongest_stroke_and_0_below_a_fifth_of_it():
+    g = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.5, 0.9], [1.0, 0.8, 0.75, 1.0], [1.0, 1.0, 1.0, 1.0]], np.float32)
+    s = ink(g)  # dark on white paper: the strength is how much darker than the paper
+    assert s[1, 1] == 1.0 and s[0, 0] == 0.0 and s[1, 3] == 0.0 and s[2, 1] == pytest.approx(0.0, abs=1e-6)
+    assert s[1, 2] == pytest.approx((0.5 - INK_FLOOR) / (1 - INK_FLOOR)) and s[2, 2] == pytest.approx(
+        (0.25 - INK_FLOOR) / (1 - INK_FLOOR))
+    assert ink(g * 0.5 + 0.5)[1, 2] == pytest.approx(s[1, 2]), "a fainter pen: the same strokes"
+
+
+def test_chalk_on_a_dark_board_is_ink_and_the_board_and_anything_darker_are_not():
+    g = np.full((6, 6), 0.2, np.float32)
+    g[2, 2:4], g[3, 3] = 0.9, 0.0
+    s = ink(g)
+    assert s[2, 2] == s[2, 3] == 1.0 and s[3, 3] == 0.0 and s[0].tolist() == [0.0] * 6
+    assert np.count_nonzero(s) == 2
+
+
+FRAME = ["#..##.",  # '#' white, '.' black: the outermost pixels are mostly white; everything inside is black
+         ".....#",
+         ".....#",
+         "#.....",
+         ".....#",
+         "#...##"]
+
+
+def test_the_paper_is_what_the_outermost_pixels_mostly_hold_not_the_line_inside_them():
+    g = np.array([[c == "#" for c in row] for row in FRAME], np.float32)
+    g[1:-1, 1:-1] = 0.0
+    s = ink(g)  # white paper: the black inside is the ink, whichever side's next line in is black too
+    assert (s[1:-1, 1:-1] == 1.0).all() and (s[g == 1.0] == 0.0).all()
+
+
+def page_with(shape: np.ndarray, at=(13, 27), size=(60, 70)) -> Image.Image:
+    """`shape` (1 = ink) dark on a white page, its top-left corner at `at`."""
+    page = np.full(size, 255, np.uint8)
+    page[at[0]:at[0] + shape.shape[0], at[1]:at[1] + shape.shape[1]][shape > 0] = 0
+    return Image.fromarray(page)
+
+
+def test_a_digit_20_px_tall_keeps_its_pixels_and_sits_centred_by_mass():
+    block = np.ones((20, 10))
+    x = to_mnist(page_with(block))
+    expected = np.zeros((SIZE, SIZE), np.float32)
+    expected[4:24, 9:19] = 1.0  # rows and columns centred: 13.5 - 9.5 = 4 and 13.5 - 4.5 = 9
+    assert np.array_equal(x, expected)
+
+
+@pytest.mark.parametrize("shape, box", [(np.ones((100, 1)), (BOX, 1)), (np.ones((1, 100)), (1, BOX)),
+                                        (np.eye(100), (BOX, BOX))], ids=["a thin one", "a thin dash", "a thin diagonal"])
+def test_a_stroke_thinner_than_a_pixel_once_shrunk_stays_at_least_one_pixel_of_full_ink(shape, box):
+    x = to_mnist(page_with(shape, at=(20, 20), size=(150, 150)))
+    assert (np.count_nonzero(x.any(1)), np.count_nonzero(x.any(0))) == box
+    assert x.max() == 1.0  # the diagonal comes out a fifth as dark once shrunk: as full ink as MNIST's strokes
+
+
+T_SHAPE = np.zeros((20, 20))
+T_SHAPE[:4], T_SHAPE[:, 9:11] = 1, 1  # a bar along the top, a stem down the middle: most of the ink high up
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3], ids=["T", "bar left", "upside down", "bar right"])
+def test_a_digit_whose_ink_sits_at_one_end_is_pushed_to_the_edge_never_past_it(turns):
+    shape = np.rot90(T_SHAPE, turns)
+    x = to_mnist(page_with(shape))
+    # centred by mass, the bar would land 2 px past the far edge: it stops at the edge, 8 px from the other
+    top = {0: 8, 1: 4, 2: 0, 3: 4}[turns]
+    left = {0: 4, 1: 8, 2: 4, 3: 0}[turns]
+    expected = np.zeros((SIZE, SIZE), np.float32)
+    expected[top:top + 20, left:left + 20] = shape
+    assert np.array_equal(x, expected)
+
+
+def test_the_models_input_maps_no_ink_to_minus_1_and_full_ink_to_1():
+    assert to_model_input(np.zeros((SIZE, SIZE))).unique().tolist() == [-1.0]
+    assert to_model_input(np.ones((2, SIZE, SIZE))).unique().tolist() == [1.0]
+    u = to_model_input(np.array([[0, 255, 51] + [0] * 781], np.uint8).reshape(SIZE, SIZE))  # uint8: MNIST's own
+    assert u.shape == (1, 1, SIZE, SIZE) and u[0, 0, 0, :3].tolist() == pytest.approx([-1.0, 1.0, -0.6])
+
+
+def test_the_guess_is_the_classifiers_most_likely_digit_with_its_probability():
+    g = guess(to_mnist(canvas(SEVEN)))
+    assert len(g["probs"]) == 10 and sum(g["probs"]) == pytest.approx(1.0, abs=1e-5)
+    assert g["digit"] == int(np.argmax(g["probs"])) == 7 and g["confidence"] == max(g["probs"]) > 0.5
+
+
+class Brightness(torch.nn.Module):
+    """A 'discriminator' anyone can work out: its score is `scale` x the image's mean pixel."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(float(scale)))
+
+    def forward(self, x):
+        return self.scale * x.mean((1, 2, 3))
+
+
+def brightness(images) -> float:
+    return float(to_model_input(np.asarray(images, np.float32)).mean())
+
+
+def test_a_critics_verdict_is_the_nearer_batch_and_its_means_are_each_batchs_own():
+    drawing = to_mnist(canvas(SEVEN))
+    real = load_mnist("test")[0][:3] / 255.0
+    fake = np.stack([drawing, np.zeros((SIZE, SIZE))])
+    v = judge_digit(Brightness(), "wgan-gp", drawing, real, fake)
+    assert v["kind"] == "critic" and v["score"] == pytest.approx(brightness(drawing), abs=1e-6)
+    assert v["real_mean"] == pytest.approx(np.mean([brightness(r) for r in real]), abs=1e-6)
+    assert v["fake_mean"] == pytest.approx(np.mean([brightness(f) for f in fake]), abs=1e-6)
+    assert v["fooled"] == (abs(v["score"] - v["real_mean"]) < abs(v["score"] - v["fake_mean"]))
+    assert judge_digit(Brightness(), "wgan-gp", drawing, real, np.stack([drawing]))["fooled"] is False  # it IS the fakes
+    assert judge_digit(Brightness(), "wgan-gp", drawing, np.stack([drawing]), real)["fooled"] is True
+    assert judge_digit(Brightness(0.0), "wgan-gp", drawing, real, fake)["fooled"] is False  # can tell nothing apart
+    alone = judge_digit(Brightness(), "wgan-clip", drawing, real)  # no fakes to compare with: no verdict
+    assert alone["fooled"] is None and "fake_mean" not in alone
+
+
+def test_a_probability_of_one_half_does_not_fool_d():
+    drawing = to_mnist(canvas(SEVEN))
+    v = judge_digit(Brightness(0.0), "bce", drawing)  # logit 0
+    assert v == {"kind": "probability", "score": 0.5, "fooled": False}
+    v = judge_digit(Brightness(4.0), "bce", drawing)
+    assert v["score"] == pytest.approx(float(torch.sigmoid(torch.tensor(4 * brightness(drawing)))), abs=1e-6)
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +313,8 @@ def test_d_judges_a_drawing_beside_real_and_fake_batches_and_changes_nothing(mod
     else:
         assert v["fooled"] == (abs(v["score"] - v["real_mean"]) < abs(v["score"] - v["fake_mean"]))
     assert ("d_digit" in v) == (model == "cdcgan")  # the AC-GAN's own digit head
+    if model == "cdcgan":
+        assert 0 <= v["d_digit"] <= 9 and 0.1 <= v["d_digit_confidence"] <= 1
 
 
 def test_a_model_without_a_discriminator_is_refused():
