@@ -73,6 +73,8 @@ SCOPE = {
     "versus": None,
     # a learner's own digit: any drawing or photo prepared as MNIST was, the classifier's guess and D's verdict
     "drawing": None,
+    # the one device of the process: cuda, then mps, else the CPU with threads clamped to the CPUs really available
+    "device": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -31,19 +31,17 @@ def available_cpus() -> int:
 
 
 def _cgroup_quota():
+    """CPUs the cgroup's quota allows (v2's cpu.max, else v1's pair of files), or None: no quota, or none to read.
+    v2 writes no limit as "max" and v1 as -1: the first is no number (ValueError), the second below 0."""
     v2 = Path("/sys/fs/cgroup/cpu.max")
     try:
         if v2.exists():
-            q, period = v2.read_text().split()[:2]
-            return None if q == "max" else int(q) / int(period)
-        q = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
-        p = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
-        if q.exists() and p.exists():
-            qv = int(q.read_text())
-            return None if qv <= 0 else qv / int(p.read_text())
-    except (OSError, ValueError):
-        pass
-    return None
+            q, period = v2.read_text().split()
+            return int(q) / int(period)
+        qv = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        return None if qv <= 0 else qv / int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):  # no such file (neither cgroup), or no limit
+        return None
 
 
 def get_device(prefer: str | None = None) -> torch.device:
@@ -55,7 +53,7 @@ def get_device(prefer: str | None = None) -> torch.device:
     if _chosen is None:
         if torch.cuda.is_available():
             _chosen = torch.device("cuda")
-        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        elif torch.backends.mps.is_available():
             _chosen = torch.device("mps")
         else:
             _chosen = torch.device("cpu")

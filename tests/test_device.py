@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from gan_core import device
@@ -9,31 +10,97 @@ def test_available_cpus_respects_affinity():
     assert 1 <= n <= len(os.sched_getaffinity(0))
 
 
-def test_get_device_is_cpu_here_and_clamps_threads(monkeypatch):
-    monkeypatch.setenv("GAN_DEVICE", "cpu")
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+def fake_cgroup(monkeypatch, tmp_path, files: dict):
+    """/sys/fs/cgroup/<name> read from tmp_path for each name in `files` (its text), absent otherwise."""
+    real_path = device.Path
+    for name, text in files.items():
+        (tmp_path / name.replace("/", "_")).write_text(text)
+
+    def fake_path(p):
+        if not str(p).startswith("/sys/fs/cgroup/"):
+            return real_path(p)
+        name = str(p).removeprefix("/sys/fs/cgroup/")
+        return tmp_path / (name.replace("/", "_") if name in files else "absent")
+    monkeypatch.setattr(device, "Path", fake_path)
+
+
+def test_available_cpus_is_the_smaller_of_the_affinity_mask_and_the_quota_rounded_down(monkeypatch, tmp_path):
+    monkeypatch.setattr(device.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    for quota, cpus in (("max 100000", 4), ("250000 100000", 2), ("600000 100000", 4), ("50000 100000", 1)):
+        fake_cgroup(monkeypatch, tmp_path, {"cpu.max": quota})
+        assert device.available_cpus() == cpus, quota
+    fake_cgroup(monkeypatch, tmp_path, {})  # no cgroup files at all
+    assert device.available_cpus() == 4
+    monkeypatch.delattr(device.os, "sched_getaffinity")  # macOS, Windows: the CPU count
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 3)
+    assert device.available_cpus() == 3
+    monkeypatch.setattr(device.os, "cpu_count", lambda: None)  # unknown: one
+    assert device.available_cpus() == 1
+
+
+def test_cgroup_quota_parsing(monkeypatch, tmp_path):
+    fake_cgroup(monkeypatch, tmp_path, {"cpu.max": "150000 100000\n"})  # 1.5 CPUs: floored to 1
+    assert device._cgroup_quota() == 1.5
+    assert device.available_cpus() == 1
+    fake_cgroup(monkeypatch, tmp_path, {"cpu.max": "max 100000\n"})
+    assert device._cgroup_quota() is None
+    v1 = {"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}  # cgroup v1: no cpu.max
+    fake_cgroup(monkeypatch, tmp_path, v1)
+    assert device._cgroup_quota() == 3.0
+    fake_cgroup(monkeypatch, tmp_path, {**v1, "cpu/cpu.cfs_quota_us": "1"})  # a millionth of a CPU: still a quota
+    assert device._cgroup_quota() == 1e-5 and device.available_cpus() == 1
+    for quota in ("-1", "0"):  # v1 says "no limit" with -1
+        fake_cgroup(monkeypatch, tmp_path, {**v1, "cpu/cpu.cfs_quota_us": quota})
+        assert device._cgroup_quota() is None, quota
+    fake_cgroup(monkeypatch, tmp_path, {"cpu/cpu.cfs_quota_us": "300000"})  # no period: no quota
+    assert device._cgroup_quota() is None
+    for broken in ({"cpu.max": "lots 100000"}, {"cpu.max": ""}, {**v1, "cpu/cpu.cfs_period_us": "often"}):
+        fake_cgroup(monkeypatch, tmp_path, broken)
+        assert device._cgroup_quota() is None, broken
+
+
+def test_get_device_is_cpu_here_and_clamps_threads_once(monkeypatch):
+    """get_device sets the CPU's threads once per process (a clamp raising them in the test process would
+    also hang a harness that forks it, such as mutmut's: so the clamp itself is recorded here, and tested
+    with the thread count in test_clamp_keeps_fewer_threads...)."""
+    calls = []
+    monkeypatch.setattr(device, "clamp_process_threads", calls.append)
     monkeypatch.setattr(device, "_threads_set", False)
+    monkeypatch.setattr(device, "_chosen", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("GAN_DEVICE", raising=False)
     d = device.get_device()
-    assert d.type == "cpu"
-    assert torch.get_num_threads() == device.available_cpus()
+    assert d == torch.device("cpu") and calls == [device.available_cpus()]
+    assert device.get_device() is d and device.get_device("cpu").type == "cpu"
+    assert calls == [device.available_cpus()], "set once: a later call keeps the count"
     line = device.describe(d)
     assert line.code == "device.cpu" and line.params == {"threads": torch.get_num_threads()}
     assert str(line) == f"CPU ({torch.get_num_threads()} threads)"
+    assert device.describe().params == line.params  # no device: the process's own
 
 
-def test_cgroup_quota_parsing(tmp_path, monkeypatch):
-    # cpu.max "150000 100000" means 1.5 CPUs: floor to 1
-    f = tmp_path / "cpu.max"
-    f.write_text("150000 100000\n")
-    real_path = device.Path
+def test_get_device_takes_cuda_then_mps_and_obeys_gan_device(monkeypatch):
+    calls = []
+    monkeypatch.setattr(device, "clamp_process_threads", calls.append)
+    monkeypatch.setattr(device, "_threads_set", False)
+    monkeypatch.delenv("GAN_DEVICE", raising=False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    for cuda, expected in ((True, "cuda"), (False, "mps")):
+        monkeypatch.setattr(device, "_chosen", None)
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+        assert device.get_device().type == expected
+    assert calls == [], "threads are the CPU's business"
+    monkeypatch.setattr(device, "_chosen", None)
+    monkeypatch.setenv("GAN_DEVICE", "cpu")  # forced, whatever else there is
+    assert device.get_device().type == "cpu" and device._chosen is None and calls == [device.available_cpus()]
+    assert device.get_device("meta").type == "meta"  # an argument beats the variable
 
-    def fake_path(p):
-        return f if p == "/sys/fs/cgroup/cpu.max" else real_path(p)
-    monkeypatch.setattr(device, "Path", fake_path)
-    assert device._cgroup_quota() == 1.5
-    assert device.available_cpus() == 1
-    f.write_text("max 100000\n")
-    assert device._cgroup_quota() is None
+
+def test_describe_names_the_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda d: {torch.device("cuda:1"): "NVIDIA H100"}[d])
+    line = device.describe(torch.device("cuda:1"))
+    assert line.code == "device.cuda" and line.params == {"name": "NVIDIA H100"}
+    assert device.describe(torch.device("mps")).code == "device.mps"
 
 
 def _cpu(monkeypatch, machine, avx512_bf16=False, amx=False, mkldnn=True):
@@ -43,13 +110,23 @@ def _cpu(monkeypatch, machine, avx512_bf16=False, amx=False, mkldnn=True):
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: mkldnn)
 
 
-def test_fast_dtype_on_x86_needs_the_bf16_instructions_not_just_avx512(monkeypatch):
-    _cpu(monkeypatch, "x86_64")  # AVX-512 without BF16: oneDNN would emulate it, 2x slower than fp32
+@pytest.mark.parametrize("machine", ["x86_64", "AMD64", "i386", "i686"])  # Linux, Windows, 32-bit names
+def test_fast_dtype_on_x86_needs_the_bf16_instructions_not_just_avx512(monkeypatch, machine):
+    _cpu(monkeypatch, machine)  # AVX-512 without BF16: oneDNN would emulate it, 2x slower than fp32
     assert device.fast_dtype(torch.device("cpu")) is None
-    _cpu(monkeypatch, "x86_64", avx512_bf16=True)
+    _cpu(monkeypatch, machine, avx512_bf16=True)
     assert device.fast_dtype(torch.device("cpu")) is torch.bfloat16
-    _cpu(monkeypatch, "x86_64", amx=True)
+    _cpu(monkeypatch, machine, amx=True)
     assert device.fast_dtype(torch.device("cpu")) is torch.bfloat16
+    assert device.fast_dtype(torch.device("meta")) is None  # only the CPU and CUDA
+    monkeypatch.setattr(torch.backends.mkldnn, "is_available", lambda: False)
+    assert device.fast_dtype(torch.device("cpu")) is None  # no oneDNN: no fast bf16
+
+
+def test_fast_dtype_on_cuda_asks_the_gpu(monkeypatch):
+    for bf16, expected in ((True, torch.bfloat16), (False, None)):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+        assert device.fast_dtype(torch.device("cuda")) is expected
 
 
 def test_fast_dtype_elsewhere_asks_onednn(monkeypatch):
@@ -99,6 +176,22 @@ def test_adam_takes_the_fused_kernel_on_the_cpu_and_updates_as_adam_does():
     for a, b in zip(mine, ref):
         torch.testing.assert_close(a, b)
     assert not torch.equal(mine[0], start[0])
+
+
+class Param:
+    """Stands for a parameter on `where` (a device this machine may not have): all the fused check reads."""
+    def __init__(self, where, floating=True):
+        self.device, self.floating = torch.device(where), floating
+
+    def is_floating_point(self):
+        return self.floating
+
+
+def test_adam_is_fused_on_cuda_and_cpu_floats_only(monkeypatch):
+    monkeypatch.setattr(torch.optim, "Adam", lambda params, **kw: kw["fused"])
+    assert device.adam([Param("cuda"), Param("cpu")], 1e-3, (0.5, 0.9)) is True
+    assert device.adam([{"params": [Param("cuda")]}, {"params": [Param("mps")]}], 1e-3, (0.5, 0.9)) is None
+    assert device.adam([Param("cpu", floating=False)], 1e-3, (0.5, 0.9)) is None
 
 
 def test_adam_falls_back_where_there_is_no_fused_kernel():
