@@ -59,16 +59,23 @@ def test_cgroup_quota_parsing(monkeypatch, tmp_path):
         assert device._cgroup_quota() is None, broken
 
 
-def test_get_device_is_cpu_here_and_clamps_threads_once(monkeypatch):
-    """get_device sets the CPU's threads once per process (a clamp raising them in the test process would
-    also hang a harness that forks it, such as mutmut's: so the clamp itself is recorded here, and tested
+@pytest.fixture
+def clamps(monkeypatch) -> list:
+    """A process whose device is not chosen yet, its thread clamps recorded instead of made: a clamp raising the
+    threads in the test process would hang a harness that forks it, such as mutmut's (the clamp itself is tested
     with the thread count in test_clamp_keeps_fewer_threads...)."""
     calls = []
     monkeypatch.setattr(device, "clamp_process_threads", calls.append)
     monkeypatch.setattr(device, "_threads_set", False)
     monkeypatch.setattr(device, "_chosen", None)
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.delenv("GAN_DEVICE", raising=False)
+    return calls
+
+
+def test_get_device_is_cpu_here_and_clamps_threads_once(monkeypatch, clamps):
+    """get_device sets the CPU's threads once per process."""
+    calls = clamps
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     d = device.get_device()
     assert d == torch.device("cpu") and calls == [device.available_cpus()]
     assert device.get_device() is d and device.get_device("cpu").type == "cpu"
@@ -79,11 +86,8 @@ def test_get_device_is_cpu_here_and_clamps_threads_once(monkeypatch):
     assert device.describe().params == line.params  # no device: the process's own
 
 
-def test_get_device_takes_cuda_then_mps_and_obeys_gan_device(monkeypatch):
-    calls = []
-    monkeypatch.setattr(device, "clamp_process_threads", calls.append)
-    monkeypatch.setattr(device, "_threads_set", False)
-    monkeypatch.delenv("GAN_DEVICE", raising=False)
+def test_get_device_takes_cuda_then_mps_and_obeys_gan_device(monkeypatch, clamps):
+    calls = clamps
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     for cuda, expected in ((True, "cuda"), (False, "mps")):
         monkeypatch.setattr(device, "_chosen", None)
