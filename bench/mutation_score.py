@@ -75,6 +75,10 @@ SCOPE = {
     "drawing": None,
     # the one device of the process: cuda, then mps, else the CPU with threads clamped to the CPUs really available
     "device": None,
+    # what leaves with a trained generator: its model card (data, licence, schedule, config, scores) and the zip
+    "export": None,
+    # the latent page's two face generators: the Hub source or the bundled folder, and why a source fell back
+    "faces": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -33,7 +33,7 @@ def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, dat
     lines += [f"license: {bundled.licence}", f"datasets: [{'fashion_mnist' if data == 'fashion' else data}]"] if bundled else []
     lines += ["---", f"# {cfg.model} generator trained with {where}", "",
               f"- Data: {(MNIST_NOTE if data == 'mnist' else bundled.card) if bundled else data}.",
-              f"- Training: {steps} steps, {batch_text(cfg)}, {seconds:.1f} s of training"
+              f"- Training: {steps:,} steps, {batch_text(cfg)}, {seconds:.1f} s of training"
               + (f" ({wall:.1f} s wall)" if wall is not None else "") + f" on {device}"
               + (f" x {processes} processes (torchrun, DistributedDataParallel; world_size {processes}, "
                  f"{cfg.batch_size // processes} samples per process)" if processes > 1 else "") + ".",
@@ -48,7 +48,7 @@ def training_card(cfg: TrainConfig, steps: int, seconds: float, device: str, dat
     return "\n".join(lines)
 
 
-def generator_zip(generator, card: str, name: str = "mnist-generator") -> bytes:
+def generator_zip(generator, card: str, name: str) -> bytes:
     """The generator as a zipped Hugging Face folder (config.json, model.safetensors, README.md)."""
     buf = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:

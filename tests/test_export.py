@@ -1,12 +1,15 @@
 """Run config JSON round trip and validation (one bounds table); the card; the zipped generator loads back."""
 import io
+import json
 import zipfile
+from dataclasses import asdict, replace
 
 import pytest
 import torch
 
 from gan_core.config import BOUNDS, ConfigError, TrainConfig, check
-from gan_core.export import generator_zip, training_card
+from gan_core.datasets import DATASETS
+from gan_core.export import MNIST_NOTE, batch_text, generator_zip, training_card
 from gan_core.hub import load_model
 from gan_core.training import build_models
 
@@ -61,6 +64,7 @@ def test_generator_zip_is_a_loadable_hf_folder(tmp_path):
     blob = generator_zip(G, training_card(cfg, 10, 1.5, "CPU"), "mnist-mlp")
     with zipfile.ZipFile(io.BytesIO(blob)) as z:
         assert sorted(z.namelist()) == ["mnist-mlp/README.md", "mnist-mlp/config.json", "mnist-mlp/model.safetensors"]
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_DEFLATED}  # a smaller download than stored
         z.extractall(tmp_path)
         card = z.read("mnist-mlp/README.md").decode()
     config_line = next(line for line in card.splitlines() if line.startswith("- Run config"))
@@ -70,3 +74,54 @@ def test_generator_zip_is_a_loadable_hf_folder(tmp_path):
     z = torch.randn(4, 8)
     G.eval()
     assert torch.allclose(G(z), G2(z))
+    # the card's own loading line, as a reader copies it, on the folder it ships in
+    code = next(line for line in card.splitlines() if line.startswith("- Load: ")).split("`")[1]
+    scope = {}
+    exec(code.replace("'this-folder'", repr(str(tmp_path / "mnist-mlp"))), scope)
+    assert scope["G"].generate(5).shape == (5, 1, 28, 28)
+
+
+def test_batch_text_names_the_batch_it_grows_to_at_the_cut_and_only_then():
+    cfg = TrainConfig.preset("cdcgan", batch_size=64, lr_cut_at=1000, lr_cut_batch=2)
+    assert batch_text(cfg) == "batch 64 (128 from step 1,000)"
+    assert batch_text(replace(cfg, lr_cut_batch=1)) == "batch 64"  # a cut of the rates alone
+    assert batch_text(replace(cfg, lr_cut_at=0)) == "batch 64"  # no cut: the batch never grows
+
+
+def test_card_of_a_digit_run_on_two_processes_says_each_thing_a_reader_needs():
+    cfg = TrainConfig.preset("cdcgan", batch_size=64, lr_cut_at=1000, lr_cut_batch=2, z_dim=100)
+    scores = {"n": 2000, "confident_share": 0.981, "classes_covered": 10}
+    lines = training_card(cfg, 1234, 30.04, "CPU (2 threads)", scores=scores, wall=31.26, processes=2).split("\n")
+    # the Hub reads the front matter between the two "---": library, tags, the data's licence and id
+    assert lines[:8] == ["---", "library_name: gan-playground", "tags: [gan, mnist, gan-playground]",
+                         "license: cc-by-sa-3.0", "datasets: [mnist]", "---",
+                         "# cdcgan generator trained with gan_core", ""]
+    assert lines[8] == f"- Data: {MNIST_NOTE}."
+    assert lines[9] == ("- Training: 1,234 steps, batch 64 (128 from step 1,000), 30.0 s of training (31.3 s wall) "
+                        "on CPU (2 threads) x 2 processes (torchrun, DistributedDataParallel; world_size 2, "
+                        "32 samples per process).")
+    assert lines[10] == "- Latent: 100-d standard normal noise; output in [-1, 1] (tanh)."
+    prefix = "- Run config (reproduce with `TrainConfig.from_json` or the app's config upload): `"
+    assert lines[12].startswith(prefix) and json.loads(lines[12][len(prefix):-1]) == asdict(cfg)
+    assert lines[13] == ("- Digit scores (2000 samples): 98% confident digits, 10/10 classes covered: "
+                         f"`{json.dumps(scores)}`")
+    assert lines[14] == ("- Limits: a small demo model trained for seconds to minutes; expect blurry or broken samples "
+                         "and possible mode collapse. Not for any real use.")
+    assert lines[15] == "" and len(lines) == 16  # the card ends with a newline
+
+
+def test_card_of_a_lone_run_says_no_processes_wall_or_scores_and_names_other_data_its_own_way():
+    cfg = TrainConfig.preset("dcgan", batch_size=32, lr_cut_at=0)
+    card = training_card(cfg, 10, 1.0, "cpu", "fashion", where="the GAN Playground app")
+    lines = card.split("\n")
+    assert lines[:8] == ["---", "library_name: gan-playground", "tags: [gan, fashion, gan-playground]",
+                         "license: mit", "datasets: [fashion_mnist]", "---",  # the Hub's id for Fashion-MNIST
+                         "# dcgan generator trained with the GAN Playground app", ""]
+    assert lines[8] == f"- Data: {DATASETS['fashion'].card}."
+    assert lines[9] == "- Training: 10 steps, batch 32, 1.0 s of training on cpu."
+    assert "Digit scores" not in card
+    # pictures of the visitor's own: no licence or data id is claimed for them, and the data line names them
+    lines = training_card(cfg, 10, 1.0, "cpu", "my-photos.zip").split("\n")
+    assert lines[:4] == ["---", "library_name: gan-playground", "tags: [gan, gan-playground]", "---"]
+    assert lines[6] == "- Data: my-photos.zip."
+

@@ -14,11 +14,11 @@ from huggingface_hub import constants
 from safetensors.torch import load_file
 
 from gan_core import cli
-from gan_core.faces import FACE_MODELS, load_face_model
+from gan_core.faces import CHECKPOINTS, FACE_MODELS, FaceModel, default_source, load_face_model, short
 from gan_core.pipelines import split_revision
 from gan_core.hub import ModelLoadError, load_model, save_model
 from gan_core.messages import Message
-from gan_core.models import DCGANGenerator64
+from gan_core.models import DCGANDiscriminator64, DCGANGenerator64, GeneratorBase
 from gan_devkit.fake_hub import FakeHub, point_hub_at
 from gan_devkit.hub_cache import COMMIT, populate_cache
 
@@ -107,9 +107,36 @@ def test_offline_unknown_repo_falls_back_to_bundled(hf_offline):
 
 def test_env_var_picks_the_repo(hf_offline, monkeypatch):
     populate_cache(hf_offline, "someone/face-dcgan", DCGAN)
-    monkeypatch.setenv("GAN_FACE_DCGAN_REPO", "someone/face-dcgan")
+    monkeypatch.setenv("GAN_FACE_DCGAN_REPO", " someone/face-dcgan\n")  # as a Space's settings may save it
     loaded = load_face_model("dcgan")
     assert loaded.source == "someone/face-dcgan" and loaded.note is None
+    monkeypatch.delenv("GAN_FACE_WGAN_REPO", raising=False)
+    assert default_source("wgan-gp") == ""  # unset: the bundled folder, which the page shows as an empty box
+    loaded = load_face_model("wgan-gp")
+    assert loaded.source == str(FACE_MODELS["wgan-gp"].bundled) and loaded.note is None
+    assert isinstance(loaded.model, GeneratorBase) and loaded.model.z_dim == 100
+
+
+def test_a_folder_loads_on_a_private_server_and_is_refused_on_a_public_one(hf_offline):
+    mine = load_face_model("dcgan", f"  {DCGAN}  ")  # by default a teacher's own machine: its folders are read
+    assert mine.source == str(DCGAN) and mine.note is None
+    public = load_face_model("dcgan", str(DCGAN), local=False)  # a visitor's path is never looked at
+    assert public.note.code == "hub.bad_repo_id" and public.source == str(FACE_MODELS["dcgan"].bundled)
+
+
+def test_a_bundled_folder_that_holds_no_generator_is_refused(tmp_path, monkeypatch):
+    critic = save_model(DCGANDiscriminator64(width=8), tmp_path / "critic")
+    monkeypatch.setitem(FACE_MODELS, "dcgan", FaceModel("dcgan", "DCGAN", critic, "GAN_FACE_DCGAN_REPO"))
+    for source in ("", "nobody/not-there"):  # the bundled folder itself, and the fallback to it
+        with pytest.raises(ModelLoadError) as err:
+            load_face_model("dcgan", source)
+        assert err.value.code == "hub.wrong_kind"
+
+
+def test_short_names_a_bundled_folder_from_the_repo_and_anything_else_as_given():
+    assert short(str(CHECKPOINTS / "face-dcgan")) == "checkpoints/face-dcgan"
+    for source in ("someone/face-dcgan", "someone/face-dcgan@v1", "/etc", "checkpoints/face-dcgan"):
+        assert short(source) == source
 
 
 def test_split_revision():
