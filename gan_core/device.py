@@ -32,7 +32,8 @@ def available_cpus() -> int:
 
 def _cgroup_quota():
     """CPUs the cgroup's quota allows (v2's cpu.max, else v1's pair of files), or None: no quota, or none to read.
-    v2 writes no limit as "max" and v1 as -1: the first is no number (ValueError), the second below 0."""
+    v2 writes no limit as "max" and v1 as -1: the first is no number (ValueError), the second below 0. A period of
+    0, which no kernel writes, is no quota either."""
     v2 = Path("/sys/fs/cgroup/cpu.max")
     try:
         if v2.exists():
@@ -40,7 +41,7 @@ def _cgroup_quota():
             return int(q) / int(period)
         qv = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
         return None if qv <= 0 else qv / int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
-    except (OSError, ValueError):  # no such file (neither cgroup), or no limit
+    except (OSError, ValueError, ZeroDivisionError):  # no such file (neither cgroup), or no limit
         return None
 
 

@@ -142,7 +142,13 @@ def _to_rgb(im: Image.Image, notes: list) -> Image.Image:
             hi = 65535.0 if a.size and a.max() > 255 else 255.0
         a = np.nan_to_num(np.clip(a / hi * 255.0, 0, 255))
         notes.append(Message("image.note.float_to_8bit" if mode == "F" else "image.note.deep_to_8bit", {"mode": mode}))
-        return Image.fromarray(a.round().astype(np.uint8)).convert("RGB")
+        grey = Image.fromarray(a.round().astype(np.uint8))
+        key = im.info.get("transparency")
+        if key is None:
+            return grey.convert("RGB")
+        # a 16-bit grey PNG's tRNS names one see-through grey in its own 16-bit units: on white like any alpha
+        alpha = np.where(np.asarray(im) == key, 0, 255).astype(np.uint8)
+        im, mode = Image.merge("LA", (grey, Image.fromarray(alpha))), "LA"
     if mode == "La":  # grey with premultiplied alpha (a TIFF's associated alpha): Pillow converts it only to LA
         im = im.convert("LA")
     if mode in ("LA", "La", "PA", "RGBa"):

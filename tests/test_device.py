@@ -54,7 +54,8 @@ def test_cgroup_quota_parsing(monkeypatch, tmp_path):
         assert device._cgroup_quota() is None, quota
     fake_cgroup(monkeypatch, tmp_path, {"cpu/cpu.cfs_quota_us": "300000"})  # no period: no quota
     assert device._cgroup_quota() is None
-    for broken in ({"cpu.max": "lots 100000"}, {"cpu.max": ""}, {**v1, "cpu/cpu.cfs_period_us": "often"}):
+    for broken in ({"cpu.max": "lots 100000"}, {"cpu.max": ""}, {**v1, "cpu/cpu.cfs_period_us": "often"},
+                   {"cpu.max": "100000 0"}, {**v1, "cpu/cpu.cfs_period_us": "0"}):  # a period of 0: no division
         fake_cgroup(monkeypatch, tmp_path, broken)
         assert device._cgroup_quota() is None, broken
 

@@ -143,6 +143,20 @@ def test_a_png_colour_key_goes_on_white_like_any_transparency(mode, key, other):
         assert loaded.notes == [] and (np.asarray(loaded.image)[20:] == Image.new(mode, (1, 1), key).convert("RGB").getpixel((0, 0))).all()
 
 
+def test_a_16_bit_grey_png_colour_key_goes_on_white_in_its_own_units():
+    """A 16-bit grey PNG's tRNS key is a 16-bit grey: the pixels of exactly that value go on white, no others (not
+    the key's 8-bit neighbours), and the picture is still rescaled and said to be."""
+    deep = Image.new("I;16", (40, 40))
+    deep.putdata([1000] * 800 + [30000] * 400 + [30001] * 400)
+    loaded = ok(encode(deep, "PNG", transparency=30000))
+    v = np.asarray(loaded.image)
+    assert (v[:20] == 4).all() and (v[20:30] == 255).all()  # 1000 / 65535 * 255 = 3.9; the key on white
+    assert (v[30:] == 117).all()  # 30001 -> 116.7: one above the key, opaque
+    assert [n.code for n in loaded.notes] == ["image.note.deep_to_8bit", "image.note.alpha_filled"]
+    loaded = ok(encode(deep, "PNG", transparency=5))  # a key no pixel has: no alpha to fill
+    assert [n.code for n in loaded.notes] == ["image.note.deep_to_8bit"] and (np.asarray(loaded.image)[20:30] == 117).all()
+
+
 def test_greyscale_and_bilevel():
     for mode in ("L", "1"):
         im = ok(encode(gradient().convert(mode), "PNG")).image
