@@ -139,7 +139,9 @@ def changed_line(name: str) -> str | None:
 
 def score(modules) -> dict:
     """Counts per module from mutants/gan_core/*.meta, with the listed equivalents taken out.
-    An equivalent whose changed line no longer matches the list (the code moved on) counts as what mutmut said."""
+    An equivalent whose changed line no longer matches the list (the code moved on) counts as what mutmut said; so
+    does one the tests now kill (its number now names another mutant, or the code changed so that it matters).
+    Both are reported stale, to be matched again or taken off the list."""
     equivalents = load_equivalents()
     out, stale = {}, []
     for m in modules:
@@ -153,8 +155,8 @@ def score(modules) -> dict:
                 continue
             status = STATUS.get(code, "suspicious")
             eq = equivalents.get(name)
-            if eq is not None and status not in ("killed", "timeout"):
-                if eq.get("change") and changed_line(name) != eq["change"]:
+            if eq is not None:
+                if status in ("killed", "timeout") or (eq.get("change") and changed_line(name) != eq["change"]):
                     stale.append(name)
                 else:
                     row["equivalent"] += 1

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+import mutation_score  # noqa: E402
 from mutation_score import EQUIVALENTS, SCOPE  # noqa: E402
 
 MUTMUT = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
@@ -68,3 +69,22 @@ def test_testing_doc_lists_every_module_in_its_scope_and_its_score():
     for module in SCOPE:
         assert f"\n| `{module}.py` | " in TESTING_DOC, f"docs/testing.md's scope table lacks {module}.py"
         assert f"\n| {module} | " in TESTING_DOC, f"docs/testing.md's latest score lacks {module}"
+
+
+def test_score_counts_listed_equivalents_only_where_they_still_survive_with_the_listed_change(tmp_path, monkeypatch):
+    name = "gan_core.halves.x_split__mutmut_{}".format
+    codes = {name(1): 1, name(2): 0, name(3): 0, name(4): 0, name(5): 1, name(6): 36}  # killed, survived, timeout
+    meta = tmp_path / "mutants" / "gan_core" / "halves.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+    listed = {name(i): {"mutant": name(i), "change": f"line {i}", "reason": "r"} for i in (2, 3, 5)}
+    monkeypatch.setattr(mutation_score, "ROOT", tmp_path)
+    monkeypatch.setattr(mutation_score, "load_equivalents", lambda: listed)
+    # 2 still makes its listed change; 3 is now another change (renumbered); 5 is killed now
+    monkeypatch.setattr(mutation_score, "changed_line", lambda n: "line 2" if n == name(2) else "something else")
+    out = mutation_score.score(["halves"])
+    row = out["modules"]["halves"]
+    assert (row["killed"], row["timeout"], row["survived"], row["equivalent"]) == (2, 1, 2, 1)
+    assert row["survivors"] == [name(3), name(4)] and row["total"] == 6
+    assert row["score"] == 0.6  # (2 killed + 1 timeout) of the 5 not equivalent
+    assert out["stale_equivalents"] == [name(3), name(5)]
