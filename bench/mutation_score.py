@@ -79,6 +79,8 @@ SCOPE = {
     "export": None,
     # the latent page's two face generators: the Hub source or the bundled folder, and why a source fell back
     "faces": None,
+    # the bundled data sets: each file cut and read as stored (the emoji sheet's tiles), or a refusal naming the script
+    "datasets": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -55,8 +55,8 @@ def _emoji() -> tuple[np.ndarray, None]:
     if not path.exists():
         raise DataFilesMissing("data.dataset_missing", name="demo", path=str(path), script="scripts/make_demo_emoji.py")
     n = len((DATA_DIR / "emoji" / "codepoints.txt").read_text().split())
-    with Image.open(path) as im:
-        sheet = np.asarray(im.convert("RGB"))
+    with Image.open(path) as im:  # scripts/make_demo_emoji.py writes it as RGB
+        sheet = np.asarray(im)
     cols = sheet.shape[1] // 64
     return np.stack([sheet[(i // cols) * 64:(i // cols + 1) * 64, (i % cols) * 64:(i % cols + 1) * 64]
                      for i in range(n)]), None

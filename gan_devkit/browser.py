@@ -267,6 +267,17 @@ def metric_int(page, label: str) -> int:
     return int(digits) if digits else 0
 
 
+def wait_metric_above(page, label: str, n: int, timeout: float = 60.0) -> int:
+    """Wait until the st.metric labelled `label` shows an integer above `n`; that integer. A live loop's counter
+    (the training page's steps, the toy's iterations) moves on its own, so the test polls it as a person watches."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if (value := metric_int(page, label)) > n:
+            return value
+        page.wait_for_timeout(200)
+    raise AssertionError(f"{label!r} stayed at {metric_int(page, label)} (<= {n}) for {timeout:.0f} s")
+
+
 # Records, inside the page, every time the metric's visible value changes: [(ms, text), ...].
 # Polling every 25 ms in the browser measures what a student sees, independent of Python timing.
 _PROBE_JS = """([label, key]) => {

@@ -1,21 +1,25 @@
 """The dataset registry (gan_core.datasets): bundled files, sizes and colours, cards, and the CLI's --data."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from gan_core import registry
-from gan_core.datasets import DATASETS, load_dataset
+from gan_core import datasets, registry
+from gan_core.data import DataFilesMissing
+from gan_core.datasets import DATASETS, NAMES, is_dataset, load_dataset
 from gan_core.export import training_card
 from gan_core.pipelines import load_training_data
 from gan_core.training import TrainConfig, Trainer
 from gan_devkit.archives import emoji_zip
 from gan_devkit.cli_run import cli
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def test_fashion_is_a_balanced_subset_of_real_clothes():
-    x, y = load_dataset("fashion")
+    x, y = DATASETS["fashion"].read()  # the file as stored (load_dataset's cache may hold it from another test)
     assert x.shape == (10000, 28, 28) and x.dtype == np.uint8
     assert np.bincount(y, minlength=10).tolist() == [1000] * 10
     # trousers (1) are tall and narrow, bags (8) wide: the class means differ where a real dataset's would
@@ -30,6 +34,39 @@ def test_demo_emoji_are_distinct_colour_pictures():
     flat = x.reshape(len(x), -1)
     assert len(np.unique(flat, axis=0)) == len(x), "no two emoji alike (a bad sprite-sheet cut would repeat tiles)"
     assert (x[:, 16:48, 16:48] < 235).any(axis=(1, 2, 3)).all(), "each tile holds a drawing in its centre"
+
+
+def test_emoji_tiles_are_cut_from_the_sheet_row_by_row():
+    from PIL import Image
+    from gan_core.datasets import DATA_DIR
+    with Image.open(DATA_DIR / "emoji" / "emoji-64.png") as im:
+        sheet = np.asarray(im.convert("RGB"))
+    cols = sheet.shape[1] // 64
+    x, _ = DATASETS["demo"].read()
+    assert len(x) == len((DATA_DIR / "emoji" / "codepoints.txt").read_text().split()) == 562  # one per codepoint
+    for i in (0, 1, cols - 1, cols, cols + 1, len(x) - 1):  # a row's first and last, the next row's first
+        row, col = divmod(i, cols)
+        assert np.array_equal(x[i], sheet[row * 64:(row + 1) * 64, col * 64:(col + 1) * 64]), i
+
+
+def test_mnist_is_the_training_split_and_every_name_is_known_and_labelled():
+    x, y = DATASETS["mnist"].read()
+    assert x.shape == (60000, 28, 28) and y.shape == (60000,)  # the training split, not the 10k test digits
+    assert all(is_dataset(name) for name in NAMES) and not is_dataset("cifar") and not is_dataset("")
+    for lang in ("en", "he", "uk", "fa"):  # the page's data picker names each one in every language
+        table = json.loads((ROOT / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
+        for name in NAMES:
+            assert DATASETS[name].locale_key == f"data.source.{name}" and DATASETS[name].locale_key in table, lang
+
+
+@pytest.mark.parametrize("name, file, script", [("fashion", "fashion-mnist/train.npz", "scripts/convert_fashion_mnist.py"),
+                                                ("demo", "emoji/emoji-64.png", "scripts/make_demo_emoji.py")])
+def test_a_missing_dataset_file_names_itself_and_the_script_that_makes_it(tmp_path, monkeypatch, name, file, script):
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    with pytest.raises(DataFilesMissing) as err:
+        DATASETS[name].read()
+    assert err.value.code == "data.dataset_missing"
+    assert err.value.params == {"name": name, "path": str(tmp_path / file), "script": script}
 
 
 @pytest.mark.parametrize("name,size,channels", [("demo", 32, 1), ("demo", 28, 3), ("fashion", 64, 3)])

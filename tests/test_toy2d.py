@@ -102,13 +102,13 @@ def test_play_trains_on_every_rerun_and_pause_stops_it(root):
 
     at.button(key="toy.b.play").click().run()
     assert at.session_state["toy.playing"] is True
-    assert at.button(key="toy.b.play").label == translate("arch.toy.pause", "en")
+    assert at.button(key="toy.b.pause").label == translate("arch.toy.pause", "en")
     n = iteration()
     at.run()
     assert iteration() == n + k, "playing: each rerun is one tick of K iterations"
     assert at.metric[0].value == str(n + k)
 
-    at.button(key="toy.b.play").click().run()
+    at.button(key="toy.b.pause").click().run()
     assert at.session_state["toy.playing"] is False
     n = iteration()
     at.run()

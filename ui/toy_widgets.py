@@ -63,8 +63,11 @@ def _config_from_widgets() -> ToyConfig:
                      balance=ss[W + "balance"])
 
 
-def _toggle_play() -> None:
-    st.session_state["toy.playing"] = not st.session_state["toy.playing"]
+def _set_playing(playing: bool) -> None:
+    """Play or Pause, as the button said when it was drawn. Not a toggle: on a busy server a click can reach the
+    script twice (its trigger rides along with a queued tick of the live fragment), and a toggle then undid it:
+    the button said Play while the toy went on training (seen in Chromium, tests/e2e/test_toy_gan.py)."""
+    st.session_state["toy.playing"] = playing
 
 
 def _step_once() -> None:
@@ -109,8 +112,9 @@ def _buttons() -> None:
     ss = st.session_state
     playing = ss["toy.playing"]
     b1, b2 = st.columns(2)
-    b1.button(t("arch.toy.pause") if playing else t("arch.toy.play"), on_click=_toggle_play, type="primary",
-              icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch", key="toy.b.play")
+    b1.button(t("arch.toy.pause") if playing else t("arch.toy.play"), on_click=_set_playing, args=(not playing,),
+              type="primary", icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch",
+              key="toy.b.pause" if playing else "toy.b.play")  # two widgets: a late trigger of one is not the other
     b2.button(t("arch.toy.step"), on_click=_step_once, icon=":material/skip_next:", width="stretch", key="toy.b.step")
     b3, b4 = st.columns(2)
     b3.button(t("arch.toy.reset"), on_click=_reset, icon=":material/restart_alt:", width="stretch", key="toy.b.reset")

@@ -2,7 +2,6 @@
 Resume continues from the same step, Reset goes back to an idle run."""
 import json
 import re
-import time
 
 import pytest
 
@@ -19,12 +18,7 @@ def button(page, key):
 
 
 def wait_steps_above(page, n, timeout=60.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        if harness.metric_int(page, STEPS) > n:
-            return harness.metric_int(page, STEPS)
-        page.wait_for_timeout(200)
-    raise AssertionError(f"step counter stayed at {harness.metric_int(page, STEPS)} (<= {n}) for {timeout:.0f} s")
+    return harness.wait_metric_above(page, STEPS, n, timeout)
 
 
 def test_start_pause_resume_reset(page, goto, assert_no_exception, screenshot):
