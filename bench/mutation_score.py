@@ -81,6 +81,10 @@ SCOPE = {
     "faces": None,
     # the bundled data sets: each file cut and read as stored (the emoji sheet's tiles), or a refusal naming the script
     "datasets": None,
+    # the trainer's faster layers: convolutions to and from one channel as a matmul and a scatter, and the layouts
+    # (channels_last through flatten, 1x1 and narrow batch norm) a swapped layer keeps
+    "one_channel": None,
+    "layout": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -123,7 +123,7 @@ class OneChannelConvTranspose2d(nn.ConvTranspose2d):
         dtype = _compute_dtype(x)
         with torch.autocast(x.device.type, enabled=False):
             y = _ToOneChannel.apply(x.to(dtype), self.weight.to(dtype), self.stride, self.padding, out_hw)
-            return y if self.bias is None else y + self.bias.to(dtype).view(1, -1, 1, 1)
+            return y if self.bias is None else y + self.bias.to(dtype)  # one channel: its one bias, everywhere
 
 
 def _plain(conv: nn.Module) -> bool:

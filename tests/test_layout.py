@@ -3,8 +3,9 @@ channels_last output, its batch norms of few channels go through NCHW, and nothi
 import copy
 
 import torch
+from torch import nn
 
-from gan_core import losses
+from gan_core import layout, losses
 from gan_core.config import TrainConfig
 from gan_core.layout import Flatten, NarrowBatchNorm, Pointwise, keep_channels_last
 from gan_core.models import DCGANDiscriminator28
@@ -148,3 +149,19 @@ def test_the_trainer_normalises_progressive_growings_28x28_maps_through_nchw():
         kinds = {type(m) for m in t.G.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.num_features < 16}
         assert kinds == ({NarrowBatchNorm} if cl else {torch.nn.BatchNorm2d})
         assert {type(m) for m in t.G_ema.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.num_features < 16} == kinds
+
+
+def test_only_a_channels_last_map_flattened_whole_takes_the_layout_keeping_path(monkeypatch):
+    """Flatten computes nn.Flatten's numbers either way, so the Function is watched: a 4-D channels_last map
+    flattened from dim 1 to the end goes through it; NCHW maps, maps that are both layouts at once (one channel, or
+    1x1), other dims and unbatched maps are nn's."""
+    seen = []
+    real = layout._FlattenKeepingLayout.apply
+    monkeypatch.setattr(layout._FlattenKeepingLayout, "apply", staticmethod(lambda x: seen.append(x.shape) or real(x)))
+    cl = torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)
+    assert Flatten()(cl).shape == (2, 60) and seen == [(2, 3, 4, 5)]
+    for x, flatten in ((cl.contiguous(), Flatten()), (torch.randn(2, 1, 4, 5), Flatten()),
+                       (torch.randn(2, 3, 1, 1).contiguous(memory_format=torch.channels_last), Flatten()),
+                       (cl, Flatten(2)), (cl, Flatten(1, 2)), (torch.randn(3, 4, 5), Flatten())):
+        assert torch.equal(flatten(x), nn.Flatten(flatten.start_dim, flatten.end_dim)(x))
+    assert len(seen) == 1

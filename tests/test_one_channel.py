@@ -147,3 +147,27 @@ def test_the_trainer_swaps_them_in_on_the_cpu_and_saves_plain_weights(tmp_path):
     y = torch.arange(4)
     with torch.no_grad():
         torch.testing.assert_close(t.G(z, y), G(z, y), atol=1e-5, rtol=1e-4)
+
+
+def test_each_input_takes_the_path_the_module_says(monkeypatch):
+    """The twins compute nn's numbers by design, so comparing numbers cannot tell which path ran: the Functions are
+    watched instead. A batched CPU map goes through them (a convolution's only where its image asks a gradient:
+    G's turn, R1); an unbatched map, or an image asking none (D's turn), is nn's."""
+    calls = {"to": [], "from": []}
+    for name, cls in (("to", one_channel._ToOneChannel), ("from", one_channel._FromOneChannel)):
+        real = cls.apply
+        monkeypatch.setattr(cls, "apply", staticmethod(lambda *a, real=real, seen=calls[name]: seen.append(a) or real(*a)))
+    conv = swap_in(nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1)))[0]
+    image = torch.randn(2, 1, 12, 12)
+    conv(image)
+    conv(image[0].requires_grad_())
+    assert calls == {"to": [], "from": []}
+    conv(image.requires_grad_())
+    assert len(calls["from"]) == 1 and calls["to"] == []
+    up = swap_in(nn.Sequential(nn.ConvTranspose2d(8, 1, 4, 2, 1)))[0]
+    up(torch.randn(8, 6, 6))
+    assert calls["to"] == []
+    assert up(torch.randn(2, 8, 6, 6)).shape == (2, 1, 12, 12) and calls["to"][-1][-1] == (12, 12)
+    # an output size asked for (one more row and column: output padding 1) reaches the scatter
+    assert up(torch.randn(2, 8, 6, 6), output_size=(13, 13)).shape == (2, 1, 13, 13)
+    assert calls["to"][-1][-1] == (13, 13) and len(calls["to"]) == 2
