@@ -66,7 +66,8 @@ def _config_from_widgets() -> ToyConfig:
 def _set_playing(playing: bool) -> None:
     """Play or Pause, as the button said when it was drawn. Not a toggle: on a busy server a click can reach the
     script twice (its trigger rides along with a queued tick of the live fragment), and a toggle then undid it:
-    the button said Play while the toy went on training (seen in Chromium, tests/e2e/test_toy_gan.py)."""
+    the button turned to Play and back to Pause, and the toy went on training (seen in Chromium,
+    tests/e2e/test_toy_gan.py)."""
     st.session_state["toy.playing"] = playing
 
 
