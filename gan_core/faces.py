@@ -54,10 +54,10 @@ def load_face_model(key: str, source: str | None = None, local: bool = True) -> 
     """`source` (folder, repo id or repo@revision; None -> env var; '' -> bundled), with fallback to the bundled folder."""
     fm = FACE_MODELS[key]
     source = default_source(key) if source is None else source.strip()
+    note = None
     if source:
         try:
             return Loaded(load_generator(source, local=local), source)
         except ModelLoadError as e:
             note = e.message
-        return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled), note)
-    return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled))
+    return Loaded(load_model(fm.bundled, expect=GeneratorBase), str(fm.bundled), note)
