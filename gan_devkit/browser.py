@@ -254,12 +254,31 @@ def choose_selectbox(page, label: str, option: str, scope: str = "body") -> None
     wait_for_run(page)
 
 
-def metric_text(page, label: str) -> str:
-    """The value shown by the st.metric whose label is exactly `label` ("Steps", not "Steps/s")."""
+def metric_text(page, label: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> str:
+    """The value shown by the st.metric whose label is exactly `label` ("Steps", not "Steps/s"). Where none
+    comes, the error says what the page showed instead: its metrics, the script's state, stale elements."""
     exact = re.compile(rf"^\s*{re.escape(label)}\s*$")
     m = page.locator('[data-testid="stMetric"]').filter(
         has=page.locator('[data-testid="stMetricLabel"]', has_text=exact)).first
-    return m.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    value = m.locator('[data-testid="stMetricValue"]')
+    try:
+        value.wait_for(state="attached", timeout=timeout_ms)
+    except Exception as e:  # playwright's TimeoutError: name what was there instead
+        raise AssertionError(f"no metric {label!r} after {timeout_ms / 1000:g} s; {page_state(page)}") from e
+    return value.inner_text().strip()
+
+
+def page_state(page) -> str:
+    """What a test that waited in vain needs to know: the metrics shown, the script's and connection's state,
+    how many elements are stale, the exceptions."""
+    return page.evaluate("""() => {
+      const app = document.querySelector('[data-testid="stApp"]');
+      const labels = [...document.querySelectorAll('[data-testid="stMetricLabel"]')].map(l => l.innerText.trim());
+      return `metrics ${JSON.stringify(labels)}, script ${app && app.getAttribute('data-test-script-state')}, `
+        + `connection ${app && app.getAttribute('data-test-connection-state')}, `
+        + `${document.querySelectorAll('[data-stale="true"]').length} stale, `
+        + `${document.querySelectorAll('[data-testid="stException"]').length} exceptions`;
+    }""")
 
 
 def metric_int(page, label: str) -> int:

@@ -309,16 +309,18 @@ def test_a_starved_tick_tries_one_thread_and_keeps_it_where_faster(data, monkeyp
     full = torch.get_num_threads()  # (asked through rt from here, this thread would count as a second user)
     if full == 1:
         pytest.skip("a one-CPU machine has nothing to shrink")
-    waiting, seen = [0.0], []
+    waiting, now, seen = [0.0], [0.0], []
     monkeypatch.setattr(compute, "run_delay_s", lambda: waiting[0])
+    # the trial's clock is the fake steps' own: the real step's time, long or short on a busy machine, is not judged
+    s.thread_trial = compute.ThreadTrial(s.thread_trial.starved_wait, clock=lambda: now[0])
     real_step = s.trainer.step
 
-    def step(n):  # a step of 60 ms on all threads, 20 ms on one; the thread waits half of it on all
+    def step(n):  # a step of 100 ms on all threads, 40 ms on one; the thread waits half of it on all
         threads = torch.get_num_threads()
         seen.append(threads)
         out = real_step(n)
-        time.sleep(n * (0.06 if threads > 1 else 0.02))
-        waiting[0] += n * (0.03 if threads > 1 else 0.0)
+        now[0] += n * (0.1 if threads > 1 else 0.04)
+        waiting[0] += n * (0.05 if threads > 1 else 0.0)
         return out
     s.trainer.step = step
     for _ in range(3):
