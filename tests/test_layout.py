@@ -80,12 +80,12 @@ def test_a_pointwise_convolution_is_the_1x1_convolution_with_channels_last_outpu
 def test_only_plain_1x1_convolutions_become_pointwise_and_keep_their_tensors():
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 1), torch.nn.Conv2d(4, 4, 3, padding=1), torch.nn.Conv2d(4, 4, 1, stride=2),
                               torch.nn.Conv2d(4, 4, 1, padding=1), torch.nn.Conv2d(4, 4, 1, groups=2),
-                              torch.nn.Conv2d(4, 2, 1, bias=False)).eval()
+                              torch.nn.Conv2d(4, 2, 1, bias=False), torch.nn.Conv2d(2, 4, 1, padding="valid")).eval()
     before = net.state_dict()
     weights = [m.weight for m in net]
     keep_channels_last(net)
-    assert [type(m).__name__ for m in net] == ["Pointwise", "Conv2d", "Conv2d", "Conv2d", "Conv2d", "Pointwise"]
-    assert [m.weight for m in net] == weights and net[-1].bias is None and not net[0].training
+    assert [type(m).__name__ for m in net] == ["Pointwise", "Conv2d", "Conv2d", "Conv2d", "Conv2d", "Pointwise", "Pointwise"]
+    assert [m.weight for m in net] == weights and net[-2].bias is None and not net[0].training
     assert list(net.state_dict()) == list(before)  # what is saved is named as before
 
 
@@ -140,6 +140,7 @@ def test_only_batch_norms_under_16_channels_are_narrow_and_keep_their_tensors():
     assert not net[0].training and net[5].weight is None and net[6].running_mean is None
     assert list(net.state_dict()) == list(before)  # what is saved is named as before
     assert net[1].eps == 1e-3 and net[1].momentum == 0.3  # the norm's own settings, not the defaults
+    assert [m.affine for m in net] == [True] * 5 + [False, True]  # as the norm says of itself (its repr)
 
 
 def test_the_trainer_normalises_progressive_growings_28x28_maps_through_nchw():
@@ -165,3 +166,27 @@ def test_only_a_channels_last_map_flattened_whole_takes_the_layout_keeping_path(
                        (cl, Flatten(2)), (cl, Flatten(1, 2)), (torch.randn(3, 4, 5), Flatten())):
         assert torch.equal(flatten(x), nn.Flatten(flatten.start_dim, flatten.end_dim)(x))
     assert len(seen) == 1
+
+
+def test_as_conv_keeps_every_setting_a_convolution_computes_with():
+    """as_conv builds the twin on the meta device and hands it the layer's own tensors: a setting it forgot (groups,
+    dilation, a padding mode, the output padding) would compute another convolution with the same weights."""
+    torch.manual_seed(0)
+    layers = [nn.Conv2d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2, padding_mode="reflect"),
+              nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False, padding_mode="circular"),
+              nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2)]
+    x = torch.randn(2, 4, 9, 9)
+    for conv in layers:
+        twin = layout.as_conv(conv, type(conv))
+        assert twin.weight is conv.weight and twin.bias is conv.bias
+        assert repr(twin) == repr(conv)
+        torch.testing.assert_close(twin(x), conv(x), rtol=0, atol=0)
+        assert layout.as_conv(conv.eval(), type(conv)).training is False
+
+
+def test_a_flatten_of_some_dims_stays_that_flatten():
+    """keep_channels_last swaps every nn.Flatten; one that keeps the last dims (start 1, end 2) flattens only those."""
+    net = keep_channels_last(torch.nn.Sequential(torch.nn.Flatten(1, 2)))
+    assert type(net[0]) is Flatten and (net[0].start_dim, net[0].end_dim) == (1, 2)
+    x = torch.randn(2, 3, 4, 5).contiguous(memory_format=torch.channels_last)
+    assert net(x).shape == (2, 12, 5)

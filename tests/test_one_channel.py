@@ -171,3 +171,35 @@ def test_each_input_takes_the_path_the_module_says(monkeypatch):
     # an output size asked for (one more row and column: output padding 1) reaches the scatter
     assert up(torch.randn(2, 8, 6, 6), output_size=(13, 13)).shape == (2, 1, 13, 13)
     assert calls["to"][-1][-1] == (13, 13) and len(calls["to"]) == 2
+
+
+@pytest.mark.parametrize("frozen", ["weight", "bias", "input"])
+def test_a_frozen_tensor_gets_no_gradient_and_the_others_get_nns(frozen):
+    """A training step does not always ask every gradient: a G step may freeze D's weights and still need the
+    image's gradient through them, a fine-tune may freeze a layer's weight and train its bias. Each gradient the
+    twins give comes from its own flag, and each must be nn's."""
+    torch.manual_seed(0)
+    layers = [(nn.ConvTranspose2d(8, 1, 4, 2, 1).double(), torch.randn(3, 8, 6, 6, dtype=torch.float64)),
+              (nn.Conv2d(1, 8, 4, 2, 1).double(), torch.randn(3, 1, 12, 12, dtype=torch.float64))]
+    for plain, x in layers:
+        if frozen == "input" and isinstance(plain, nn.Conv2d):
+            continue  # a one-channel image asking no gradient is nn's own convolution (tested above)
+        plain, twin = _pair(plain)
+        answers = []
+        for net in (plain, twin):
+            getattr(net, frozen).requires_grad_(False) if frozen != "input" else None
+            xi = x.clone().requires_grad_(frozen != "input")
+            asked = [t for t in (xi, net.weight, net.bias) if t.requires_grad]
+            y = net(xi)
+            answers.append([y, *torch.autograd.grad((y * torch.cos(y)).sum(), asked)])
+        assert len(answers[1]) == 3
+        for want, got in zip(*answers):
+            torch.testing.assert_close(got, want)
+
+
+def test_an_unbatched_map_keeps_the_output_size_it_asks_for():
+    torch.manual_seed(0)
+    plain, twin = _pair(nn.ConvTranspose2d(4, 1, 4, 2, 1))
+    x = torch.randn(4, 6, 6)
+    torch.testing.assert_close(twin(x, output_size=(13, 13)), plain(x, output_size=(13, 13)))
+    assert twin(x, output_size=(13, 13)).shape == (1, 13, 13)
