@@ -2,10 +2,13 @@ import json
 
 import pytest
 import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
 
-from gan_core import hub
+from gan_core import hub, models
 from gan_core.models import (ClassBatchNorm, DCGANDiscriminator28, DCGANDiscriminator64, DCGANGenerator28, DCGANGenerator64,
-                             MLPDiscriminator, MLPGenerator, count_params)
+                             FaceExerciseDiscriminator, FaceExerciseGenerator, MLPDiscriminator, MLPGenerator,
+                             count_params)
 
 
 def test_slides_fnn_gan_exact_shapes():
@@ -177,6 +180,9 @@ def test_class_batch_norm_scales_and_shifts_each_sample_by_its_own_digit():
         norm1.weight.copy_(norm.weight)
     h = torch.randn(6, 3)
     torch.testing.assert_close(norm1(h, labels), torch.nn.functional.batch_norm(h, None, None, training=True) * norm.weight[labels])
+    # the class's scale and shift are the only ones: the batch norm under them learns none (a checkpoint's keys)
+    assert [name for name, _ in norm.named_parameters()] == ["weight", "bias"]
+    assert [name for name, _ in norm1.named_parameters()] == ["weight", "bias"]
 
 
 def test_class_batch_norm_sums_each_digits_gradient_over_its_samples():
@@ -206,3 +212,94 @@ def test_a_generator_with_class_norm_draws_each_digit_with_that_digits_norms(tmp
     torch.testing.assert_close(G2(z, labels), after)
     with pytest.raises(ValueError, match="class_norm"):
         DCGANGenerator28(width=4, class_norm=True)  # no digits: nothing to scale by
+
+
+def _tutorial_dcgan64(nz: int = 100, ngf: int = 64, ndf: int = 64, nc: int = 3) -> tuple[nn.Sequential, nn.Sequential]:
+    """The PyTorch DCGAN tutorial's two networks (dcgan_faces_tutorial), written out here layer by layer as it lists
+    them: the face checkpoints' architecture. Its D ends in a sigmoid, left off: ours returns the logit."""
+    def up(c_in, c_out, stride, padding):
+        return [nn.ConvTranspose2d(c_in, c_out, 4, stride, padding, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+    def down(c_in, c_out, norm=True):
+        return [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), *([nn.BatchNorm2d(c_out)] if norm else []), nn.LeakyReLU(0.2)]
+    G = nn.Sequential(*up(nz, ngf * 8, 1, 0), *up(ngf * 8, ngf * 4, 2, 1), *up(ngf * 4, ngf * 2, 2, 1),
+                      *up(ngf * 2, ngf, 2, 1), nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+    D = nn.Sequential(*down(nc, ndf, norm=False), *down(ndf, ndf * 2), *down(ndf * 2, ndf * 4), *down(ndf * 4, ndf * 8),
+                      nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False))
+    return G, D
+
+
+def test_the_64px_dcgan_is_the_pytorch_tutorials_layer_for_layer():
+    """The face generators (bundled and on the Hub) are the tutorial's G: its layers, sizes, strides, no biases and
+    its `main.N` names (a checkpoint loads strictly), and they compute what it computes, in training and in eval."""
+    torch.manual_seed(0)
+    G, D = DCGANGenerator64(), DCGANDiscriminator64()
+    tutorial_g, tutorial_d = _tutorial_dcgan64()
+    tutorial_g.load_state_dict({k.removeprefix("main."): v for k, v in G.state_dict().items()})
+    tutorial_d.load_state_dict({k.removeprefix("main."): v for k, v in D.state_dict().items()})
+    z, x = torch.randn(4, 100), torch.rand(4, 3, 64, 64) * 2 - 1
+    for training in (True, False):  # the batch's statistics, then the running ones both kept
+        for net in (G, D, tutorial_g, tutorial_d):
+            net.train(training)
+        torch.testing.assert_close(G(z), tutorial_g(z.view(4, 100, 1, 1)))
+        torch.testing.assert_close(D(x), tutorial_d(x).view(-1))
+
+
+def test_the_tuned_fnn_is_dense_layers_under_tanh_with_no_dropout_unless_asked():
+    """What the registry's "mlp" builds, by the names its checkpoints keep (net.0, net.3, net.6): ReLU in G,
+    LeakyReLU(0.2) in D, and by default no dropout, so training mode computes the same as eval."""
+    torch.manual_seed(0)
+    G, D = MLPGenerator().train(), MLPDiscriminator().train()
+    z, x = torch.randn(5, 64), torch.rand(5, 1, 28, 28)
+    want = torch.tanh(G.net[6](torch.relu(G.net[3](torch.relu(G.net[0](z))))))
+    torch.testing.assert_close(G(z), want.view(5, 1, 28, 28))
+    leaky = torch.nn.functional.leaky_relu
+    want = D.net[7](leaky(D.net[4](leaky(D.net[1](x.flatten(1)), 0.2)), 0.2)).squeeze(1)
+    torch.testing.assert_close(D(x), want)
+
+
+def test_the_face_exercise_pair_is_the_exercises_blocks():
+    """The exercise's D: three blocks of a 3x3 convolution, max-pooling, ReLU and dropout (32, 64, 128 channels), then
+    a dense layer of 256 with ReLU and dropout, and one score per image. Its G draws from the same 100-d noise as the
+    face DCGANs, ends in tanh, and both refuse a size that three halvings do not divide."""
+    torch.manual_seed(0)
+    D = FaceExerciseDiscriminator().eval()
+    assert [(m.in_channels, m.out_channels) for m in D.features if isinstance(m, nn.Conv2d)] == [(3, 32), (32, 64), (64, 128)]
+    assert [(m.in_features, m.out_features) for m in D.classifier if isinstance(m, nn.Linear)] == [(128 * 8 * 8, 256), (256, 1)]
+    x = torch.rand(2, 3, 64, 64)
+    torch.testing.assert_close(D(x), D.classifier[4](torch.relu(D.classifier[1](D.features(x).flatten(1)))).squeeze(1))
+    G = FaceExerciseGenerator().eval()
+    assert G.z_dim == DCGANGenerator64().z_dim == 100
+    with torch.no_grad():
+        G.main[-2].weight.mul_(100)  # far past tanh's knee: what comes out is still in [-1, 1]
+        out = G(torch.randn(2, 100))
+    assert out.shape == (2, 3, 64, 64) and out.abs().max() <= 1 and out.abs().max() > 0.99
+    for cls in (FaceExerciseDiscriminator, FaceExerciseGenerator):
+        with pytest.raises(ValueError, match="multiple of 8"):
+            cls(img_size=60)
+
+
+def test_register_makes_a_class_loadable_by_its_name(tmp_path):
+    class TinyGenerator(models.GeneratorBase, PyTorchModelHubMixin):
+        def __init__(self, z_dim: int = 3):
+            super().__init__()
+            self.z_dim, self.channels, self.img_size = z_dim, 1, 2
+            self.fc = nn.Linear(z_dim, 4)
+
+        def forward(self, z):
+            return self.fc(z).view(-1, 1, 2, 2)
+    assert models.register(TinyGenerator) is TinyGenerator
+    try:
+        assert models.ARCHITECTURES["TinyGenerator"] is TinyGenerator
+        hub.save_model(TinyGenerator(), tmp_path, card="# tiny\n")
+        assert type(hub.load_model(tmp_path)) is TinyGenerator
+    finally:
+        del models.ARCHITECTURES["TinyGenerator"]
+
+
+def test_mixes_samples_finds_a_batch_norm_anywhere_in_the_net():
+    """bench_switch splits the GANs by it: a D with batch norm (at any depth) computes each sample from the batch."""
+    assert models.mixes_samples(DCGANDiscriminator28(width=4))
+    assert models.mixes_samples(nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.BatchNorm1d(2))))
+    assert not models.mixes_samples(DCGANDiscriminator28(width=4, norm="layer"))
+    assert not models.mixes_samples(MLPDiscriminator(hidden=8))
