@@ -303,3 +303,134 @@ def test_mixes_samples_finds_a_batch_norm_anywhere_in_the_net():
     assert models.mixes_samples(nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.BatchNorm1d(2))))
     assert not models.mixes_samples(DCGANDiscriminator28(width=4, norm="layer"))
     assert not models.mixes_samples(MLPDiscriminator(hidden=8))
+
+
+F = torch.nn.functional
+
+
+def _randomise_norms(net: nn.Module) -> None:
+    """Running statistics and scales away from 0 and 1, so that eval mode computes something a swapped norm would
+    change."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                m.running_mean.uniform_(-0.5, 0.5), m.running_var.uniform_(0.5, 2)
+            if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, ClassBatchNorm)) and m.weight is not None:
+                m.weight.uniform_(0.5, 1.5), m.bias.uniform_(-0.5, 0.5)
+
+
+def _spec_norm(norm: nn.Module, h: torch.Tensor, labels) -> torch.Tensor:
+    """A G norm in eval mode, from its tensors: batch norm by its running statistics, then its (per-class) scale."""
+    if isinstance(norm, ClassBatchNorm):
+        plain = F.batch_norm(h, norm.norm.running_mean, norm.norm.running_var, eps=1e-5)
+        shape = (-1, h.shape[1]) + (1,) * (h.ndim - 2)
+        return plain * norm.weight[labels].view(shape) + norm.bias[labels].view(shape)
+    return F.batch_norm(h, norm.running_mean, norm.running_var, norm.weight, norm.bias, eps=1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(num_classes=10), dict(num_classes=10, hidden=24, class_norm=True, hidden_layers=2),
+                                dict(hidden=24, channels=3, img_size=32, dropout=0.25)])
+def test_the_small_dcgan_generator_is_its_spec(kw):
+    """The default model's G as the lesson draws it, computed here from its tensors alone with the spec's numbers:
+    z (and the digit, one-hot) -> [dense, norm, ReLU] x hidden_layers -> dense to 2w maps of size/4, norm, ReLU ->
+    transposed conv 4x4 stride 2 to w maps, norm, ReLU, dropout -> transposed conv 4x4 stride 2 to the image, tanh.
+    Only the last convolution has a bias (a norm follows the others)."""
+    torch.manual_seed(0)
+    G = DCGANGenerator28(z_dim=16, width=8, **kw)
+    _randomise_norms(G)
+    G.eval()
+    n, s, nc = 6, G.img_size // 4, kw.get("num_classes", 0)
+    z, labels = torch.randn(n, 16), torch.tensor([3, 1, 4, 1, 5, 9])
+    kinds = [type(m).__name__ for m in [*G.project, *G.main]]
+    norm1 = "ClassBatchNorm" if kw.get("class_norm") else "BatchNorm1d"
+    norm2 = "ClassBatchNorm" if kw.get("class_norm") else "BatchNorm2d"
+    dense = (["Linear", norm1, "ReLU"] * kw.get("hidden_layers", 1)) if kw.get("hidden") else []
+    assert kinds == [*dense, "Linear", norm1, "ReLU", "ConvTranspose2d", norm2, "ReLU", "Dropout", "ConvTranspose2d", "Tanh"]
+    assert [m.p for m in G.main if isinstance(m, nn.Dropout)] == [kw.get("dropout", 0.0)]
+    linears = [m for m in G.project if isinstance(m, nn.Linear)]
+    norms = [m for m in G.project if not isinstance(m, (nn.Linear, nn.ReLU))]
+    up1, up2 = (m for m in G.main if isinstance(m, nn.ConvTranspose2d))
+    assert all(m.bias is None for m in (*linears, up1)) and up2.bias is not None
+    h = torch.cat([z, F.one_hot(labels, nc).float()], 1) if nc else z
+    for linear, norm in zip(linears, norms):
+        h = F.relu(_spec_norm(norm, F.linear(h, linear.weight), labels))
+    assert h.shape == (n, 2 * 8 * s * s)
+    h = F.conv_transpose2d(h.view(n, 2 * 8, s, s), up1.weight, stride=2, padding=1)
+    h = F.relu(_spec_norm(G.main[1], h, labels))
+    want = torch.tanh(F.conv_transpose2d(h, up2.weight, up2.bias, stride=2, padding=1))
+    assert want.shape == (n, kw.get("channels", 1), G.img_size, G.img_size)
+    torch.testing.assert_close(G(z, labels) if nc else G(z), want)
+    if nc:  # no digits asked for: the batch cycles through them, 0, 1, 2, ...
+        torch.testing.assert_close(G(z[:3]), G(z[:3], torch.tensor([0, 1, 2])))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(norm="none"), dict(norm="layer", num_classes=10, hidden=24, twin=True),
+                                dict(num_classes=10, twin=True), dict(channels=3, img_size=32, dropout=0.25, hidden=24)])
+def test_the_small_dcgan_discriminator_is_its_spec(kw):
+    """The default model's D from its tensors alone: conv 4x4 stride 2 to w maps, LeakyReLU 0.2, dropout -> conv 4x4
+    stride 2 to 2w maps (a bias only without a norm: batch norm, a one-group GroupNorm or none), LeakyReLU 0.2,
+    dropout -> flatten -> [dense, LeakyReLU 0.2] -> one score; the class and twin heads read the features before it."""
+    torch.manual_seed(0)
+    D = DCGANDiscriminator28(width=8, **kw)
+    _randomise_norms(D)
+    D.eval()
+    norm = kw.get("norm", "batch")
+    hidden, nc = kw.get("hidden", 0), kw.get("num_classes", 0)
+    kinds = [type(m).__name__ for m in D.main]
+    norm_kind = {"batch": "BatchNorm2d", "layer": "GroupNorm", "none": "Identity"}[norm]
+    assert kinds == ["Conv2d", "LeakyReLU", "Dropout", "Conv2d", norm_kind, "LeakyReLU", "Dropout", "Flatten",
+                     *(["Linear", "LeakyReLU"] if hidden else []), "Linear"]
+    assert [m.p for m in D.main if isinstance(m, nn.Dropout)] == [kw.get("dropout", 0.0)] * 2
+    conv1, conv2 = (m for m in D.main if isinstance(m, nn.Conv2d))
+    linears = [m for m in D.main if isinstance(m, nn.Linear)]
+    assert conv1.bias is not None and (conv2.bias is not None) == (norm == "none")
+    size = kw.get("img_size", 28)
+    x = torch.rand(5, kw.get("channels", 1), size, size) * 2 - 1
+    h = F.leaky_relu(F.conv2d(x, conv1.weight, conv1.bias, stride=2, padding=1), 0.2)
+    h = F.conv2d(h, conv2.weight, conv2.bias, stride=2, padding=1)
+    if norm == "batch":
+        h = F.batch_norm(h, D.main[4].running_mean, D.main[4].running_var, D.main[4].weight, D.main[4].bias, eps=1e-5)
+    elif norm == "layer":
+        h = F.group_norm(h, 1, D.main[4].weight, D.main[4].bias, eps=1e-5)
+    features = F.leaky_relu(h, 0.2).flatten(1)
+    assert features.shape == (5, 2 * 8 * (size // 4) ** 2)
+    if hidden:
+        features = F.leaky_relu(F.linear(features, linears[0].weight, linears[0].bias), 0.2)
+    score = F.linear(features, linears[-1].weight, linears[-1].bias).squeeze(1)
+    torch.testing.assert_close(D(x), score)
+    if nc:
+        logit, classes, twin = D.forward_with_classes(x, twin=True)
+        torch.testing.assert_close(classes, F.linear(features, D.classes.weight, D.classes.bias))
+        torch.testing.assert_close(twin, F.linear(features, D.twin.weight, D.twin.bias))
+    else:
+        assert D.classes is None and D.twin is None
+
+
+def test_the_small_dcgans_defaults_are_the_run_settings_defaults():
+    """A config.json or a caller that leaves a size out gets what a run's settings give by default (TrainConfig:
+    100-d noise, 64 maps), and a D ends in one score unless a dense layer is asked for."""
+    from gan_core.config import TrainConfig
+    cfg = TrainConfig()
+    G, D = DCGANGenerator28(), DCGANDiscriminator28()
+    assert (G.z_dim, G.width) == (cfg.z_dim, cfg.width) == (100, 64)
+    assert G.project[0].in_features == 100 and D.main[0].out_channels == 64
+    assert [(m.in_features, m.out_features) for m in models.score_layers(10)] == [(10, 1)]
+
+
+def test_a_small_dcgan_refuses_what_it_cannot_build_in_plain_words():
+    """Engine refusals a config.json from outside can reach (hub.load_model shows them): each says what is wrong."""
+    with pytest.raises(ValueError, match=r"^class_norm needs a conditional generator \(num_classes > 0\)$"):
+        DCGANGenerator28(width=4, class_norm=True)
+    with pytest.raises(ValueError, match=r"^twin needs a conditional discriminator \(num_classes > 0\)$"):
+        DCGANDiscriminator28(width=4, twin=True)
+    assert DCGANGenerator28(width=4, hidden=8, hidden_layers=DCGANGenerator28.MAX_HIDDEN_LAYERS)  # the most it takes
+    for bad in (0, DCGANGenerator28.MAX_HIDDEN_LAYERS + 1, 2.0, "2" * 30):
+        with pytest.raises(ValueError) as e:
+            DCGANGenerator28(width=4, hidden=8, hidden_layers=bad)
+        assert str(e.value) == f"hidden_layers must be 1 to 4, not {str(bad)[:20]}"
+    assert str(e.value).endswith("not " + "2" * 20)  # a long value is cut to 20 characters
+    with pytest.raises(ValueError, match=r"^the small DCGAN takes 28 or 32 px images, not 64$"):
+        DCGANGenerator28(img_size=64)
+    with pytest.raises(ValueError) as e:
+        DCGANDiscriminator28(norm="x" * 50)
+    assert str(e.value) == f"norm must be one of ['batch', 'layer', 'none'], not {'x' * 40!r}"
