@@ -8,7 +8,7 @@ apart from the real code) are listed, each with its reason, in mutation_equivale
 
 Target: at most 10% of the non-equivalent mutants survive (survived + no tests + suspicious), per module.
 
-    nice -n 10 python bench/mutation_score.py            # fresh run, one worker (about 10 min on 2 cores)
+    nice -n 10 python bench/mutation_score.py            # fresh run, one worker (over an hour on 2 cores)
     python bench/mutation_score.py --read                # only read mutants/ from the last run
     python bench/mutation_score.py --module losses       # one module (mutants/ of others kept)
 

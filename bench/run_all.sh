@@ -10,7 +10,7 @@ out=artifacts/bench
 mkdir -p "$out"
 benches=(bench_toy2d bench_train_speed bench_switch bench_time_to_digits bench_minute bench_step_flops bench_train_page bench_latent bench_style
          bench_cold_start bench_concurrency bench_classroom bench_lone_after_class bench_ddp bench_image_models bench_vae_vs_gan bench_page_race bench_slides
-         mutation_score)  # mutation testing of the engine core, ~10 min (docs/testing.md)
+         mutation_score)  # mutation testing of the engine core, over an hour (docs/testing.md)
 for b in "${benches[@]}"; do
   [ $# -gt 0 ] && [[ "$b" != *"$1"* ]] && continue
   echo "== $b ($(date +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))"
