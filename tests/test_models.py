@@ -2,6 +2,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
@@ -253,8 +254,7 @@ def test_the_tuned_fnn_is_dense_layers_under_tanh_with_no_dropout_unless_asked()
     z, x = torch.randn(5, 64), torch.rand(5, 1, 28, 28)
     want = torch.tanh(G.net[6](torch.relu(G.net[3](torch.relu(G.net[0](z))))))
     torch.testing.assert_close(G(z), want.view(5, 1, 28, 28))
-    leaky = torch.nn.functional.leaky_relu
-    want = D.net[7](leaky(D.net[4](leaky(D.net[1](x.flatten(1)), 0.2)), 0.2)).squeeze(1)
+    want = D.net[7](F.leaky_relu(D.net[4](F.leaky_relu(D.net[1](x.flatten(1)), 0.2)), 0.2)).squeeze(1)
     torch.testing.assert_close(D(x), want)
 
 
@@ -304,8 +304,6 @@ def test_mixes_samples_finds_a_batch_norm_anywhere_in_the_net():
     assert not models.mixes_samples(DCGANDiscriminator28(width=4, norm="layer"))
     assert not models.mixes_samples(MLPDiscriminator(hidden=8))
 
-
-F = torch.nn.functional
 
 
 def _randomise_norms(net: nn.Module) -> None:

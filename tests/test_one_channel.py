@@ -187,7 +187,8 @@ def test_a_frozen_tensor_gets_no_gradient_and_the_others_get_nns(frozen):
         plain, twin = _pair(plain)
         answers = []
         for net in (plain, twin):
-            getattr(net, frozen).requires_grad_(False) if frozen != "input" else None
+            if frozen != "input":
+                getattr(net, frozen).requires_grad_(False)
             xi = x.clone().requires_grad_(frozen != "input")
             asked = [t for t in (xi, net.weight, net.bias) if t.requires_grad]
             y = net(xi)
