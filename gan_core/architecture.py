@@ -94,8 +94,9 @@ def _layers(model: nn.Module) -> list[nn.Module]:
 def class_sources(*classes, transform=None) -> list[str]:
     """The classes' source and that of every gan_core class or function they use by name (ClassBatchNorm,
     run_layers, ...), each once, dependencies first as in a file: the whole of what a model runs, read
-    off the code itself. `transform` edits each source before its names are read (the notebook drops
-    the Hub mixin there)."""
+    off the code itself. An exception class is not what a model runs (a refusal of its settings is named,
+    not shown). `transform` edits each source before its names are read (the notebook drops the Hub
+    mixin there)."""
     out: list[str] = []
 
     def add(obj):
@@ -106,7 +107,8 @@ def class_sources(*classes, transform=None) -> list[str]:
         home = sys.modules[obj.__module__]
         for name in sorted({n.id for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Name)}):
             dep = getattr(home, name, None)
-            ours = (inspect.isclass(dep) or inspect.isfunction(dep)) and dep.__module__.startswith(__package__ + ".")
+            runs = inspect.isfunction(dep) or (inspect.isclass(dep) and not issubclass(dep, BaseException))
+            ours = runs and dep.__module__.startswith(__package__ + ".")
             if ours and dep is not obj:
                 add(dep)
         out.append(src)

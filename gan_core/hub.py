@@ -4,6 +4,7 @@ Only safetensors are read. A folder or repo that offers only pickles (pytorch_mo
 is refused, because unpickling runs arbitrary code.
 """
 import importlib
+import inspect
 import json
 import os
 import warnings
@@ -13,7 +14,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from .messages import GanError
+from .messages import GanError, Message
 from .models import ARCHITECTURES
 
 ALLOW = ["config.json", "*.safetensors", "model.safetensors.index.json", "README.md"]
@@ -144,14 +145,22 @@ def load_model(source, revision: str | None = None, device=None, expect: type | 
     cls = ARCHITECTURES[arch]
     if expect is not None and not issubclass(cls, expect):
         raise ModelLoadError("hub.wrong_kind", source=shown, architecture=arch, expected=expect.__name__)
+    # settings the class does not take are named, in the user's language (not Python's "unexpected keyword
+    # argument"), unless it takes **kwargs: then they are its to read
+    takes = inspect.signature(cls).parameters
+    unknown = sorted(set(cfg) - set(takes))
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in takes.values()):
+        raise ModelLoadError("hub.config_unknown_keys", folder=shown, architecture=arch, keys=", ".join(unknown)[:200])
     try:
         with torch.device("meta"), warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Initializing zero-element tensors")  # refused just below, in words
             sizes = [p.numel() for p in cls(**cfg).parameters()]
-    except (TypeError, ValueError, RuntimeError) as e:
+    except GanError as e:  # the network's own refusal, a code: translated like any other
+        raise ModelLoadError("hub.config_refused", folder=shown, architecture=arch, reason=e.message) from e
+    except (TypeError, ValueError, RuntimeError) as e:  # a library's words (a wrong type, a negative size): quoted
         raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail=str(e)[:200]) from e
     if 0 in sizes:  # a width or size of 0 builds layers that hold nothing: not a network to load
-        raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail="a layer with no weights")
+        raise ModelLoadError("hub.config_refused", folder=shown, architecture=arch, reason=Message("model.empty_layer"))
     n_params = sum(sizes)
     if n_params > MAX_PARAMS:
         raise ModelLoadError("hub.too_many_params", folder=shown, architecture=arch, params=n_params, limit=MAX_PARAMS)

@@ -57,6 +57,8 @@ ENGLISH = {
     "hub.unknown_architecture": "{folder}/config.json names architecture {architecture!r}; known: {known}",
     "hub.wrong_kind": "{source} holds a {architecture}, not a {expected}",
     "hub.config_mismatch": "{folder}/config.json does not fit {architecture}: `{detail}`",
+    "hub.config_refused": "{folder}/config.json does not fit {architecture}: {reason}",
+    "hub.config_unknown_keys": "{folder}/config.json has settings a {architecture} does not take: {keys}",
     "hub.too_many_params": ("{folder}/config.json asks for a {architecture} with {params:,} parameters; "
                             "the limit here is {limit:,}"),
     "hub.too_large": "the weights of {folder} take {mb} MB; the limit here is {limit_mb} MB",
@@ -137,6 +139,15 @@ ENGLISH = {
     "drawing.empty": "Nothing drawn: no strokes stand out from the background.",
     "drawing.bad_shape": "A drawing must be a grey, RGB or RGBA image, not an array of shape {shape}.",
     "drawing.no_discriminator": "This model (loss {loss}) has no discriminator to judge a drawing.",
+    # ---------------------------------------------------------------- settings a network refuses (gan_core.models)
+    "model.class_norm_needs_classes": "class_norm needs a conditional generator (num_classes > 0)",
+    "model.twin_needs_classes": "twin needs a conditional discriminator (num_classes > 0)",
+    "model.hidden_layers": "hidden_layers must be 1 to {most}, not {value}",
+    "model.small_img_size": "the small DCGAN takes 28 or 32 px images, not {img_size}",
+    "model.unknown_norm": "norm must be one of {known}, not {value!r}",
+    "model.pooled_img_size": "img_size must be a multiple of 8 (three 2x poolings), got {img_size}",
+    "model.unpooled_img_size": "img_size must be a multiple of 8 (three 2x unpoolings), got {img_size}",
+    "model.empty_layer": "a layer with no weights",
     # ---------------------------------------------------------------- latent maths (gan_core.latent)
     "latent.bad_psi": "truncation psi must be in [0, 1], got {psi}",
     "latent.bad_steps": "an interpolation needs at least 2 steps (both endpoints), got {steps}",

@@ -14,7 +14,14 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from .messages import GanError
+
 HUB_KW = dict(library_name="gan-playground", repo_url="https://huggingface.co/docs/hub", tags=["gan", "gan-playground"])
+
+
+class ModelConfigError(GanError, ValueError):
+    """Settings a network cannot be built with: a ValueError, as Python callers expect, and a message code,
+    because a config.json from outside reaches a classroom through `hub.load_model`, in its language."""
 
 
 class GeneratorBase(nn.Module):
@@ -162,9 +169,9 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
                  img_size: int = 28, hidden: int = 0, class_norm: bool = False, hidden_layers: int = 1):
         super().__init__()
         if class_norm and not num_classes:  # a config.json from outside may say anything: refused in words
-            raise ValueError("class_norm needs a conditional generator (num_classes > 0)")
+            raise ModelConfigError("model.class_norm_needs_classes")
         if not isinstance(hidden_layers, int) or not 1 <= hidden_layers <= self.MAX_HIDDEN_LAYERS:
-            raise ValueError(f"hidden_layers must be 1 to {self.MAX_HIDDEN_LAYERS}, not {str(hidden_layers)[:20]}")
+            raise ModelConfigError("model.hidden_layers", most=self.MAX_HIDDEN_LAYERS, value=str(hidden_layers)[:20])
         self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, _small_size(img_size), width
         self.num_classes = num_classes  # > 0: a conditional generator, the digit is an input
         self.base = s = img_size // 4
@@ -196,7 +203,7 @@ class DCGANGenerator28(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
 
 def _small_size(img_size: int) -> int:
     if img_size not in (28, 32):
-        raise ValueError(f"the small DCGAN takes 28 or 32 px images, not {img_size}")
+        raise ModelConfigError("model.small_img_size", img_size=str(img_size)[:20])
     return img_size
 
 
@@ -210,8 +217,8 @@ def score_layers(features: int, hidden: int = 0) -> list[nn.Module]:
 def _norm2d(kind: str, c: int) -> nn.Module:
     # WGAN-GP's penalty is per-sample, so its critic must not mix samples: no batch norm there.
     norms = {"batch": lambda: nn.BatchNorm2d(c), "layer": lambda: nn.GroupNorm(1, c), "none": nn.Identity}
-    if kind not in norms:  # a config.json from outside may say anything: a ValueError is refused in words
-        raise ValueError(f"norm must be one of {sorted(norms)}, not {str(kind)[:40]!r}")
+    if kind not in norms:  # a config.json from outside may say anything: refused in words
+        raise ModelConfigError("model.unknown_norm", known=str(sorted(norms)), value=str(kind)[:40])
     return norms[kind]()
 
 
@@ -231,7 +238,7 @@ class DCGANDiscriminator28(nn.Module, PyTorchModelHubMixin, **HUB_KW):
                  img_size: int = 28, hidden: int = 0, twin: bool = False):
         super().__init__()
         if twin and not num_classes:  # a config.json from outside may say anything: refused in words
-            raise ValueError("twin needs a conditional discriminator (num_classes > 0)")
+            raise ModelConfigError("model.twin_needs_classes")
         s = _small_size(img_size) // 4
         self.classes = nn.Linear(hidden or 2 * width * s * s, num_classes) if num_classes else None
         self.main = nn.Sequential(
@@ -302,7 +309,7 @@ class FaceExerciseDiscriminator(nn.Module, PyTorchModelHubMixin, **HUB_KW):
     def __init__(self, width: int = 32, channels: int = 3, img_size: int = 64, hidden: int = 256, dropout: float = 0.3):
         super().__init__()
         if img_size % 8:
-            raise ValueError(f"img_size must be a multiple of 8 (three 2x poolings), got {img_size}")
+            raise ModelConfigError("model.pooled_img_size", img_size=str(img_size)[:20])
         w, s = width, img_size // 8
         blocks = []
         for c_in, c_out in ((channels, w), (w, 2 * w), (2 * w, 4 * w)):
@@ -328,7 +335,7 @@ class FaceExerciseGenerator(GeneratorBase, PyTorchModelHubMixin, **HUB_KW):
     def __init__(self, z_dim: int = 100, width: int = 32, channels: int = 3, img_size: int = 64, dropout: float = 0.1):
         super().__init__()
         if img_size % 8:
-            raise ValueError(f"img_size must be a multiple of 8 (three 2x unpoolings), got {img_size}")
+            raise ModelConfigError("model.unpooled_img_size", img_size=str(img_size)[:20])
         self.z_dim, self.channels, self.img_size, self.width = z_dim, channels, img_size, width
         w, s = width, img_size // 8
         self.project = nn.Sequential(nn.Linear(z_dim, 4 * w * s * s), nn.ReLU())

@@ -27,7 +27,7 @@ from .architecture import class_sources
 from .config import TrainConfig
 from .device import adam, fast_dtype, tensors_of
 from .export import batch_text
-from .messages import GanError
+from .messages import ENGLISH, GanError
 from .training import BN_STATISTICS, as_trained
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # Keras's public copy
@@ -44,6 +44,26 @@ def supports(model: str) -> bool:
 # ---------------------------------------------------------------- source, taken from the live objects
 def _strip_hub(src: str) -> str:
     return _HUB.sub("", src)
+
+
+def _refusal_source() -> str:
+    """The models refuse a setting with gan_core's coded error (the app translates it); the notebook's own is a
+    ValueError in the same English words."""
+    texts = pprint.pformat({code: text for code, text in ENGLISH.items() if code.startswith("model.")}, width=110)
+    return f"""\
+MODEL_REFUSALS = {texts}
+
+
+class ModelConfigError(ValueError):
+    \"\"\"A setting a network cannot be built with, in the app's English.\"\"\"
+
+    def __init__(self, code, **values):
+        super().__init__(MODEL_REFUSALS[code].format(**values))"""
+
+
+def _network_sources(G, D) -> list[str]:
+    sources = class_sources(type(G), type(D), transform=_strip_hub)
+    return ([_refusal_source()] if any("ModelConfigError(" in src for src in sources) else []) + sources
 
 
 def _source(obj) -> str:
@@ -298,7 +318,7 @@ print("device:", device)
 # The run's settings (the app's TrainConfig). Not every field is used by this model.
 CONFIG = {config}""")
     yield new_markdown_cell("## The networks\nCopied from the app's source (`gan_core/models.py`).")
-    yield new_code_cell("\n\n".join(class_sources(type(G), type(D), transform=_strip_hub)))
+    yield new_code_cell("\n\n\n".join(_network_sources(G, D)))
     swaps = any(one_channel.into_one(m) for net in (G, D) for m in net.modules())
     if swaps:
         yield new_markdown_cell("""## Convolutions into one channel

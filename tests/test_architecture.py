@@ -92,6 +92,8 @@ def test_class_sources_list_what_the_class_runs_dependencies_first():
     assert names[-1] == "DCGANGenerator28" and len(names) == len(set(names))
     assert {"ClassBatchNorm", "run_layers", "GeneratorBase"} <= set(names[:-1])
     assert "score_layers" not in names  # D's, not G's
+    # its refusals are named where raised, not shown: an error class is not what a model runs
+    assert "raise ModelConfigError(" in class_sources(type(g))[-1] and "ModelConfigError" not in names
     # the generator and its discriminator share _small_size: listed once
     both = [_defined(s) for s in class_sources(*map(type, design("cdcgan")))]
     assert both.count("_small_size") == 1 and both.index("score_layers") < both.index("DCGANDiscriminator28")

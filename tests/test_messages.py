@@ -16,7 +16,8 @@ from gan_core import data, hub, latent
 from gan_core.image_io import load_image
 from gan_core.messages import ENGLISH, GanError, Message, as_message, render
 from gan_core.config import TrainConfig
-from gan_core.models import DCGANGenerator64, GeneratorBase, MLPDiscriminator, MLPGenerator
+from gan_core.models import (DCGANDiscriminator28, DCGANGenerator28, DCGANGenerator64, FaceExerciseDiscriminator,
+                             FaceExerciseGenerator, GeneratorBase, MLPDiscriminator, MLPGenerator)
 from gan_core.pipelines import score_generator
 from gan_core.training import Trainer
 from ui.i18n import LOCALES, render_message, translate
@@ -91,6 +92,13 @@ def write(name: str, content: bytes | str):
     return edit
 
 
+def config(**changes):
+    def edit(folder):
+        cfg = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**cfg, **changes}))
+    return edit
+
+
 EVIL = json.dumps({"architecture": "Evil"})
 
 REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
@@ -111,6 +119,10 @@ REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
                              {"hub.unknown_architecture"}),
     "wrong-model-kind": (lambda tmp: hub.load_model(hub.save_model(MLPDiscriminator(hidden=8), tmp / "d"),
                                                     expect=GeneratorBase), {"hub.wrong_kind"}),
+    "config-json-unknown-setting": (lambda tmp: hub.load_model(model_folder(tmp, config(colour="blue"))),
+                                    {"hub.config_unknown_keys"}),
+    "config-json-a-network-refuses": (lambda tmp: hub.load_model(model_folder(tmp, config(hidden=0))),
+                                      {"hub.config_refused"}),
     "model-path-is-a-file": (lambda tmp: hub.load_model(model_folder(tmp) / "config.json"), {"hub.is_file"}),
     "missing-image-folder": (lambda tmp: data.load_image_folder(tmp / "missing"), {"data.folder_not_found"}),
     "folder-without-images": (lambda tmp: (write("bad.png", b"\x89PNG garbage")(tmp), data.load_image_folder(tmp)),
@@ -149,6 +161,43 @@ def test_each_refusal_is_coded_and_reaches_hebrew(case, tmp_path):
     hebrew = render_message(e, "he")
     assert hebrew != english and any("\u0590" <= ch <= "\u05ff" for ch in hebrew)
     assert as_message(e) == e.message
+
+
+NETWORK_REFUSALS = {  # each code of a network's own refusal -> a small network, and a config.json edit it refuses
+    "model.class_norm_needs_classes": (DCGANGenerator28(width=4), {"class_norm": True}),
+    "model.twin_needs_classes": (DCGANDiscriminator28(width=4), {"twin": True}),
+    "model.hidden_layers": (DCGANGenerator28(width=4, hidden=8), {"hidden_layers": 9}),
+    "model.small_img_size": (DCGANGenerator28(width=4), {"img_size": 64}),
+    "model.unknown_norm": (DCGANDiscriminator28(width=4), {"norm": "spectral"}),
+    "model.pooled_img_size": (FaceExerciseDiscriminator(width=4, hidden=8), {"img_size": 60}),
+    "model.unpooled_img_size": (FaceExerciseGenerator(width=4), {"img_size": 60}),
+    "model.empty_layer": (DCGANGenerator64(width=4), {"width": 0}),
+}
+
+
+def test_every_refusal_of_a_network_is_reached_from_a_config_json():
+    assert set(NETWORK_REFUSALS) == {code for code in ENGLISH if code.startswith("model.")}
+
+
+@pytest.mark.parametrize("code", sorted(NETWORK_REFUSALS))
+def test_a_networks_refusal_of_a_config_json_reaches_every_language_whole(code, tmp_path):
+    """A teacher loading a folder whose config.json a network refuses reads both halves, the folder's sentence
+    and the network's reason, in the page's language: no English sentence inside a Hebrew one."""
+    net, changes = NETWORK_REFUSALS[code]
+    folder = hub.save_model(net, tmp_path / "model")
+    config(**changes)(folder)
+    with pytest.raises(GanError) as err:
+        hub.load_model(folder)
+    e = err.value
+    assert e.code == "hub.config_refused" and e.params["architecture"] == type(net).__name__
+    reason = e.params["reason"]
+    assert reason.code == code and render_message(e, "en") == str(e)
+    assert str(e) == ENGLISH["hub.config_refused"].format(folder=folder, architecture=type(net).__name__,
+                                                           reason=ENGLISH[code].format(**reason.params))
+    for lang in OTHER_LOCALES:
+        whole, inner = render_message(e, lang), render_message(reason, lang)
+        assert inner != render_message(reason, "en") and whole.endswith(inner), lang
+        assert render_message(reason, "en") not in whole and str(folder) in whole, lang
 
 
 def test_a_diverged_run_stops_with_a_message_in_the_users_language():

@@ -151,3 +151,20 @@ def test_page_download_is_the_sessions_run(tmp_path, monkeypatch):
     assert TrainConfig.from_dict(scope["CONFIG"]) == sess.start_cfg
     assert f'"GAN_NB_STEPS", {sess.trainer.iteration})' in notebook.code(nb)
     assert "`lr_g`" in nb.cells[0].source
+
+
+def test_the_notebooks_networks_refuse_a_setting_in_the_apps_words():
+    """The models' refusals are gan_core's coded errors; the notebook, which imports nothing of the project,
+    defines its own, with the same English, and only where its networks raise one."""
+    code = [c.source for c in notebook.build(TrainConfig.preset("cdcgan"), 10).cells if c.cell_type == "code"]
+    scope = {}
+    exec(next(c for c in code if c.startswith("import ")), scope)
+    exec(next(c for c in code if "class DCGANGenerator28(" in c), scope)
+    for cls, kwargs in (("DCGANGenerator28", {"class_norm": True}), ("DCGANGenerator28", {"hidden": 8, "hidden_layers": 9}),
+                        ("DCGANDiscriminator28", {"norm": "spectral"}), ("DCGANDiscriminator28", {"img_size": 64})):
+        with pytest.raises(ValueError) as theirs:
+            scope[cls](width=4, **kwargs)
+        with pytest.raises(ValueError) as ours:
+            getattr(models, cls)(width=4, **kwargs)
+        assert type(theirs.value).__name__ == "ModelConfigError" and str(theirs.value) == str(ours.value), kwargs
+    assert "ModelConfigError" not in notebook.code(notebook.build(TrainConfig.preset("mlp"), 10))
