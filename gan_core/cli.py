@@ -47,6 +47,21 @@ def _fail(err: GanError) -> None:
     sys.exit(f"error: {english(err)}")
 
 
+def _resume_changes(saved, args) -> dict:
+    """The run settings given as flags on --resume that differ from the saved run's. Those a running trainer
+    takes (LIVE_SETTINGS: rates, batch, EMA, ...) are returned; one that makes another run (a width, an
+    optimizer) stops here, rather than being ignored."""
+    from .training import LIVE_SETTINGS
+    given = {k: getattr(args, k) for k in args.run_settings if getattr(args, k) is not None}
+    changes = {k: v for k, v in given.items() if v != getattr(saved, k)}
+    fixed = [k for k in changes if k not in LIVE_SETTINGS]
+    if fixed:
+        sys.exit("error: --resume: " + ", ".join(f"--{k.replace('_', '-')} {changes[k]} (the run's is {getattr(saved, k)})"
+                                                 for k in fixed)
+                 + " cannot change in a saved run; leave it out, or start a new run in another --out")
+    return changes
+
+
 def cmd_train(args):
     from . import distributed
     from .pipelines import load_training_data, save_run
@@ -73,13 +88,10 @@ def cmd_train(args):
         trainer = Trainer.resume(out, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
         say(f"resuming {out} at step {trainer.iteration}" + (f" (saved at world size {trainer.saved_world}, now {trainer.world})"
                                                             if trainer.saved_world != trainer.world else ""))
-        if args.ema and args.ema != trainer.cfg.ema:
-            trainer.enable_ema(args.ema)
-            say(f"EMA of G's weights now {args.ema}")
-        lr_g, lr_d = args.lr_g or trainer.cfg.lr_g, args.lr_d or trainer.cfg.lr_d
-        if (lr_g, lr_d) != (trainer.cfg.lr_g, trainer.cfg.lr_d):  # e.g. a lower rate for a final phase
-            trainer.set_lr(lr_g, lr_d)
-            say(f"learning rates now G {lr_g}, D {lr_d}")
+        changes = _resume_changes(trainer.cfg, args)
+        if changes:  # e.g. lower rates and an EMA for a final phase: as the page changes a run while it trains
+            say("changed on resume: " + ", ".join(f"{k} {getattr(trainer.cfg, k)} -> {v}" for k, v in changes.items()))
+            trainer.change_settings(**changes)
     else:
         overrides = {k: getattr(args, k) for k in args.run_settings}
         cfg = TrainConfig.preset(args.model, seed=args.seed, balance=args.balance, bf16=args.bf16, **overrides)

@@ -66,12 +66,25 @@ def test_resume_continues(trained, root, tmp_path):
     # a final phase: lower learning rates and an EMA of G, on the same run
     r = cli("train", "--steps", 45, "--out", run, "--resume", "--no-score", "--lr-g", 5e-5, "--lr-d", 6e-5,
             "--ema", 0.9, cwd=root)
-    assert "learning rates now G 5e-05, D 6e-05" in r.stderr and "EMA of G's weights now 0.9" in r.stderr
+    from gan_core.config import TrainConfig
+    was = TrainConfig.preset("mlp")  # the fixture's run keeps its preset's rates and EMA
+    assert f"changed on resume: lr_g {was.lr_g} -> 5e-05, lr_d {was.lr_d} -> 6e-05, ema {was.ema} -> 0.9" in r.stderr
     import torch
     state = torch.load(run / "trainer_state.pt", weights_only=True)
     assert state["iteration"] == 45
     assert (state["config"]["lr_g"], state["config"]["lr_d"], state["config"]["ema"]) == (5e-5, 6e-5, 0.9)
     assert [g["lr"] for g in state["opt_g"]["param_groups"]] == [5e-5]
+    # any live setting changes; one given at the run's own value is no change; one that makes another run stops
+    r = cli("train", "--steps", 47, "--out", run, "--resume", "--no-score", "--batch-size", 16, "--width", 64,
+            "--lr-g", 5e-5, cwd=root)
+    assert "changed on resume: batch_size 32 -> 16" in r.stderr and "lr_g" not in r.stderr.split("changed on resume")[1]
+    state = torch.load(run / "trainer_state.pt", weights_only=True)
+    assert (state["iteration"], state["config"]["batch_size"], state["config"]["width"]) == (47, 16, 64)
+    r = cli("train", "--steps", 50, "--out", run, "--resume", "--no-score", "--width", 32, "--z-dim", 50,
+            "--lr-d", 1e-5, cwd=root, check=False)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert f"--resume: --z-dim 50 (the run's is {was.z_dim}), --width 32 (the run's is 64) cannot change" in r.stderr
+    assert torch.load(run / "trainer_state.pt", weights_only=True)["iteration"] == 47  # nothing trained or written
 
 
 def test_clear_errors(root, tmp_path):
