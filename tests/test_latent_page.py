@@ -141,3 +141,26 @@ def test_arithmetic_result_follows_its_seeds(page):
             assert row_after[3] != row_before[3], f"{key}: A − B + C ignores it"
             assert [u for i, u in enumerate(row_after[:3]) if i != slot] == \
                 [u for i, u in enumerate(row_before[:3]) if i != slot], f"{key} moved another seed's picture"
+
+
+def test_a_config_json_the_network_refuses_is_explained_in_the_page_language(page, tmp_path):
+    """A folder whose config.json asks a face DCGAN with an empty layer, or with a setting it does not take: the
+    Ukrainian page says why in Ukrainian, the network's reason included, and falls back to the bundled weights."""
+    import json
+
+    from gan_core.hub import save_model
+    from gan_core.models import DCGANGenerator64
+    from ui.i18n import translate
+    at = page
+    at.session_state["lang"] = "uk"
+    for name, changes, words in (("empty", {"width": 0}, ("не відповідає", translate("msg.model.empty_layer", "uk"))),
+                                 ("odd", {"colour": "blue"}, ("не приймає: colour",))):
+        folder = save_model(DCGANGenerator64(width=4), tmp_path / name)
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps({**config, **changes}))
+        at.text_input(key="latent.src.dcgan").input(str(folder)).run()
+        assert not at.exception
+        warnings = [w.value for w in at.warning]
+        assert any(all(word in w for word in words) and str(folder) in w for w in warnings), warnings
+        assert not any("does not" in w or "a layer with no weights" in w for w in warnings), warnings
+        assert len(at.image) >= 16 + 2 + 1  # still draws, with the bundled weights
