@@ -157,8 +157,9 @@ def load_model(source, revision: str | None = None, device=None, expect: type | 
             sizes = [p.numel() for p in cls(**cfg).parameters()]
     except GanError as e:  # the network's own refusal, a code: translated like any other
         raise ModelLoadError("hub.config_refused", folder=shown, architecture=arch, reason=e.message) from e
-    except (TypeError, ValueError, RuntimeError) as e:  # a library's words (a wrong type, a negative size): quoted
-        raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail=str(e)[:200]) from e
+    except (TypeError, ValueError, RuntimeError) as e:  # a library's words (a wrong type, a negative size): quoted,
+        first = str(e).partition("\n")[0]  # without the C++ stack torch may add below them
+        raise ModelLoadError("hub.config_mismatch", folder=shown, architecture=arch, detail=first[:200]) from e
     if 0 in sizes:  # a width or size of 0 builds layers that hold nothing: not a network to load
         raise ModelLoadError("hub.config_refused", folder=shown, architecture=arch, reason=Message("model.empty_layer"))
     n_params = sum(sizes)

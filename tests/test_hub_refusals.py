@@ -285,6 +285,11 @@ def test_load_model_refusals(tiny, tmp_path, monkeypatch):
     e = _code(load_model, negative)  # torch's own words, quoted: no code of ours names a negative size
     assert e.code == "hub.config_mismatch" and e.params["architecture"] == "DCGANGenerator64"
     assert "negative dimension" in e.params["detail"] and e.params["folder"] == str(negative)
+    with torch.device("meta"), pytest.raises(TypeError) as torch_words:
+        DCGANGenerator64(width=2**62)  # torch cannot unpack the size: its words, then its C++ stack
+    assert "Exception raised from" in str(torch_words.value)
+    e = _code(load_model, _with_config(shutil.copytree(tiny, tmp_path / "huge"), width=2**62))
+    assert e.params["detail"] == str(torch_words.value).splitlines()[0] and "Overflow" in e.params["detail"]
     params = sum(p.numel() for p in DCGANGenerator64(width=4).parameters())
     monkeypatch.setattr(hub, "MAX_PARAMS", params)
     assert load_model(tiny).source == str(tiny)  # exactly at the limit
@@ -320,6 +325,20 @@ def test_a_class_that_takes_any_keyword_gets_the_configs_extra_keys(tmp_path, mo
     folder = save_model(Loose(), tmp_path / "loose")
     _with_config(folder, architecture="Loose", colour="blue")
     assert load_model(folder).extra == {"colour": "blue"}
+
+
+def test_a_librarys_words_are_cut_to_their_first_line_and_200_characters(tmp_path, monkeypatch):
+    class Wordy(DCGANGenerator64):
+        def __init__(self, width: int = 4, words: str = ""):
+            if words:
+                raise ValueError(words)
+            super().__init__(width=width)
+
+    monkeypatch.setitem(hub.ARCHITECTURES, "Wordy", Wordy)
+    folder = _with_config(save_model(Wordy(), tmp_path / "wordy"), architecture="Wordy")
+    for words, detail in (("x" * 300 + "\nsecond line", "x" * 200), ("\nsecond line", "")):
+        e = _code(load_model, _with_config(folder, words=words))
+        assert e.code == "hub.config_mismatch" and e.params["detail"] == detail
 
 
 def test_too_many_params_is_refused_without_allocating(tiny, monkeypatch):

@@ -274,9 +274,11 @@ def test_the_face_exercise_pair_is_the_exercises_blocks():
         G.main[-2].weight.mul_(100)  # far past tanh's knee: what comes out is still in [-1, 1]
         out = G(torch.randn(2, 100))
     assert out.shape == (2, 3, 64, 64) and out.abs().max() <= 1 and out.abs().max() > 0.99
-    for cls in (FaceExerciseDiscriminator, FaceExerciseGenerator):
-        with pytest.raises(ValueError, match="multiple of 8"):
-            cls(img_size=60)
+    for cls, what in ((FaceExerciseDiscriminator, "poolings"), (FaceExerciseGenerator, "unpoolings")):
+        for size, shown in ((60, "60"), (10**25 + 1, "1" + "0" * 19)):  # a long value is cut to 20 characters
+            with pytest.raises(ValueError) as e:
+                cls(width=4, img_size=size)
+            assert str(e.value) == f"img_size must be a multiple of 8 (three 2x {what}), got {shown}"
 
 
 def test_register_makes_a_class_loadable_by_its_name(tmp_path):
@@ -429,6 +431,9 @@ def test_a_small_dcgan_refuses_what_it_cannot_build_in_plain_words():
     assert str(e.value).endswith("not " + "2" * 20)  # a long value is cut to 20 characters
     with pytest.raises(ValueError, match=r"^the small DCGAN takes 28 or 32 px images, not 64$"):
         DCGANGenerator28(img_size=64)
+    with pytest.raises(ValueError) as e:
+        DCGANDiscriminator28(img_size="9" * 30)
+    assert str(e.value) == "the small DCGAN takes 28 or 32 px images, not " + "9" * 20
     with pytest.raises(ValueError) as e:
         DCGANDiscriminator28(norm="x" * 50)
     assert str(e.value) == f"norm must be one of ['batch', 'layer', 'none'], not {'x' * 40!r}"
