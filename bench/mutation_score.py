@@ -89,6 +89,9 @@ SCOPE = {
     # 64 px face checkpoints'), the class heads and class norms, and the face exercise's pair, which every page,
     # checkpoint and lesson claim runs
     "models": None,
+    # the architectures page's tables and diagrams, read off the real classes: the designs the trainer builds, the
+    # layer rows of a real forward, the diagram's boxes and heads, and the source the page and notebook show
+    "architecture": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

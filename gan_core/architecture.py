@@ -54,7 +54,6 @@ def _default_size(model: nn.Module) -> int:
             ProgressiveDiscriminator: 28}.get(type(model), 64)
 
 
-@torch.no_grad()
 def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     """One row per leaf module in the order it ran, from a real forward pass (eval mode, then restored).
 
@@ -69,7 +68,8 @@ def layer_table(model: nn.Module, x: torch.Tensor | None = None) -> list[Layer]:
     model.eval()
     try:
         conditional = getattr(model, "classes", None) is not None
-        model.forward_with_classes(x, twin=model.twin is not None) if conditional else model(x)
+        with torch.no_grad():
+            model.forward_with_classes(x, twin=model.twin is not None) if conditional else model(x)
     finally:
         model.train(was_training)
         for h in hooks:

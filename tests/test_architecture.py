@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gan_core import registry
-from gan_core.architecture import WORDS, class_sources, design, dummy_input, layer_table, output_shape, to_dot
+from gan_core.architecture import WORDS, Layer, class_sources, design, dummy_input, layer_table, output_shape, to_dot
 from gan_core.progressive import Growing
 from gan_core.vae import VAEEncoder
 from gan_core.models import (ARCHITECTURES, FaceExerciseDiscriminator, FaceExerciseGenerator, GeneratorBase,
@@ -175,3 +175,95 @@ def test_face_exercise_trains_saves_and_loads(tmp_path):
     assert isinstance(G, FaceExerciseGenerator) and cfg.channels_last
     G.to(memory_format=torch.channels_last)  # bit for bit in the run's layout (NCHW rounds differently: tests/test_training.py)
     assert torch.equal(G.generate(2, seed=3), trainer.G.generate(2, seed=3))
+
+
+# ---------------------------------------------------------------- the diagram and the dummy pass, piece by piece
+
+def test_the_diagram_folds_what_keeps_the_shape_into_the_box_before_and_reshapes_at_the_end():
+    """A generator-like chain: a norm and an activation join the weighted layer before them (their weights added),
+    a weighted layer or a resizer opens a box even at the same size, a shape change opens one, a box with no
+    weights says none, and a forward that reshapes after its last layer ends in a reshape box."""
+    rows = [Layer("fc", "Linear", (4096,), 413_696), Layer("bn", "BatchNorm1d", (4096,), 8_192),
+            Layer("act", "ReLU", (4096,), 0), Layer("fc2", "Linear", (4096,), 16_781_312),
+            Layer("up", "Upsample", (4096,), 0), Layer("bn2", "BatchNorm1d", (4096,), 8_192),
+            Layer("pool", "AvgPool1d", (2048,), 0)]
+    assert to_dot(rows, (100,), (2, 32, 32)) == "\n".join([
+        "digraph G { rankdir=LR; bgcolor=transparent;",
+        'node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];',
+        'n0 [label="input\\n100"];',
+        'n1 [label="Linear + BatchNorm1d + ReLU\\n4096\\n421,888 params"];',
+        'n2 [label="Linear\\n4096\\n16,781,312 params"];',
+        'n3 [label="Upsample + BatchNorm1d\\n4096\\n8,192 params"];',
+        'n4 [label="AvgPool1d\\n2048"];',
+        'n5 [label="reshape\\n2×32×32"];',
+        "n0 -> n1;", "n1 -> n2;", "n2 -> n3;", "n3 -> n4;", "n4 -> n5;}"])
+    assert "reshape" not in to_dot(rows, (100,), (2048,))  # the forward returns the last layer's shape: no box
+
+
+def test_the_diagram_branches_the_digit_heads_from_the_features_in_the_pages_words():
+    """A D like the default model's: the score is the last box; AC-GAN's and the twin's heads branch from the
+    features before it; the page's language names the input, the weights and the heads (English where it has none)."""
+    rows = [Layer("conv", "Conv2d", (64, 14, 14), 1_088), Layer("act", "LeakyReLU", (64, 14, 14), 0),
+            Layer("conv2", "Conv2d", (128, 7, 7), 131_200), Layer("flat", "Flatten", (6272,), 0),
+            Layer("fc", "Linear", (256,), 1_605_888), Layer("bn", "BatchNorm1d", (256,), 512),
+            Layer("act2", "LeakyReLU", (256,), 0), Layer("score", "Linear", (1,), 257),
+            Layer("classes", "Linear", (10,), 2_570), Layer("twin", "Linear", (10,), 2_570)]
+    words = {"input": "Eingabe", "params": "{n} Gewichte", "classes": "Ziffernkopf"}
+    assert to_dot(rows, (1, 28, 28), (), rankdir="TB", words=words) == "\n".join([
+        "digraph G { rankdir=TB; bgcolor=transparent;",
+        'node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=10];',
+        'n0 [label="Eingabe\\n1×28×28"];',
+        'n1 [label="Conv2d + LeakyReLU\\n64×14×14\\n1,088 Gewichte"];',
+        'n2 [label="Conv2d\\n128×7×7\\n131,200 Gewichte"];',
+        'n3 [label="Flatten\\n6272"];',
+        'n4 [label="Linear + BatchNorm1d + LeakyReLU\\n256\\n1,606,400 Gewichte"];',
+        'n5 [label="Linear\\n1\\n257 Gewichte"];',
+        "n0 -> n1;", "n1 -> n2;", "n2 -> n3;", "n3 -> n4;", "n4 -> n5;",
+        'b0 [label="Linear · Ziffernkopf\\n10\\n2,570 Gewichte"];', "n4 -> b0;",
+        'b1 [label="Linear · twin digit head\\n10\\n2,570 Gewichte"];', "n4 -> b1;}"])
+
+
+def test_the_dummy_pass_takes_the_input_it_is_given_and_sizes_one_from_the_class_otherwise():
+    """Any module: no config of its own is a 64 px picture of one channel; the 28 px discriminators, as their
+    classes are, even without their config; a given input is the one that runs."""
+    conv = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3))
+    assert dummy_input(conv).shape == (2, 1, 64, 64)
+    assert layer_table(conv)[0].shape == (2, 62, 62) and output_shape(conv) == (2, 62, 62)
+    small = torch.zeros(2, 1, 10, 10)
+    assert layer_table(conv, small)[0].shape == (2, 8, 8) and output_shape(conv, small) == (2, 8, 8)
+    from gan_core.models import DCGANDiscriminator28, DCGANDiscriminator64, MLPDiscriminator, SlidesDiscriminator
+    from gan_core.progressive import ProgressiveDiscriminator
+    for cls, size in ((DCGANDiscriminator28, 28), (MLPDiscriminator, 28), (SlidesDiscriminator, 28), (VAEEncoder, 28),
+                      (ProgressiveDiscriminator, 28), (DCGANDiscriminator64, 64)):
+        net = cls()
+        net._hub_mixin_config = {}  # a class's own size, not its config's
+        assert dummy_input(net).shape == (2, 1, size, size), cls.__name__
+
+
+def test_a_layer_that_returns_a_tuple_is_recorded_by_its_first_output():
+    class Recurrent(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(4, 3, batch_first=True)  # returns (output, (h, c))
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    (row,) = layer_table(Recurrent(), torch.zeros(2, 5, 4))
+    assert (row.name, row.kind, row.shape, row.params) == ("rnn", "LSTM", (5, 3), 4 * 3 * (4 + 3 + 2))
+
+
+def test_a_class_norm_is_one_row_not_its_inner_batch_norm():
+    g, _ = design("cdcgan")
+    kinds = [r.kind for r in layer_table(g)]
+    assert "ClassBatchNorm" in kinds and not {"BatchNorm1d", "BatchNorm2d"} & set(kinds)
+
+
+def test_a_progressive_design_stands_at_the_resolution_asked():
+    """The page draws each phase of the growth: the nets stand at it, and run fewer layers the earlier it is."""
+    rows = []
+    for resolution in (7, 14, 28):
+        g, d = design("progressive", resolution=resolution)
+        assert g.resolution == d.resolution == resolution
+        rows.append(len(layer_table(g)) + len(layer_table(d)))
+    assert rows == sorted(set(rows))
