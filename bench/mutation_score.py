@@ -92,6 +92,14 @@ SCOPE = {
     # the architectures page's tables and diagrams, read off the real classes: the designs the trainer builds, the
     # layer rows of a real forward, the diagram's boxes and heads, and the source the page and notebook show
     "architecture": None,
+    # what varies, declared once: each model's roles, its build (the pair for a config, and the refusals of a shape or
+    # setting it cannot take), the lookup and what each front end offers (the presets are data, not mutated)
+    "registry": None,
+    # what the engine tells a person: a code's sentence in any language, its English fallback, a reason inside a
+    # reason, and any exception as a message
+    "messages": None,
+    # the command line's reading of --resume: the setting flags that change a saved run, and those that cannot
+    "cli": ["x__resume_changes"],
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

@@ -16,6 +16,7 @@ backticks: no translator can reach them, and the page shows them as the technica
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 # code -> English template. Placeholders use str.format; translations must keep the same names.
@@ -193,6 +194,11 @@ class GanError(Exception):
     @property
     def message(self) -> Message:
         return Message(self.code, self.params)
+
+    def __reduce__(self):
+        """Pickled whole, so a refusal raised in a worker process reaches the parent with its values (Exception's
+        own pickling keeps args, the code alone, and the sentence could not be written without its values)."""
+        return partial(type(self), self.code, **self.params), ()
 
     def __str__(self) -> str:
         return render(self.message)

@@ -225,3 +225,26 @@ def test_the_parser_answers_without_importing_torch(root):
         assert r.stdout.strip().splitlines()[-1] == "[]", (argv, r.stdout[-300:], r.stderr[-300:])
     assert "0.02 for adam" in subprocess.run([sys.executable, "-m", "gan_core", "stylize", "--help"], cwd=root,
                                              capture_output=True, text=True, timeout=60).stdout
+
+
+def test_resume_changes_are_the_flags_given_that_differ_and_a_fixed_one_stops_naming_each():
+    """--resume's reading of the setting flags, alone: unset flags (None) and flags at the run's own value change
+    nothing; a live setting that differs is returned; every one that would make another run is named, in flag order."""
+    import argparse
+
+    from gan_core.cli import _resume_changes
+    from gan_core.config import TrainConfig
+    saved = TrainConfig.preset("mlp", batch_size=32)
+
+    def flags(**given):
+        keys = ("z_dim", "width", "batch_size", "lr_g", "ema", "optimizer")
+        return argparse.Namespace(run_settings=keys, **{k: given.get(k) for k in keys})
+
+    assert _resume_changes(saved, flags()) == {}
+    assert _resume_changes(saved, flags(width=saved.width, batch_size=32, z_dim=saved.z_dim)) == {}
+    assert _resume_changes(saved, flags(batch_size=16, lr_g=saved.lr_g, ema=0.5)) == {"batch_size": 16, "ema": 0.5}
+    with pytest.raises(SystemExit) as stop:
+        _resume_changes(saved, flags(optimizer="sgd", width=8, batch_size=16, z_dim=saved.z_dim))
+    assert str(stop.value) == (f"error: --resume: --width 8 (the run's is {saved.width}), --optimizer sgd (the run's is "
+                               f"{saved.optimizer}) cannot change in a saved run; leave it out, or start a new run "
+                               "in another --out")

@@ -242,3 +242,25 @@ def test_a_nested_message_is_rendered_in_the_same_language():
 def test_a_broken_translation_falls_back_to_english():
     m = Message("latent.bad_psi", {"psi": 2})
     assert render(m, {"msg.latent.bad_psi": "psi {nope}"}.get) == ENGLISH["latent.bad_psi"].format(psi=2)
+
+
+def test_an_unknown_code_says_its_code_and_values_and_a_translation_of_it_alone_is_kept_when_broken():
+    assert render(Message("no.such.code", {"a": 1})) == "no.such.code {'a': 1}"
+    assert render(Message("no.such.code")) == "no.such.code"
+    # a code only a locale knows, whose template asks a value it was not given: the template, unformatted
+    assert render(Message("only.here", {"x": 1}), {"msg.only.here": "only {y}"}.get) == "only {y}"
+
+
+def test_any_exception_is_a_message_with_its_type_and_first_200_characters():
+    assert as_message(ValueError("y" * 300)) == Message("error.unexpected", {"kind": "ValueError", "detail": "y" * 200})
+
+
+def test_a_refusal_crosses_a_process_boundary_whole():
+    """A coded error pickled (a worker process's refusal) comes back as the same class with its code and values,
+    its sentence, and its code in its repr and args."""
+    import pickle
+    err = hub.ModelLoadError("hub.config_refused", folder="f", architecture="A", reason=Message("model.empty_layer"))
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is hub.ModelLoadError and (back.code, back.params) == (err.code, err.params)
+    assert str(back) == str(err) == "f/config.json does not fit A: a layer with no weights"
+    assert back.args == ("hub.config_refused",) and repr(back) == "ModelLoadError('hub.config_refused')"

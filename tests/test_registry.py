@@ -164,3 +164,44 @@ def test_d_norm_picks_the_dcgan_critics_norm_and_is_refused_elsewhere():
     with pytest.raises(Exception) as e:
         TrainConfig.preset("wgan", d_norm="group")
     assert e.value.code == "config.bad_choice"
+
+
+def _dropouts(net) -> set:
+    return {m.p for m in net.modules() if isinstance(m, torch.nn.Dropout)}
+
+
+def test_each_builder_hands_the_config_to_both_networks():
+    """What a run asks reaches the networks built for it: noise size, width, channels and dropout, in every family
+    (the 64 px DCGAN of the faces, the FNN, the face exercise with G's lighter dropout, progressive and the VAE in
+    colour, as `--channels 3` asks)."""
+    cfg = TrainConfig.preset("dcgan", z_dim=17, width=8)
+    G, D = registry.get("dcgan").build(cfg, channels=1, img_size=64)
+    assert (G.z_dim, G.channels, G.img_size) == (17, 1, 64) and G(torch.randn(2, 17)).shape == (2, 1, 64, 64)
+    assert (D.main[0].in_channels, D.main[0].out_channels) == (1, 8) and D.main[0].out_channels == G.main[-2].in_channels
+    cfg = TrainConfig.preset("mlp", dropout=0.25)
+    G, D = registry.get("mlp").build(cfg)
+    assert _dropouts(G) == _dropouts(D) == {0.25}
+    cfg = TrainConfig.preset("face-exercise", dropout=0.3)
+    G, D = registry.get("face-exercise").build(cfg)
+    assert _dropouts(G) == {0.3 / 3} and _dropouts(D) == {0.3}
+    for name in ("progressive", "vae"):
+        cfg = TrainConfig.preset(name)
+        G, D = registry.get(name).build(cfg, channels=3)
+        picture = G(torch.randn(2, cfg.z_dim))
+        assert picture.shape == (2, 3, 28, 28), name
+        assert D(picture).shape[0] == 2, name  # the critic, or the VAE's encoder, reads colour too
+
+
+def test_a_size_the_model_does_not_offer_is_refused_naming_the_model_and_sizes():
+    with pytest.raises(GanError) as e:
+        registry.get("dcgan").build(TrainConfig.preset("dcgan"), img_size=48)
+    assert e.value.code == "train.bad_img_size" and e.value.params == {"model": "dcgan", "size": 48,
+                                                                       "sizes": "28 or 32 or 64"}
+
+
+def test_an_unknown_model_is_refused_with_every_name_it_could_be():
+    with pytest.raises(GanError) as e:
+        registry.get("stylegan")
+    assert e.value.code == "config.unknown_model"
+    assert e.value.params == {"model": "stylegan", "models": ", ".join(registry.MODELS)}
+    assert registry.get(registry.DEFAULT_MODEL).name == "cdcgan"
