@@ -100,6 +100,10 @@ SCOPE = {
     "messages": None,
     # the command line's reading of --resume: the setting flags that change a saved run, and those that cannot
     "cli": ["x__resume_changes"],
+    # a server setting from the environment (a seat count, a turn, a wait) and its one fallback; the source of the
+    # losses the architectures page shows, read without importing torch
+    "env": None,
+    "source_text": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}
