@@ -52,3 +52,29 @@ def test_face_interpolation(page, goto, assert_no_exception, screenshot):
     assert page.get_by_role("button", name=EN["latent.download_gif"]).count() == 1
     assert_no_exception()
     screenshot("latent-interpolation")
+
+
+def test_a_config_json_the_network_refuses_is_explained_in_hebrew(page, goto, assert_no_exception, screenshot,
+                                                                   tmp_path):
+    """A teacher types a folder whose config.json asks a face DCGAN with an empty layer: the Hebrew page says why
+    in Hebrew, the network's reason included, and keeps drawing with the bundled weights."""
+    from gan_core.hub import save_model
+    from gan_core.models import DCGANGenerator64
+    he = json.loads((harness.ROOT / "locales" / "he.json").read_text(encoding="utf-8"))
+    folder = save_model(DCGANGenerator64(width=4), tmp_path / "empty")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "width": 0}))
+    goto("latent?lang=he")
+    page.get_by_text(he["latent.grid"]).wait_for()
+    page.get_by_text(he["latent.sources"]).click()
+    box = page.locator('[data-testid="stTextInput"] input').first
+    box.fill(str(folder))
+    box.press("Enter")
+    harness.wait_for_run(page)
+    warning = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text=he["msg.model.empty_layer"])
+    warning.first.wait_for(timeout=60_000)
+    text = warning.first.inner_text()
+    assert str(folder) in text and "a layer with no weights" not in text and "does not fit" not in text, text
+    page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stMain\"] img').length >= n", arg=16 + 2)
+    assert_no_exception()
+    screenshot("latent-refused-config-he")
