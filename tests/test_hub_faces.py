@@ -21,6 +21,7 @@ from gan_core.messages import Message
 from gan_core.models import DCGANDiscriminator64, DCGANGenerator64, GeneratorBase
 from gan_devkit.fake_hub import FakeHub, point_hub_at
 from gan_devkit.hub_cache import COMMIT, populate_cache
+from gan_devkit.model_folder import with_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DCGAN = ROOT / "checkpoints" / "face-dcgan"
@@ -87,9 +88,7 @@ def test_pickle_only_repo_and_folder_are_refused(tmp_path, hf_offline):
 
 
 def test_wrong_shape_weights_are_refused(tmp_path):
-    folder = save_model(DCGANGenerator64(width=8), tmp_path / "small")
-    cfg = json.loads((folder / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**cfg, "width": 64}))
+    folder = with_config(save_model(DCGANGenerator64(width=8), tmp_path / "small"), width=64)
     with pytest.raises(ModelLoadError) as err:
         load_model(folder)
     assert err.value.code == "hub.weights_mismatch" and "DCGANGenerator64" in err.value.params["architecture"]

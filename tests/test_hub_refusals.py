@@ -18,6 +18,7 @@ from gan_core.metrics import DigitClassifier
 from gan_core.models import DCGANGenerator28, DCGANGenerator64
 from gan_devkit.fake_hub import COMMIT, GATED, SERVER_ERROR, FakeHub, point_hub_at
 from gan_devkit.hub_cache import go_offline, populate_cache
+from gan_devkit.model_folder import with_config
 
 
 @pytest.fixture
@@ -253,12 +254,6 @@ def test_safetensors_win_over_pickles_next_to_them(tiny):
 
 
 # ------------------------------------------------------------------ load_model
-def _with_config(folder, **changes):
-    cfg = json.loads((folder / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**cfg, **changes}))
-    return folder
-
-
 def test_load_model_builds_the_named_class_in_eval_mode(tiny):
     m = load_model(tiny)
     assert type(m) is DCGANGenerator64 and not m.training and m.source == str(tiny)
@@ -271,24 +266,24 @@ def test_load_model_refusals(tiny, tmp_path, monkeypatch):
     e = _code(load_model, tiny, expect=DigitClassifier)
     assert e.code == "hub.wrong_kind" and e.params == {"source": str(tiny), "architecture": "DCGANGenerator64",
                                                         "expected": "DigitClassifier"}
-    odd = _with_config(shutil.copytree(tiny, tmp_path / "odd"), architecture="os.system")
+    odd = with_config(shutil.copytree(tiny, tmp_path / "odd"), architecture="os.system")
     e = _code(load_model, odd)
     assert e.code == "hub.unknown_architecture" and e.params["architecture"] == "os.system"
     assert "DCGANGenerator64" in e.params["known"].split(", ") and e.params["folder"] == str(odd)
     (odd / "config.json").write_text(json.dumps({"width": 4}))
     assert _code(load_model, odd).params["architecture"] == "None"  # no architecture key at all
-    bad = _with_config(shutil.copytree(tiny, tmp_path / "bad"), colour="blue", hue=2)
+    bad = with_config(shutil.copytree(tiny, tmp_path / "bad"), colour="blue", hue=2)
     e = _code(load_model, bad)
     assert e.code == "hub.config_unknown_keys" and e.params == {"folder": str(bad), "architecture": "DCGANGenerator64",
                                                                  "keys": "colour, hue"}
-    negative = _with_config(shutil.copytree(tiny, tmp_path / "negative"), width=-3)
+    negative = with_config(shutil.copytree(tiny, tmp_path / "negative"), width=-3)
     e = _code(load_model, negative)  # torch's own words, quoted: no code of ours names a negative size
     assert e.code == "hub.config_mismatch" and e.params["architecture"] == "DCGANGenerator64"
     assert "negative dimension" in e.params["detail"] and e.params["folder"] == str(negative)
     with torch.device("meta"), pytest.raises(TypeError) as torch_words:
         DCGANGenerator64(width=2**62)  # torch cannot unpack the size: its words, then its C++ stack
     assert "Exception raised from" in str(torch_words.value)
-    e = _code(load_model, _with_config(shutil.copytree(tiny, tmp_path / "huge"), width=2**62))
+    e = _code(load_model, with_config(shutil.copytree(tiny, tmp_path / "huge"), width=2**62))
     assert e.params["detail"] == str(torch_words.value).splitlines()[0] and "Overflow" in e.params["detail"]
     params = sum(p.numel() for p in DCGANGenerator64(width=4).parameters())
     monkeypatch.setattr(hub, "MAX_PARAMS", params)
@@ -308,7 +303,7 @@ def test_a_generator_with_stacked_dense_layers_round_trips_and_a_config_asking_a
     z = torch.randn(3, 8)
     assert back._hub_mixin_config["hidden_layers"] == 2 and torch.equal(back(z), g(z))
     for count in (10**6, 0, "2"):
-        e = _code(load_model, _with_config(folder, hidden_layers=count))
+        e = _code(load_model, with_config(folder, hidden_layers=count))
         assert e.code == "hub.config_refused" and e.params["architecture"] == "DCGANGenerator28"
         assert e.params["reason"] == Message("model.hidden_layers", {"most": 4, "value": str(count)})
 
@@ -323,7 +318,7 @@ def test_a_class_that_takes_any_keyword_gets_the_configs_extra_keys(tmp_path, mo
 
     monkeypatch.setitem(hub.ARCHITECTURES, "Loose", Loose)
     folder = save_model(Loose(), tmp_path / "loose")
-    _with_config(folder, architecture="Loose", colour="blue")
+    with_config(folder, architecture="Loose", colour="blue")
     assert load_model(folder).extra == {"colour": "blue"}
 
 
@@ -335,21 +330,21 @@ def test_a_librarys_words_are_cut_to_their_first_line_and_200_characters(tmp_pat
             super().__init__(width=width)
 
     monkeypatch.setitem(hub.ARCHITECTURES, "Wordy", Wordy)
-    folder = _with_config(save_model(Wordy(), tmp_path / "wordy"), architecture="Wordy")
+    folder = with_config(save_model(Wordy(), tmp_path / "wordy"), architecture="Wordy")
     for words, detail in (("x" * 300 + "\nsecond line", "x" * 200), ("\nsecond line", "")):
-        e = _code(load_model, _with_config(folder, words=words))
+        e = _code(load_model, with_config(folder, words=words))
         assert e.code == "hub.config_mismatch" and e.params["detail"] == detail
 
 
 def test_too_many_params_is_refused_without_allocating(tiny, monkeypatch):
     """A config asking for a huge network is counted on the meta device and refused: no memory is used."""
-    huge = _with_config(tiny, width=4096)  # ~ 1.4 G parameters, 5.6 GB in fp32
+    huge = with_config(tiny, width=4096)  # ~ 1.4 G parameters, 5.6 GB in fp32
     e = _code(load_model, huge)
     assert e.code == "hub.too_many_params" and e.params["params"] > hub.MAX_PARAMS
 
 
 def test_weights_mismatch_names_the_config(tiny):
-    _with_config(tiny, width=8)
+    with_config(tiny, width=8)
     e = _code(load_model, tiny)
     assert e.code == "hub.weights_mismatch" and e.params["architecture"].startswith("DCGANGenerator64((")
     assert "('width', 8)" in e.params["architecture"] and "size mismatch" in e.params["detail"]
@@ -379,13 +374,13 @@ def test_errors_name_the_repo_not_the_cache_folder(tiny, tmp_path, offline):
 
 
 def test_refusal_details_are_bounded(tiny, tmp_path):
-    odd = _with_config(shutil.copytree(tiny, tmp_path / "odd"), architecture="A" * 200)
+    odd = with_config(shutil.copytree(tiny, tmp_path / "odd"), architecture="A" * 200)
     assert _code(load_model, odd).params["architecture"] == "A" * 80
-    long_kw = _with_config(shutil.copytree(tiny, tmp_path / "kw"), **{"k" * 300: 1})
+    long_kw = with_config(shutil.copytree(tiny, tmp_path / "kw"), **{"k" * 300: 1})
     e = _code(load_model, long_kw)
     assert e.code == "hub.config_unknown_keys" and e.params["folder"] == str(long_kw)
     assert e.params["keys"] == "k" * 200
-    wide = _with_config(shutil.copytree(tiny, tmp_path / "wide"), width=8)
+    wide = with_config(shutil.copytree(tiny, tmp_path / "wide"), width=8)
     e = _code(load_model, wide)
     assert e.params["folder"] == str(wide) and len(e.params["detail"]) == 300 and "\n" not in e.params["detail"]
     assert e.params["detail"].startswith("Error(s) in loading state_dict for DCGANGenerator64: ")
@@ -448,7 +443,7 @@ def test_a_config_with_a_zero_width_is_refused_quietly(tiny, tmp_path):
     """width 0 builds layers with no weights (torch warns on each one): refused in words, with no warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
-        e = _code(load_model, _with_config(shutil.copytree(tiny, tmp_path / "zero"), width=0))
+        e = _code(load_model, with_config(shutil.copytree(tiny, tmp_path / "zero"), width=0))
     assert e.code == "hub.config_refused" and e.params["reason"] == Message("model.empty_layer")
     assert e.params["folder"] == str(tmp_path / "zero") and e.params["architecture"] == "DCGANGenerator64"
     assert load_model(tiny).source == str(tiny)  # the same folder at its own width loads

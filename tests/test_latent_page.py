@@ -146,18 +146,15 @@ def test_arithmetic_result_follows_its_seeds(page):
 def test_a_config_json_the_network_refuses_is_explained_in_the_page_language(page, tmp_path):
     """A folder whose config.json asks a face DCGAN with an empty layer, or with a setting it does not take: the
     Ukrainian page says why in Ukrainian, the network's reason included, and falls back to the bundled weights."""
-    import json
-
     from gan_core.hub import save_model
     from gan_core.models import DCGANGenerator64
+    from gan_devkit.model_folder import with_config
     from ui.i18n import translate
     at = page
     at.session_state["lang"] = "uk"
     for name, changes, words in (("empty", {"width": 0}, ("не відповідає", translate("msg.model.empty_layer", "uk"))),
                                  ("odd", {"colour": "blue"}, ("не приймає: colour",))):
-        folder = save_model(DCGANGenerator64(width=4), tmp_path / name)
-        config = json.loads((folder / "config.json").read_text())
-        (folder / "config.json").write_text(json.dumps({**config, **changes}))
+        folder = with_config(save_model(DCGANGenerator64(width=4), tmp_path / name), **changes)
         at.text_input(key="latent.src.dcgan").input(str(folder)).run()
         assert not at.exception
         warnings = [w.value for w in at.warning]

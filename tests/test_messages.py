@@ -20,6 +20,7 @@ from gan_core.models import (DCGANDiscriminator28, DCGANGenerator28, DCGANGenera
                              FaceExerciseGenerator, GeneratorBase, MLPDiscriminator, MLPGenerator)
 from gan_core.pipelines import score_generator
 from gan_core.training import Trainer
+from gan_devkit.model_folder import with_config
 from ui.i18n import LOCALES, render_message, translate
 
 OTHER_LOCALES = sorted(p.stem for p in LOCALES.glob("*.json") if p.stem != "en")
@@ -92,13 +93,6 @@ def write(name: str, content: bytes | str):
     return edit
 
 
-def config(**changes):
-    def edit(folder):
-        cfg = json.loads((folder / "config.json").read_text())
-        (folder / "config.json").write_text(json.dumps({**cfg, **changes}))
-    return edit
-
-
 EVIL = json.dumps({"architecture": "Evil"})
 
 REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
@@ -119,9 +113,9 @@ REFUSALS = {  # id -> (a call that must refuse, the codes it may refuse with)
                              {"hub.unknown_architecture"}),
     "wrong-model-kind": (lambda tmp: hub.load_model(hub.save_model(MLPDiscriminator(hidden=8), tmp / "d"),
                                                     expect=GeneratorBase), {"hub.wrong_kind"}),
-    "config-json-unknown-setting": (lambda tmp: hub.load_model(model_folder(tmp, config(colour="blue"))),
+    "config-json-unknown-setting": (lambda tmp: hub.load_model(model_folder(tmp, lambda f: with_config(f, colour="blue"))),
                                     {"hub.config_unknown_keys"}),
-    "config-json-a-network-refuses": (lambda tmp: hub.load_model(model_folder(tmp, config(hidden=0))),
+    "config-json-a-network-refuses": (lambda tmp: hub.load_model(model_folder(tmp, lambda f: with_config(f, hidden=0))),
                                       {"hub.config_refused"}),
     "model-path-is-a-file": (lambda tmp: hub.load_model(model_folder(tmp) / "config.json"), {"hub.is_file"}),
     "missing-image-folder": (lambda tmp: data.load_image_folder(tmp / "missing"), {"data.folder_not_found"}),
@@ -184,8 +178,7 @@ def test_a_networks_refusal_of_a_config_json_reaches_every_language_whole(code, 
     """A teacher loading a folder whose config.json a network refuses reads both halves, the folder's sentence
     and the network's reason, in the page's language: no English sentence inside a Hebrew one."""
     net, changes = NETWORK_REFUSALS[code]
-    folder = hub.save_model(net, tmp_path / "model")
-    config(**changes)(folder)
+    folder = with_config(hub.save_model(net, tmp_path / "model"), **changes)
     with pytest.raises(GanError) as err:
         hub.load_model(folder)
     e = err.value

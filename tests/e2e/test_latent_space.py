@@ -60,10 +60,9 @@ def test_a_config_json_the_network_refuses_is_explained_in_hebrew(page, goto, as
     in Hebrew, the network's reason included, and keeps drawing with the bundled weights."""
     from gan_core.hub import save_model
     from gan_core.models import DCGANGenerator64
+    from gan_devkit.model_folder import with_config
     he = json.loads((harness.ROOT / "locales" / "he.json").read_text(encoding="utf-8"))
-    folder = save_model(DCGANGenerator64(width=4), tmp_path / "empty")
-    config = json.loads((folder / "config.json").read_text())
-    (folder / "config.json").write_text(json.dumps({**config, "width": 0}))
+    folder = with_config(save_model(DCGANGenerator64(width=4), tmp_path / "empty"), width=0)
     goto("latent?lang=he")
     page.get_by_text(he["latent.grid"]).wait_for()
     page.get_by_text(he["latent.sources"]).click()
