@@ -65,6 +65,12 @@ def test_fallback_reason_is_in_the_page_language(page):
     warnings = [w.value for w in at.warning]
     assert any(reason in w and "nobody/not-there" in w for w in warnings), warnings
     assert not any("could not fetch" in w for w in warnings)
+    # what was typed, and the variable to set, keep their own direction inside the Hebrew (U+2068 ... U+2069)
+    assert any("\u2068nobody/not-there\u2069" in w for w in warnings), warnings
+    assert "\u2068$GAN_FACE_DCGAN_REPO\u2069" in at.text_input(key="latent.src.dcgan").placeholder
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.text_input(key="latent.src.dcgan").placeholder == "empty = bundled (or set $GAN_FACE_DCGAN_REPO)"
 
 
 # ---------------------------------------------------------------- the pictures follow the controls

@@ -17,7 +17,7 @@ from gan_core.grid import to_pil
 from gan_core.image_io import FORMATS, load_image
 from gan_core.messages import GanError
 
-from .i18n import msg, t
+from .i18n import isolate, msg, t
 from .train_panels import CHART_INTERVAL_S
 from .train_session import TrainSession
 
@@ -82,7 +82,7 @@ def _your_digit() -> np.ndarray | None:
     try:
         return to_mnist(load_image(up.getvalue()).image)
     except GanError as e:
-        st.error(t("train.fool.bad_upload", name=up.name, error=msg(e)))
+        st.error(t("train.fool.bad_upload", name=isolate(up.name), error=msg(e)))
         return None
 
 

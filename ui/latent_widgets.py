@@ -12,7 +12,7 @@ from gan_core.grid import gif_bytes, make_grid, png_bytes
 from gan_core.hub import ModelLoadError
 from gan_core.pipelines import latent_frames, load_generator
 
-from .i18n import msg, t
+from .i18n import isolate, msg, t
 from .runtime import compute_runtime, public_mode
 
 GRID_SEEDS = 16
@@ -57,7 +57,7 @@ def model_sources() -> dict[str, str]:
         st.caption(t("latent.sources_help_public" if public_mode() else "latent.sources_help"))
         cols = st.columns(len(FACE_MODELS))
         return {k: c.text_input(t("latent.source_of", model=fm.label), value=default_source(k), key=f"latent.src.{k}",
-                                placeholder=t("latent.source_placeholder", env=fm.env))
+                                placeholder=t("latent.source_placeholder", env=isolate(f"${fm.env}")))
                 for c, (k, fm) in zip(cols, FACE_MODELS.items())}
 
 
@@ -72,7 +72,7 @@ def load_models(sources: dict[str, str]) -> dict[str, Loaded]:
             st.warning(t("latent.missing", model=FACE_MODELS[key].label, reason=msg(e)))
             continue
         if loaded.note:
-            st.warning(t("latent.fallback", model=FACE_MODELS[key].label, source=src, reason=msg(loaded.note)))
+            st.warning(t("latent.fallback", model=FACE_MODELS[key].label, source=isolate(src), reason=msg(loaded.note)))
         out[key] = loaded
     return out
 

@@ -28,6 +28,9 @@ RTL_CSS = """<style>
   direction: ltr; unicode-bidi: isolate; text-align: left;
 }
 .katex-display, .katex-display .katex { text-align: center; }
+/* A text box takes the direction of what is typed in it: a path or a Hub repo id reads left to right
+   (`/tmp/a` showed as `tmp/a/`), a Hebrew name right to left. */
+[data-testid="stTextInput"] input, [data-testid="stTextArea"] textarea { unicode-bidi: plaintext; }
 </style>"""
 
 

@@ -17,7 +17,7 @@ from gan_core.messages import Message
 from gan_core.pipelines import StyleJob, adain_image
 from gan_core.style import GatysConfig, StyleModels, StyleWeightsError
 
-from .i18n import msg, t
+from .i18n import isolate, msg, t
 from .layout import bidi
 from .live import exclusive
 from .runtime import compute_runtime
@@ -74,7 +74,7 @@ def image_picker(role: str, default: str) -> np.ndarray | None:
         try:
             image, notes = _decode(file.getvalue())
         except ImageLoadError as e:
-            st.error(t("style.bad_image", name=file.name, error=msg(e)))
+            st.error(t("style.bad_image", name=isolate(file.name), error=msg(e)))
             return None
         for note in notes:
             st.caption(f"ℹ️ {msg(note)}")

@@ -12,7 +12,7 @@ from gan_core import registry
 from gan_core.config import BOUNDS, ConfigError, TrainConfig
 
 from . import charts
-from .i18n import msg, t
+from .i18n import isolate, msg, t
 from .train_session import LIVE_FIELDS, TrainSession
 
 WIDGET_FIELDS = ("model", "lr_g", "lr_d", "batch_size", "z_dim", "width", "n_critic", "dropout", "seed",
@@ -75,11 +75,11 @@ def _on_upload(sess: TrainSession) -> None:
         if cfg.model not in sess.models:
             raise ConfigError("config.not_here", model=cfg.model, data=sess.data_name, models=", ".join(sess.models))
     except ConfigError as e:
-        st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=f.name, reason=msg(e)))
+        st.session_state[MESSAGE_KEY] = ("error", t("train.upload_bad", name=isolate(f.name), reason=msg(e)))
         return
     sess.template = cfg
     _seed_widgets(cfg, force=True)
-    st.session_state[MESSAGE_KEY] = ("success", t("train.upload_ok", name=f.name))
+    st.session_state[MESSAGE_KEY] = ("success", t("train.upload_ok", name=isolate(f.name)))
 
 
 def _widget_config(base: TrainConfig) -> TrainConfig:

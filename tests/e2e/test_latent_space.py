@@ -54,6 +54,30 @@ def test_face_interpolation(page, goto, assert_no_exception, screenshot):
     screenshot("latent-interpolation")
 
 
+# Each character of `needle` inside the first element `selector` finds, as drawn: its left edge and its line's top.
+# Bidi controls (isolates, marks) take no place and are skipped.
+CHARACTER_BOXES = """([selector, needle]) => {
+  const el = document.querySelector(selector), walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const chars = [];
+  while (walker.nextNode())
+    for (let i = 0; i < walker.currentNode.data.length; i++)
+      if (!/[\u2066-\u2069\u200e\u200f]/.test(walker.currentNode.data[i])) chars.push([walker.currentNode, i]);
+  const start = chars.map(([n, i]) => n.data[i]).join("").indexOf(needle);
+  if (start < 0) return null;
+  return chars.slice(start, start + needle.length).map(([node, i]) => {
+    const range = document.createRange();
+    range.setStart(node, i); range.setEnd(node, i + 1);
+    const box = range.getBoundingClientRect();
+    return [box.left, Math.round(box.top)];
+  });
+}"""
+
+
+def reads_left_to_right(boxes):
+    """True when, line by line, each character is drawn right of the one before it (a path in order)."""
+    return all(b[0] > a[0] for a, b in zip(boxes, boxes[1:]) if a[1] == b[1])
+
+
 def test_a_config_json_the_network_refuses_is_explained_in_hebrew(page, goto, assert_no_exception, screenshot,
                                                                    tmp_path):
     """A teacher types a folder whose config.json asks a face DCGAN with an empty layer: the Hebrew page says why
@@ -74,6 +98,11 @@ def test_a_config_json_the_network_refuses_is_explained_in_hebrew(page, goto, as
     warning.first.wait_for(timeout=60_000)
     text = warning.first.inner_text()
     assert str(folder) in text and "a layer with no weights" not in text and "does not fit" not in text, text
+    # The path reads as typed inside the Hebrew sentence: its leading "/" left of "tmp", not carried to its far
+    # end, and "/config.json" after the folder (both were, before 2026-12-07).
+    boxes = page.evaluate(CHARACTER_BOXES, ['[data-testid="stAlertContentWarning"]', f"{folder}/config.json"])
+    assert boxes and boxes[0][1] == boxes[4][1] and reads_left_to_right(boxes), boxes
+    assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
     page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stMain\"] img').length >= n", arg=16 + 2)
     assert_no_exception()
     screenshot("latent-refused-config-he")
