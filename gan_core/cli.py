@@ -86,9 +86,9 @@ def cmd_train(args):
                  "every process must see the run folder (a shared disk, or a copy on each machine)")
     if resume:
         trainer = Trainer.resume(out, data.images, device=device, labels=data.labels, sync_bn=args.sync_bn)
+        changes = _resume_changes(trainer.cfg, args)  # refuses a fixed flag before saying it resumes
         say(f"resuming {out} at step {trainer.iteration}" + (f" (saved at world size {trainer.saved_world}, now {trainer.world})"
                                                             if trainer.saved_world != trainer.world else ""))
-        changes = _resume_changes(trainer.cfg, args)
         if changes:  # e.g. lower rates and an EMA for a final phase: as the page changes a run while it trains
             say("changed on resume: " + ", ".join(f"{k} {getattr(trainer.cfg, k)} -> {v}" for k, v in changes.items()))
             trainer.change_settings(**changes)
