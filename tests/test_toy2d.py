@@ -118,6 +118,12 @@ def test_play_trains_on_every_rerun_and_pause_stops_it(root):
     assert iteration() == n + k and at.session_state["toy.playing"] is False
     at.run()
     assert iteration() == n + k and not at.exception
+    # the same click delivered again (a busy server can: see _set_playing) asks for the step from n again: no step
+    at.session_state["toy.step_once"] = n
+    at.run()
+    assert iteration() == n + k
+    at.button(key="toy.b.step").click().run()  # a new click, on the button drawn at n + k, steps
+    assert iteration() == n + 2 * k
 
 
 # What the mutation run asked (docs/testing.md): each shape's exact modes, the coverage rule at its edges, the

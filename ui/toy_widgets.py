@@ -71,9 +71,12 @@ def _set_playing(playing: bool) -> None:
     st.session_state["toy.playing"] = playing
 
 
-def _step_once() -> None:
+def _step_once(drawn_at: int) -> None:
+    """One step of K from the iteration the button was drawn at: a click delivered twice (see _set_playing) asks
+    for the same step twice, and the second finds the trainer past it. A click on Step while playing pauses,
+    and steps too unless a tick has already moved the toy on since the button was drawn."""
     st.session_state["toy.playing"] = False
-    st.session_state["toy.step_once"] = True
+    st.session_state["toy.step_once"] = drawn_at
 
 
 def _reset() -> None:
@@ -116,7 +119,7 @@ def _buttons() -> None:
     b1.button(t("arch.toy.pause") if playing else t("arch.toy.play"), on_click=_set_playing, args=(not playing,),
               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch",
               key="toy.b.pause" if playing else "toy.b.play")  # two widgets: a late trigger of one is not the other
-    b2.button(t("arch.toy.step"), on_click=_step_once, icon=":material/skip_next:", width="stretch", key="toy.b.step")
+    b2.button(t("arch.toy.step"), on_click=_step_once, args=(ss["toy.trainer"].iteration,), icon=":material/skip_next:", width="stretch", key="toy.b.step")
     b3, b4 = st.columns(2)
     b3.button(t("arch.toy.reset"), on_click=_reset, icon=":material/restart_alt:", width="stretch", key="toy.b.reset")
     b4.button(t("arch.toy.preset_default"), on_click=_load_preset, args=(ToyConfig(), True), icon=":material/tune:",
@@ -197,7 +200,7 @@ def _live_view() -> None:
             st.rerun(scope="app")  # Play/Pause or a preset: the timer and the controls must be redrawn
         _buttons()
         trainer: ToyTrainer = ss["toy.trainer"]
-        if ss["toy.playing"] or ss.pop("toy.step_once", False):
+        if ss["toy.playing"] or ss.pop("toy.step_once", None) == trainer.iteration:
             with exclusive(trainer) as mine:
                 if mine:  # tiny nets, on one thread in this script thread (gan_core.compute, rule 3): a frame never queues behind a class's ticks
                     trainer.step(ss["toy.k"])
