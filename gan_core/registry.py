@@ -69,10 +69,10 @@ class ModelSpec:
     def build(self, cfg, channels: int | None = None, img_size: int | None = None):
         """(generator, discriminator/critic) for `cfg`, at the spec's default shape unless given."""
         img_size = img_size or self.img_size
-        channels = channels or self.sizes.get(img_size, self.channels)
         if img_size not in self.sizes:
             raise GanError("train.bad_img_size", model=self.name, size=img_size,
                            sizes=" or ".join(map(str, self.sizes)))
+        channels = channels or self.sizes[img_size]
         if cfg.num_classes and (self.family != "dcgan" or img_size != 28 or self.loss != "bce"):
             raise GanError("train.conditional_28_only")  # the other builders would ignore the labels
         if cfg.g_class_norm and not cfg.num_classes:
