@@ -104,6 +104,9 @@ SCOPE = {
     # losses the architectures page shows, read without importing torch
     "env": None,
     "source_text": None,
+    # the use cases the CLI and the pages share: the training data (a bundled set, a zip, a folder, a rank's shard), a
+    # run's folder, card and download, a generator's samples, digits and scores, the latent frames, AdaIN and Gatys jobs
+    "pipelines": None,
 }
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no_tests", 33: "no_tests", 34: "skipped",
           36: "timeout", -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", None: "not_checked"}

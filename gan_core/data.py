@@ -77,13 +77,14 @@ class FolderImages:
 
 
 def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None = None,
-                      shard: tuple[int, int] | None = None) -> FolderImages:
+                      shard: tuple[int, int] | None = None, warn: bool = True) -> FolderImages:
     """Read every image under `root` (through image_io.load_image: its formats, bomb guard, EXIF
     rotation and colour fixes), centre-crop to a square, resize.
     shard=(rank, world): only the sorted files rank, rank + world, ... (one torchrun rank's part).
 
     Unreadable, truncated or non-image files are skipped and reported, never fatal, so one bad
-    file in a 13k-image folder does not end a training run.
+    file in a 13k-image folder does not end a training run. warn=False: the caller says it (in a front end's
+    language) from `skipped`, and no process-wide warnings filter is touched from a server's threads.
     """
     root = Path(root)
     if not root.is_dir():
@@ -102,7 +103,7 @@ def load_image_folder(root, size: int = 64, channels: int = 3, limit: int | None
             skipped.append((str(p), e.message))
     if not arrays:
         raise DataError("data.no_images", root=str(root), skipped=len(skipped))
-    if skipped:
+    if skipped and warn:
         warnings.warn(f"skipped {len(skipped)} unreadable file(s) under {root}", stacklevel=2)
     stack = np.stack(arrays)
     return FolderImages(to_model_range(stack), paths, skipped)

@@ -9,7 +9,6 @@ written twice. What a person reads comes back as data or a GanError with a messa
     the digits  -> digit_labels()            what a conditional generator is asked to draw
     style       -> adain_image(), StyleJob (Gatys: advance in chunks, stop any time, keep the best)
 """
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,9 +62,8 @@ def load_training_data(spec: str, img_size: int | None = None, channels: int | N
         if shard:
             images = cut(images, *shard)
     elif path.is_dir() or len(path.parts) > 1:  # a path: a missing folder says so (load_image_folder)
-        with warnings.catch_warnings():  # the note below says it, in the front end's language
-            warnings.filterwarnings("ignore", r"skipped \d+ unreadable", UserWarning)
-            folder = load_image_folder(spec, size=size, channels=channels, shard=shard)
+        # the note below says what was skipped, in the front end's language
+        folder = load_image_folder(spec, size=size, channels=channels, shard=shard, warn=False)
         images, skipped = folder.tensor, folder.skipped
     else:  # a bare word that names nothing: list what it could have been
         from .data import DataError
@@ -93,7 +91,7 @@ def save_run(trainer, out, data: str = "mnist", wall: float | None = None, score
             "steps_per_second": round(trainer.steps_per_second, 2), "scores": scores, "world_size": trainer.world}
 
 
-def generator_card(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> str:
+def generator_card(trainer, start_cfg, scores: dict | None, data: str) -> str:
     """The model card of a live run's generator, with the config it started from."""
     from .device import describe
     from .export import training_card
@@ -101,7 +99,7 @@ def generator_card(trainer, start_cfg, scores: dict | None, data: str = "mnist")
                          where="the GAN Playground app")
 
 
-def generator_download(trainer, start_cfg, scores: dict | None, data: str = "mnist") -> bytes:
+def generator_download(trainer, start_cfg, scores: dict | None, data: str) -> bytes:
     """The generator of a live run as a zipped Hugging Face folder, with the card of the config it started from."""
     from .export import generator_zip
     return generator_zip(trainer.generator, generator_card(trainer, start_cfg, scores, data),
@@ -146,7 +144,7 @@ def sample_images(G, n: int, seed: int = 0, digit: int | None = None) -> np.ndar
 
 def conditional_classes(G) -> int:
     """How many digits (classes) a conditional generator can be asked for; 0 for any other generator."""
-    return int(getattr(G, "num_classes", 0) or 0)
+    return int(getattr(G, "num_classes", None) or 0)
 
 
 DRAWS = ("rows", "random", "mixed")  # besides one digit (an int): see digit_labels
@@ -166,7 +164,7 @@ def digit_labels(draw, n: int, num_classes: int, seed: int = 0, per_row: int = 8
         return torch.randint(num_classes, (n,), generator=torch.Generator().manual_seed(seed))
     if isinstance(draw, bool) or not isinstance(draw, int) or not 0 <= draw < num_classes:
         raise GanError("sample.bad_digit", digit=draw, high=num_classes - 1)
-    return torch.full((n,), draw, dtype=torch.long)
+    return torch.full((n,), draw)  # an int fill: int64, as the labels are
 
 
 def score_generator(G, n: int = 2000, seed: int = 0) -> dict:

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -149,3 +151,6 @@ def test_the_skip_warning_points_at_the_caller(tmp_path):
     with pytest.warns(UserWarning, match="skipped 1") as caught:
         data.load_image_folder(tmp_path, size=8)
     assert caught[0].filename != data.__file__  # the caller's line (where the folder was asked for), not data.py's
+    with warnings.catch_warnings():  # warn=False: the caller says it (the pipelines, in the page's language)
+        warnings.simplefilter("error")
+        assert len(data.load_image_folder(tmp_path, size=8, warn=False).skipped) == 1
