@@ -78,31 +78,33 @@ def reads_left_to_right(boxes):
     return all(b[0] > a[0] for a, b in zip(boxes, boxes[1:]) if a[1] == b[1])
 
 
-def test_a_config_json_the_network_refuses_is_explained_in_hebrew(page, goto, assert_no_exception, screenshot,
-                                                                   tmp_path):
-    """A teacher types a folder whose config.json asks a face DCGAN with an empty layer: the Hebrew page says why
-    in Hebrew, the network's reason included, and keeps drawing with the bundled weights."""
+@pytest.mark.parametrize("lang", ["he", "fa"])
+def test_a_config_json_the_network_refuses_is_explained_right_to_left(page, goto, assert_no_exception, screenshot,
+                                                                      tmp_path, lang):
+    """A teacher types a folder whose config.json asks a face DCGAN with an empty layer: the Hebrew (or Persian) page
+    says why in its language, the network's reason included, with the path as typed, and keeps drawing with the
+    bundled weights."""
     from gan_core.hub import save_model
     from gan_core.models import DCGANGenerator64
     from gan_devkit.model_folder import with_config
-    he = json.loads((harness.ROOT / "locales" / "he.json").read_text(encoding="utf-8"))
+    words = json.loads((harness.ROOT / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
     folder = with_config(save_model(DCGANGenerator64(width=4), tmp_path / "empty"), width=0)
-    goto("latent?lang=he")
-    page.get_by_text(he["latent.grid"]).wait_for()
-    page.get_by_text(he["latent.sources"]).click()
+    goto(f"latent?lang={lang}")
+    page.get_by_text(words["latent.grid"]).wait_for()
+    page.get_by_text(words["latent.sources"]).click()
     box = page.locator('[data-testid="stTextInput"] input').first
     box.fill(str(folder))
     box.press("Enter")
     harness.wait_for_run(page)
-    warning = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text=he["msg.model.empty_layer"])
+    warning = page.locator('[data-testid="stAlertContentWarning"]').filter(has_text=words["msg.model.empty_layer"])
     warning.first.wait_for(timeout=60_000)
     text = warning.first.inner_text()
     assert str(folder) in text and "a layer with no weights" not in text and "does not fit" not in text, text
-    # The path reads as typed inside the Hebrew sentence: its leading "/" left of "tmp", not carried to its far
+    # The path reads as typed inside the right-to-left sentence: its leading "/" left of "tmp", not carried to its far
     # end, and "/config.json" after the folder (both were, before 2026-12-07).
     boxes = page.evaluate(CHARACTER_BOXES, ['[data-testid="stAlertContentWarning"]', f"{folder}/config.json"])
     assert boxes and boxes[0][1] == boxes[4][1] and reads_left_to_right(boxes), boxes
     assert box.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
     page.wait_for_function("n => document.querySelectorAll('[data-testid=\"stMain\"] img').length >= n", arg=16 + 2)
     assert_no_exception()
-    screenshot("latent-refused-config-he")
+    screenshot(f"latent-refused-config-{lang}")
