@@ -9,6 +9,22 @@ import numpy as np
 from PIL import Image
 
 
+def png(colour=(255, 0, 0), size=(40, 40), mode="RGB", fmt="PNG", **save) -> bytes:
+    """One picture of a single colour, encoded (PNG unless `fmt` says otherwise)."""
+    buf = io.BytesIO()
+    Image.new(mode, size, colour).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+def make_zip(members, compression=zipfile.ZIP_DEFLATED) -> bytes:
+    """members: (name or ZipInfo, bytes) pairs."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for name, data in members:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
 def emoji_zip(n: int, extra: tuple = (), folder: str = "emoji", step: int = 1) -> bytes:
     """A zip of n demo emoji as PNGs (every `step`-th one) under `folder`/, then the (name, bytes) pairs of `extra`."""
     from gan_core.datasets import load_dataset

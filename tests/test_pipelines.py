@@ -18,12 +18,7 @@ from gan_core.metrics import score_digits
 from gan_core.models import DCGANGenerator28, MLPDiscriminator, MLPGenerator
 from gan_core.pipelines import (TrainingData, conditional_classes, digit_labels, latent_frames, load_generator,
                                 load_training_data, sample_images, save_run, score_generator, split_revision)
-
-
-def png(colour, size=(40, 30)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, "PNG")
-    return buf.getvalue()
+from gan_devkit.archives import make_zip, png
 
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
@@ -52,10 +47,8 @@ def test_a_bundled_dataset_comes_in_the_model_range_with_its_labels_and_a_shard_
 @pytest.mark.parametrize("name", ["pics.zip", "PICS.ZIP", "upload.bin"])  # by its name, or by its first bytes
 def test_a_zip_is_read_at_64_px_rgb_by_default_its_bad_files_skipped_and_said(tmp_path, name):
     path = tmp_path / name
-    with zipfile.ZipFile(path, "w") as z:
-        for i, c in enumerate(COLOURS):
-            z.writestr(f"{i}.png", png(c))
-        z.writestr("broken.png", b"\x89PNG not really")
+    path.write_bytes(make_zip([*((f"{i}.png", png(c)) for i, c in enumerate(COLOURS)),
+                               ("broken.png", b"\x89PNG not really")]))
     d = load_training_data(str(path))
     assert d.images.shape == (3, 3, 64, 64) and d.labels is None and (d.name, d.kind) == (name, "images")
     assert [name for name, _ in d.skipped] == ["broken.png"]

@@ -9,23 +9,9 @@ from PIL import Image
 
 from gan_core.messages import Message
 from gan_core.uploads import UploadError, UploadLimits, read_uploads, read_zip
+from gan_devkit.archives import make_zip, png
 
 MiB = 2 ** 20
-
-
-def png(colour=(255, 0, 0), size=(40, 40), mode="RGB", fmt="PNG", **save) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, colour).save(buf, fmt, **save)
-    return buf.getvalue()
-
-
-def make_zip(members, compression=zipfile.ZIP_DEFLATED) -> bytes:
-    """members: (name or ZipInfo, bytes) pairs."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression) as z:
-        for name, data in members:
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def reasons_of(found) -> dict:
