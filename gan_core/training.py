@@ -715,8 +715,13 @@ def warm_up(data: torch.Tensor, labels: torch.Tensor | None = None, model: str =
     torch._dynamo (sympy with it), and oneDNN builds its kernels on the first step. Measured on
     2 cores: 0.8 s and 124 MB, where the next run builds in 5 ms and adds nothing. A server warms up
     when it starts, so the first Start of a class does not wait for it.
+    oneDNN's kernels are per shape: where the preset's batch grows at its cut (lr_cut_batch), the last
+    step takes the grown batch, so a run past its cut builds nothing either (~10 MB once per process,
+    docs/benchmarks.md).
     """
     began = time.perf_counter()
     cfg = TrainConfig.preset(model)
+    if cfg.batch_at(cfg.lr_cut_at) > cfg.batch_size:  # its batch grows at its cut (one step: no cut, lr_cut_at 0)
+        cfg = TrainConfig.preset(model, lr_cut_at=steps - 1)
     Trainer(cfg, data, labels=labels if cfg.num_classes else None).step(steps)
     return time.perf_counter() - began

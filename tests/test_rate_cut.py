@@ -172,3 +172,28 @@ def test_the_default_preset_cuts_and_an_explicit_0_turns_it_off(root, tmp_path):
         cli("train", "--model", "cdcgan", "--steps", 1, "--batch-size", 16, "--width", 8, *flags, "--no-score",
             "--out", out, cwd=root)
         assert torch.load(out / "trainer_state.pt", weights_only=True)["config"]["lr_cut_at"] == want
+
+
+def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_cut(data, monkeypatch):
+    """oneDNN builds its kernels per shape: a server's warm-up that never took the grown batch leaves that cost
+    (time and memory) to the first run past its cut."""
+    from gan_core import training
+    seen = []
+    batch = training.Trainer._batch
+
+    def recorded(self):
+        x, y = batch(self)
+        seen.append((self.cfg.model, x.shape[0]))
+        return x, y
+    monkeypatch.setattr(training.Trainer, "_batch", recorded)
+    labels = torch.zeros(len(data), dtype=torch.long)
+    preset = TrainConfig.preset("cdcgan")
+    assert preset.lr_cut_batch > 1 and preset.lr_cut_at > 3
+    training.warm_up(data, labels, steps=3)
+    assert seen == [("cdcgan", preset.batch_size)] * 2 + [("cdcgan", preset.batch_size * preset.lr_cut_batch)]
+    seen.clear()
+    training.warm_up(data, labels, steps=1)  # one step: the preset's own batch, no cut to reach
+    assert seen == [("cdcgan", preset.batch_size)]
+    seen.clear()
+    training.warm_up(data, model="dcgan", steps=2)  # no cut in its preset: its batch throughout
+    assert seen == [("dcgan", TrainConfig.preset("dcgan").batch_size)] * 2
