@@ -195,5 +195,8 @@ def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_
     training.warm_up(data, labels, steps=1)  # one step: the preset's own batch, no cut to reach
     assert seen == [("cdcgan", preset.batch_size)]
     seen.clear()
+    training.warm_up(data, labels, steps=0)  # nothing to train, and no cut at -1 to refuse
+    assert seen == []
+    seen.clear()
     training.warm_up(data, model="dcgan", steps=2)  # no cut in its preset: its batch throughout
     assert seen == [("dcgan", TrainConfig.preset("dcgan").batch_size)] * 2
