@@ -722,6 +722,6 @@ def warm_up(data: torch.Tensor, labels: torch.Tensor | None = None, model: str =
     began = time.perf_counter()
     cfg = TrainConfig.preset(model)
     if cfg.batch_at(cfg.lr_cut_at) > cfg.batch_size:  # its batch grows at its cut: the cut before the last step
-        cfg = TrainConfig.preset(model, lr_cut_at=max(steps - 1, 1))
+        cfg = replace(cfg, lr_cut_at=max(steps - 1, 1))
     Trainer(cfg, data, labels=labels if cfg.num_classes else None).step(steps)
     return time.perf_counter() - began
