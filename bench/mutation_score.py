@@ -42,7 +42,7 @@ SCOPE = {
                 "x_reference_sources", "x_write_reference"],
     "training": [_T + n for n in ("step", "_skip", "_iteration", "_update", "_judge", "_bce_iteration",
                                   "_r1_step", "_wgan_iteration", "_update_ema", "_g_optimizer_state", "_optimizer_order",
-                                  "_apply_rates", "local_batch", "change_settings")],
+                                  "_apply_rates", "local_batch", "change_settings")] + ["x_warm_up"],
     # a run's settings: the bounds every number is checked against (flags, the page, uploaded run configs), the
     # presets, and the run's schedule (the rate cut and the batch it grows to), which the trainer and the benches read
     "config": None,

@@ -723,5 +723,5 @@ def warm_up(data: torch.Tensor, labels: torch.Tensor | None = None, model: str =
     cfg = TrainConfig.preset(model)
     if cfg.batch_at(cfg.lr_cut_at) > cfg.batch_size:  # its batch grows at its cut: the cut before the last step
         cfg = replace(cfg, lr_cut_at=max(steps - 1, 1))
-    Trainer(cfg, data, labels=labels if cfg.num_classes else None).step(steps)
+    Trainer(cfg, data, labels=labels).step(steps)  # (an unconditional model's Trainer ignores labels)
     return time.perf_counter() - began

@@ -2,6 +2,7 @@
 (D's by its own where lr_cut_d is set) and the batch grows by its own after exactly that many iterations, never with 0,
 through set_lr, equalized groups, a save and resume, and the CLI."""
 import json
+import time
 
 import pytest
 import torch
@@ -184,11 +185,18 @@ def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_
     def recorded(self):
         x, y = batch(self)
         seen.append((self.cfg.model, x.shape[0]))
+        cuts.append(self.cfg.lr_cut_at)
         return x, y
+    cuts = []
     monkeypatch.setattr(training.Trainer, "_batch", recorded)
     labels = torch.zeros(len(data), dtype=torch.long)
     preset = TrainConfig.preset("cdcgan")
     assert preset.lr_cut_batch > 1 and preset.lr_cut_at > 3
+    began = time.perf_counter()
+    seconds = training.warm_up(data, labels)  # the server's call: one step at each batch, no more
+    assert 0 < seconds <= time.perf_counter() - began
+    assert seen == [("cdcgan", preset.batch_size), ("cdcgan", preset.batch_size * preset.lr_cut_batch)]
+    seen.clear()
     training.warm_up(data, labels, steps=3)
     assert seen == [("cdcgan", preset.batch_size)] * 2 + [("cdcgan", preset.batch_size * preset.lr_cut_batch)]
     seen.clear()
@@ -198,5 +206,7 @@ def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_
     training.warm_up(data, labels, steps=0)  # nothing to train, and no cut at -1 to refuse
     assert seen == []
     seen.clear()
-    training.warm_up(data, model="dcgan", steps=2)  # no cut in its preset: its batch throughout
+    cuts.clear()
+    training.warm_up(data, model="dcgan", steps=2)  # no cut in its preset: its batch and rates throughout
     assert seen == [("dcgan", TrainConfig.preset("dcgan").batch_size)] * 2
+    assert cuts == [0, 0]
