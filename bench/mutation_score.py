@@ -217,7 +217,7 @@ def main(argv=None) -> int:
         for name in r["survivors"]:
             print(f"    survived: {name}")
     for name in result["stale_equivalents"]:
-        print(f"    stale equivalent (its change differs from the list): {name}")
+        print(f"    stale equivalent (the tests now kill it, or its change differs from the list): {name}")
     ok = bool(rows) and all(r["survived_share"] is not None and r["survived_share"] <= TARGET for r in rows.values())
     print(json.dumps({"bench": "mutation_score", "tool": "mutmut", "seconds": seconds and round(seconds),
                       "target_survived_max": TARGET, "ok": ok, **result}))
