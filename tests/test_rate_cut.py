@@ -179,7 +179,7 @@ def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_
     """oneDNN builds its kernels per shape: a server's warm-up that never took the grown batch leaves that cost
     (time and memory) to the first run past its cut."""
     from gan_core import training
-    seen = []
+    seen, cuts = [], []  # each batch's (model, size) and the config's cut it was drawn under
     batch = training.Trainer._batch
 
     def recorded(self):
@@ -187,7 +187,6 @@ def test_the_warm_up_steps_at_both_batches_of_a_preset_whose_batch_grows_at_its_
         seen.append((self.cfg.model, x.shape[0]))
         cuts.append(self.cfg.lr_cut_at)
         return x, y
-    cuts = []
     monkeypatch.setattr(training.Trainer, "_batch", recorded)
     labels = torch.zeros(len(data), dtype=torch.long)
     preset = TrainConfig.preset("cdcgan")
